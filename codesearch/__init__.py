@@ -1,0 +1,1 @@
+"""codesearch: semantic code search over your repositories."""

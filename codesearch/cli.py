@@ -1,0 +1,214 @@
+"""The `codesearch` command: one subcommand per noun, every user error one line on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from codesearch.errors import CodesearchError, IndexBusy
+from codesearch.index import check_directory, find_root
+from codesearch.indexing import IndexOptions, open_index, update_index
+from codesearch.presets import PRESETS
+from codesearch.render import print_results, progress_bar, stderr, summary_line
+from codesearch.search import MODES, search
+
+F = TypeVar("F", bound=Callable[..., Any])
+QUERY_EMBED_SECONDS = 3.0
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _note(message: str) -> None:
+    stderr.print(f"[dim]{message}[/]", soft_wrap=True)
+
+
+def index_options(function: F) -> F:
+    """Options shared by the commands that open an index."""
+    for option in reversed([
+        click.option("--model", "-m", default=None, envvar="CODESEARCH_MODEL",
+                     help="Preset (base, small), Hugging Face id, or local directory. [env: CODESEARCH_MODEL]"),
+        click.option("--index-dir", default=None, envvar="CODESEARCH_INDEX_DIR",
+                     help="Where the index lives (default: REPO/.codesearch). [env: CODESEARCH_INDEX_DIR]"),
+        click.option("--max-file-size", "max_file_bytes", default=1_000_000, show_default=True, type=int,
+                     help="Skip files larger than this many bytes."),
+        click.option("--exclude", "excludes", multiple=True, help="Extra ignore pattern (gitignore syntax)."),
+        click.option("--wait", "wait_seconds", default=10.0, show_default=True, type=float,
+                     help="Seconds to wait for another process writing the index."),
+        click.option("--device", default=None, help="Encoder device: cpu, cuda, mps (default: best available)."),
+    ]):
+        function = option(function)
+    return function
+
+
+def _options(root: Path, kw: dict[str, Any]) -> IndexOptions:
+    return IndexOptions.create(root, index_dir=kw["index_dir"], model=kw["model"],
+                               max_file_bytes=kw["max_file_bytes"], excludes=tuple(kw["excludes"]),
+                               wait_seconds=kw["wait_seconds"], device=kw["device"])
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CodesearchError as error:
+            raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            stderr.print("interrupted; the index keeps its last completed state")
+            sys.exit(130)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="codesearch")
+def main() -> None:
+    """Semantic code search: ask your repository questions in plain English."""
+
+
+@main.command("index")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Start the index over (keeps cached vectors).")
+@click.option("--no-embed", is_flag=True, help="Only chunks and the lexical index; vectors later.")
+@index_options
+def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
+    """Index PATH (default: the current directory): chunks, BM25 and vectors, incrementally."""
+    root = check_directory(path)
+    options = _options(root, kw)
+    index = open_index(options, create=True, rebuild_first=rebuild)
+    with index.writing(options.wait_seconds), progress_bar() as progress:
+        summary = update_index(index, options, embed=not no_embed, progress=progress, warn=_warn)  # type: ignore[arg-type]
+    click.echo(f"indexed {root}: {summary_line(summary)}", err=True)
+    index.close()
+
+
+@main.command("query")
+@click.argument("text")
+@click.option("--path", "path", default=None, type=click.Path(path_type=Path),
+              help="Repository to search (default: the one containing the current directory).")
+@click.option("-k", "--top", default=10, show_default=True, type=int, help="Number of results.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--lang", default=None, help="Only this language (python, go, typescript, ...).")
+@click.option("--glob", default=None, help="Only paths matching this glob, e.g. 'src/*.py'.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one result per line.")
+@click.option("--no-refresh", is_flag=True, help="Answer from the index as it is, without syncing files.")
+@index_options
+def query_command(text: str, path: Path | None, top: int, mode: str, lang: str | None, glob: str | None,
+                  as_json: bool, no_refresh: bool, **kw: Any) -> None:
+    """Search the repository for TEXT, e.g. `codesearch query "where do we retry uploads"`."""
+    if not text.strip():
+        raise click.UsageError("the query is empty; say what the code does, e.g. \"parse config file\"")
+    root = check_directory(path) if path else find_root(Path.cwd())
+    options = _options(root, kw)
+    index = open_index(options, create=not no_refresh)
+    if not no_refresh:
+        try:
+            with index.writing(0.0):
+                summary = update_index(index, options, embed=mode != "lexical",
+                                       embed_budget=QUERY_EMBED_SECONDS, warn=_warn)
+        except IndexBusy:
+            _note("another process is updating the index; answering from its last completed state")
+        else:
+            if summary.missing_vectors and mode != "lexical" and options.encoder(options.model_id(index), _warn):
+                _note(f"{summary.missing_vectors:,} of {summary.chunks:,} chunks have no vectors yet; "
+                      "run `codesearch index` to embed them")
+    encoder = options.encoder(options.model_id(index), _warn) if mode != "lexical" else None
+    results = search(index.store, text, mode=mode, k=top, encoder=encoder, language=lang, glob=glob)
+    if as_json:
+        for result in results:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        print_results(Console(highlight=False, soft_wrap=True), results, text)
+    index.close()
+
+
+@main.command("status")
+@click.argument("path", default=None, required=False, type=click.Path(path_type=Path))
+@click.option("--index-dir", default=None, envvar="CODESEARCH_INDEX_DIR", help="Where the index lives.")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> None:
+    """Files, chunks, model, vectors, size on disk and last update of an index."""
+    root = check_directory(path) if path else find_root(Path.cwd())
+    options = IndexOptions.create(root, index_dir=index_dir)
+    index = open_index(options)
+    counts = index.store.counts(index.model_id)
+    updated = index.store.get_meta("updated_at")
+    info = {
+        "root": str(root),
+        "index_dir": str(index.index_dir),
+        "model": index.model_id,
+        **counts,
+        "languages": index.store.languages(),
+        "size_bytes": sum(p.stat().st_size for p in index.index_dir.iterdir() if p.is_file()),
+        "updated_at": float(updated) if updated else None,
+    }
+    if as_json:
+        click.echo(json.dumps(info))
+    else:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["updated_at"])) if updated else "never"
+        missing = counts["chunks"] - counts["with_vectors"]
+        lines = [
+            f"repository   {root}",
+            f"index        {index.index_dir} ({info['size_bytes'] / 1e6:.1f} MB)",
+            f"files        {counts['files']:,}",
+            f"chunks       {counts['chunks']:,} ("
+            + ", ".join(f"{lang} {n:,}" for lang, n in list(info["languages"].items())[:6]) + ")",
+            f"model        {index.model_id}",
+            f"vectors      {counts['with_vectors']:,} of {counts['chunks']:,} chunks"
+            + (f" ({missing:,} missing: run `codesearch index` with the model available)" if missing else ""),
+            f"last update  {when}",
+        ]
+        click.echo("\n".join(lines))
+    index.close()
+
+
+@main.group("model")
+def model_group() -> None:
+    """Models: list the presets, download one for offline use."""
+
+
+@model_group.command("list")
+def model_list() -> None:
+    """The preset names and what they stand for."""
+    for preset in PRESETS.values():
+        click.echo(f"{preset.name:6s} {preset.hub_id}  ({preset.dim} dims) {preset.description}")
+
+
+@model_group.command("download")
+@click.argument("name", default="base")
+def model_download(name: str) -> None:
+    """Download NAME (preset or hub id) into the Hugging Face cache for later offline use."""
+    from codesearch.model.hub import locate_checkpoint
+
+    hub_id = PRESETS[name].hub_id if name in PRESETS else name
+    directory = locate_checkpoint(hub_id, download=True)
+    click.echo(f"{hub_id} is at {directory}")
+
+
+@main.group("bench")
+def bench_group() -> None:
+    """Benchmarks that print figures."""
+
+
+@bench_group.command("retrieval")
+@click.option("--annotations", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of NAME.json query files (with repos.json beside or inside it).")
+@click.option("--repos", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder holding one checkout per repository, REPOS/NAME.")
+@click.option("--mode", type=click.Choice(MODES), default="lexical", show_default=True)
+@click.option("--model", "-m", default=None, help="Model for dense and hybrid modes.")
+@click.option("--only", multiple=True, help="Only these repositories (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the hits as JSON Lines here.")
+def bench_retrieval(annotations: Path, repos: Path, mode: str, model: str | None, only: tuple[str, ...],
+                    out: Path | None) -> None:
+    """NDCG@10 per repository, per language and overall, with index time and query latency."""
+    from codesearch.bench import run_retrieval
+
+    run_retrieval(annotations, repos, mode=mode, model=model, only=only, out=out, echo=click.echo, warn=_warn)

@@ -1,0 +1,135 @@
+"""One repository's index: where it lives, what built it, and who may write it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from codesearch.errors import IndexBusy, IndexMismatch, IndexMissing, PathError
+from codesearch.indexer.chunker import CHUNKER_VERSION
+from codesearch.store import DB_NAME, Store
+
+INDEX_DIR_NAME = ".codesearch"
+INDEX_DIR_ENV = "CODESEARCH_INDEX_DIR"
+
+
+def find_root(start: Path) -> Path:
+    """The repository containing `start`: the nearest ancestor with an index or a `.git`."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / INDEX_DIR_NAME / DB_NAME).exists() or (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def check_directory(path: Path) -> Path:
+    """The resolved directory, or a PathError saying what is wrong with it."""
+    if not path.exists():
+        raise PathError(f"no such path: {path}")
+    if not path.is_dir():
+        raise PathError(f"not a directory: {path}; give the repository's folder")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise PathError(f"cannot read directory {path}; check its permissions")
+    return path.resolve()
+
+
+def index_dir_for(root: Path, override: str | None = None) -> Path:
+    """`--index-dir`, else $CODESEARCH_INDEX_DIR, else ROOT/.codesearch."""
+    chosen = override or os.environ.get(INDEX_DIR_ENV)
+    return Path(chosen).expanduser().resolve() if chosen else root / INDEX_DIR_NAME
+
+
+@dataclass
+class CodeIndex:
+    """An open index of one repository."""
+
+    root: Path
+    store: Store
+
+    @property
+    def index_dir(self) -> Path:
+        """The directory holding the database and the FAISS file."""
+        return self.store.index_dir
+
+    @property
+    def model_id(self) -> str:
+        """The model whose vectors this index holds."""
+        return self.store.get_meta("model_id") or ""
+
+    @classmethod
+    def open(cls, root: Path, index_dir: Path, *, create: bool = False, model_id: str = "") -> CodeIndex:
+        """Open (or with `create`, make) the index of `root`, checking it belongs to this root."""
+        if not create and not (index_dir / DB_NAME).exists():
+            raise IndexMissing(f"no index for {root}; run `codesearch index {root}`")
+        store = Store.open(index_dir, create=create)
+        recorded_root = store.get_meta("root")
+        if recorded_root is None:
+            with store.transaction():
+                store.set_meta("root", str(root))
+                store.set_meta("model_id", model_id)
+                store.set_meta("chunker_version", str(CHUNKER_VERSION))
+        elif recorded_root != str(root):
+            raise IndexMismatch(
+                f"the index at {index_dir} belongs to {recorded_root}, not {root}; "
+                "give another --index-dir or run `codesearch index --rebuild`"
+            )
+        index = cls(root, store)
+        if store.get_meta("chunker_version") != str(CHUNKER_VERSION):
+            raise IndexMismatch(
+                f"the index at {index_dir} was chunked by an older codesearch; run `codesearch index --rebuild`"
+            )
+        return index
+
+    def check_model(self, model_id: str) -> None:
+        """Refuse to mix vectors of two models in one index."""
+        if self.model_id and model_id != self.model_id:
+            raise IndexMismatch(
+                f"the index at {self.index_dir} was built with model {self.model_id}, not {model_id}; "
+                f"query it without --model, or run `codesearch index --model {model_id} --rebuild`"
+            )
+
+    @contextmanager
+    def writing(self, wait_seconds: float) -> Iterator[None]:
+        """Hold the index's write lock; IndexBusy when another process keeps it past `wait_seconds`."""
+        lock = FileLock(str(self.index_dir / "write.lock"))
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout as error:
+            raise IndexBusy(
+                f"the index at {self.index_dir} is busy: another codesearch process is writing it; "
+                "wait for it to finish or pass --wait SECONDS"
+            ) from error
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()
+
+
+def rebuild(root: Path, index_dir: Path, model_id: str) -> None:
+    """Start the index over: drop files and chunks, keep cached vectors where the format allows."""
+    db = index_dir / DB_NAME
+    if not db.exists():
+        return
+    try:
+        store = Store.open(index_dir)
+    except IndexMismatch:
+        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+            (index_dir / name).unlink(missing_ok=True)
+        return
+    with store.transaction():
+        for path in list(store.file_states()):
+            store.remove_file(path)
+        store.set_meta("root", str(root))
+        store.set_meta("model_id", model_id)
+        store.set_meta("chunker_version", str(CHUNKER_VERSION))
+        store.bump_generation()
+    store.close()

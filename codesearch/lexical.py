@@ -1,0 +1,48 @@
+"""Code-aware tokens for the BM25 index: identifiers kept whole and split into their words.
+
+`parseHTTPRequest_v2` gives `parsehttprequest_v2`, `parse`, `http`, `request`, `v2`; SQLite's
+FTS5 then stems each token (Porter) and scores with BM25.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+# Words of a question that say nothing about code ("how does X work").
+STOPWORDS = frozenset("""
+a about an and any are as at be been being but by can could did do does doing done for from get gets
+had has have how i if in into is it its me my of on or our should so some than that the their them
+then there these they this those to up us was we were what when where which while who whom why will
+with would you your code function functions method methods implemented implementation work works
+handle handled handles handling find show used use uses using logic defined define""".split())
+
+
+def split_identifier(word: str) -> list[str]:
+    """`getHTTPResponse2` -> [get, HTTP, Response, 2]; `snake_case` -> [snake, case]."""
+    return [p for piece in word.split("_") for p in _PART.findall(piece)]
+
+
+def code_tokens(text: str) -> list[str]:
+    """Lower-cased tokens of code or prose: each identifier whole and, when compound, its words."""
+    tokens: list[str] = []
+    for word in _WORD.findall(text):
+        parts = split_identifier(word)
+        if len(parts) != 1 or parts[0] != word:
+            tokens.append(word.lower())
+        tokens.extend(p.lower() for p in parts)
+    return tokens
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct search terms of a query, stopwords dropped (unless nothing else is left)."""
+    tokens = list(dict.fromkeys(code_tokens(query)))
+    kept = [t for t in tokens if t not in STOPWORDS and len(t) > 1]
+    return kept or tokens
+
+
+def fts_match_expression(terms: list[str]) -> str:
+    """An FTS5 MATCH expression that ORs the terms (each quoted, so none is an operator)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)

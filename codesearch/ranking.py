@@ -1,0 +1,109 @@
+"""Ranking: fuse lexical and dense candidate lists, then apply code-aware signals. Pure functions.
+
+- Reciprocal rank fusion (RRF) joins the two lists by rank, so their score scales never matter.
+- A chunk that *defines* a symbol the query names ranks above chunks that merely use it.
+- Test files rank below the code they test, unless the query asks about tests.
+- Files where several chunks match gain a little (the answer is often "this file"), and a
+  file's third and later chunks give way to other files, so ten results cover more ground.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+
+from codesearch.lexical import code_tokens, query_terms, split_identifier
+from codesearch.records import Chunk, SearchResult
+
+RRF_K = 60
+DEFINITION_BOOST = 1.6
+PARTIAL_DEFINITION_BOOST = 1.25
+TEST_PENALTY = 0.6
+FILE_SUPPORT = 0.25
+REPEAT_DECAY = 0.8
+
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|__tests__|spec|specs|testing)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|"
+    r"\.(test|spec)\.[a-z]+$|(Tests?|Spec)\.[a-z]+$|_spec\.rb$"
+)
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """score(id) = sum over lists of 1 / (k + rank), ranks from 1."""
+    fused: dict[int, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, 1):
+            fused[item] += 1.0 / (k + rank)
+    return dict(fused)
+
+
+def normalise(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
+    """Scale scores into (0, 1] by the best one."""
+    if not scored:
+        return {}
+    top = max(score for _, score in scored) or 1.0
+    return {item: score / top for item, score in scored}
+
+
+def is_test_path(path: str) -> bool:
+    """Whether a path looks like a test file by the usual conventions of many languages."""
+    return bool(_TEST_PATH.search(path))
+
+
+def definition_boost(chunk: Chunk, query: str) -> float:
+    """How much a chunk gains for defining a symbol the query names."""
+    if chunk.kind in ("module", "block") or not chunk.symbol:
+        return 1.0
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query)}
+    symbol = chunk.symbol.lower()
+    if symbol in words and (len(symbol) > 3 or any(c.isupper() or c == "_" for c in chunk.symbol)):
+        return DEFINITION_BOOST
+    parts = [p.lower() for p in split_identifier(chunk.symbol)]
+    if len(parts) > 1 and set(parts) <= set(code_tokens(query)):
+        return PARTIAL_DEFINITION_BOOST
+    return 1.0
+
+
+def rank(
+    query: str,
+    chunks: dict[int, Chunk],
+    lexical: Sequence[tuple[int, float]],
+    dense: Sequence[tuple[int, float]],
+    *,
+    mode: str,
+    k: int,
+) -> list[SearchResult]:
+    """Final ranking of candidate chunks for a query; `chunks` maps every candidate id."""
+    lexical = [(i, s) for i, s in lexical if i in chunks]
+    dense = [(i, s) for i, s in dense if i in chunks]
+    if mode == "lexical":
+        base = normalise(lexical)
+    elif mode == "dense":
+        base = {i: max(s, 0.0) for i, s in dense}
+    else:
+        fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]])
+        base = normalise(list(fused.items()))
+    wants_tests = any(t in ("test", "tests", "testing", "spec") for t in query_terms(query))
+    scores: dict[int, float] = {}
+    for item, score in base.items():
+        chunk = chunks[item]
+        score *= definition_boost(chunk, query)
+        if not wants_tests and is_test_path(chunk.path):
+            score *= TEST_PENALTY
+        scores[item] = score
+    by_file: dict[str, list[float]] = defaultdict(list)
+    for item, score in scores.items():
+        by_file[chunks[item].path].append(score)
+    file_bonus = {path: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) for path, s in by_file.items()}
+    ordered = sorted(scores, key=lambda i: -(scores[i] + file_bonus[chunks[i].path]))
+    seen: dict[str, int] = defaultdict(int)
+    final: list[tuple[float, int]] = []
+    for item in ordered:
+        path = chunks[item].path
+        repeat = seen[path]
+        seen[path] += 1
+        decay = REPEAT_DECAY ** max(0, repeat - 1)
+        final.append(((scores[item] + file_bonus[path]) * decay, item))
+    final.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [SearchResult(chunks[item], score) for score, item in final[:k]]

@@ -1,0 +1,81 @@
+"""The records every stage passes along: one frozen type per concept."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+CHUNK_KINDS = ("function", "method", "class", "module", "block")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A searchable span of one file: a function, method, class header, or a run of other code.
+
+    `start_line` and `end_line` are 1-based and inclusive. `content_hash` identifies what the
+    encoder sees (language, kind, qualified name and text, never the path), so a renamed file or a
+    moved function keeps its vector.
+    """
+
+    path: str
+    language: str
+    symbol: str
+    qualified_name: str
+    kind: str
+    start_line: int
+    end_line: int
+    text: str
+    content_hash: str
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        path: str,
+        language: str,
+        symbol: str,
+        qualified_name: str,
+        kind: str,
+        start_line: int,
+        end_line: int,
+        text: str,
+    ) -> Chunk:
+        """Make a chunk, computing its content hash from the fields the encoder sees."""
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (language, kind, qualified_name, text):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x00")
+        return cls(path, language, symbol, qualified_name, kind, start_line, end_line, text, digest.hexdigest())
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the encoder reads for a chunk: a one-line header naming it, then its code.
+
+    The path is left out on purpose: it would make renames re-embed. Everything here is covered
+    by `content_hash`.
+    """
+    name = chunk.qualified_name or chunk.symbol
+    header = f"{chunk.language} {chunk.kind} {name}".strip() if name else f"{chunk.language} {chunk.kind}"
+    return f"{header}\n{chunk.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One ranked answer: the chunk and its final score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+
+    def to_json(self) -> dict[str, object]:
+        """The `--json` line shape: exactly these fields."""
+        c = self.chunk
+        return {
+            "path": c.path,
+            "start_line": c.start_line,
+            "end_line": c.end_line,
+            "symbol": c.qualified_name or c.symbol,
+            "kind": c.kind,
+            "language": c.language,
+            "score": round(self.score, 6),
+            "text": c.text,
+        }

@@ -1,0 +1,304 @@
+"""The index on disk: one SQLite database with files, chunks, the BM25 index and the vectors.
+
+SQLite is the source of truth. Writes happen in transactions, so a killed run leaves the last
+committed state; readers never block (WAL). Vectors are cached by (model id, content hash), so
+unchanged code is never embedded twice, across renames, duplicates and branch switches. The FAISS
+index in `vectors.py` is derived from this database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from codesearch.errors import IndexMismatch, IndexMissing
+from codesearch.lexical import code_tokens
+from codesearch.records import Chunk
+
+FORMAT_VERSION = 1
+DB_NAME = "index.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha TEXT NOT NULL,
+    language TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    language TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    qualified_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path_terms, symbol_terms, body_terms, tokenize = "porter unicode61 tokenchars '_'"
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model_id, content_hash)
+) WITHOUT ROWID;
+"""
+
+# BM25 column weights: a match in a symbol name or path counts more than one in the body.
+BM25_WEIGHTS = (2.0, 4.0, 1.0)
+_CHUNK_COLUMNS = "path, language, symbol, qualified_name, kind, start_line, end_line, text, content_hash"
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What the index remembers of a file, to tell whether it changed."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    sha: str
+
+
+class Store:
+    """The SQLite side of one index directory."""
+
+    def __init__(self, index_dir: Path, connection: sqlite3.Connection) -> None:
+        self.index_dir = index_dir
+        self._db = connection
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, index_dir: Path, *, create: bool = False) -> Store:
+        """Open an index; with `create`, make the directory and schema if they are missing."""
+        db_path = index_dir / DB_NAME
+        if not db_path.exists():
+            if not create:
+                raise IndexMissing(f"no index at {index_dir}; run `codesearch index` first")
+            index_dir.mkdir(parents=True, exist_ok=True)
+            (index_dir / ".gitignore").write_text("*\n")
+        connection = sqlite3.connect(db_path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        store = cls(index_dir, connection)
+        if create:
+            with store.transaction():
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                if store.get_meta("format_version") is None:
+                    store.set_meta("format_version", str(FORMAT_VERSION))
+                    store.set_meta("generation", "0")
+        store.check_format()
+        return store
+
+    def check_format(self) -> None:
+        """Refuse an index written by another format version."""
+        found = self.get_meta("format_version")
+        if found is None:
+            raise IndexMissing(f"{self.index_dir} holds no complete index; run `codesearch index`")
+        if int(found) != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"the index at {self.index_dir} has format {found}, this codesearch reads {FORMAT_VERSION}; "
+                "run `codesearch index --rebuild`"
+            )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction: all of it lands, or none of it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- meta ----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        """One value of the meta table, or None."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set one meta value (inside the caller's transaction)."""
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def bump_generation(self) -> None:
+        """Mark that chunks or vectors changed, so derived files (FAISS) are rebuilt."""
+        self.set_meta("generation", str(self.generation + 1))
+        self.set_meta("updated_at", str(time.time()))
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows with every change to chunks or vectors."""
+        return int(self.get_meta("generation") or 0)
+
+    # --- files and chunks ----------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        """Every indexed file with what is needed to detect a change."""
+        rows = self._db.execute("SELECT path, id, size, mtime_ns, sha FROM files")
+        return {path: FileState(fid, size, mtime, sha) for path, fid, size, mtime, sha in rows}
+
+    def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
+        """Record a new stat for a file whose content did not change."""
+        self._db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
+
+    def replace_file(
+        self, path: str, size: int, mtime_ns: int, sha: str, language: str, chunks: Iterable[Chunk]
+    ) -> None:
+        """Store a file's new chunks in place of its old ones."""
+        self.remove_file(path)
+        cursor = self._db.execute(
+            "INSERT INTO files(path, size, mtime_ns, sha, language) VALUES (?, ?, ?, ?, ?)",
+            (path, size, mtime_ns, sha, language),
+        )
+        file_id = cursor.lastrowid
+        path_terms = " ".join(code_tokens(path))
+        for c in chunks:
+            cursor = self._db.execute(
+                f"INSERT INTO chunks(file_id, {_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (file_id, c.path, c.language, c.symbol, c.qualified_name, c.kind, c.start_line,
+                 c.end_line, c.text, c.content_hash),
+            )
+            self._db.execute(
+                "INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, path_terms, " ".join(code_tokens(c.qualified_name)),
+                 " ".join(code_tokens(c.text))),
+            )
+
+    def remove_file(self, path: str) -> None:
+        """Forget a file and its chunks (their vectors stay cached by content hash)."""
+        row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return
+        self._db.execute(
+            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", (row[0],)
+        )
+        self._db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
+        self._db.execute("DELETE FROM files WHERE id = ?", (row[0],))
+
+    def chunks_by_id(self, ids: Iterable[int]) -> dict[int, Chunk]:
+        """Chunks for the given ids (missing ids are left out)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, Chunk] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            for row in self._db.execute(f"SELECT id, {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", batch):
+                found[row[0]] = Chunk(*row[1:])
+        return found
+
+    def chunk_id_at(self, path: str, line: int) -> int | None:
+        """The innermost chunk of `path` that contains `line`."""
+        row = self._db.execute(
+            "SELECT id FROM chunks WHERE path = ? AND start_line <= ? AND end_line >= ? "
+            "ORDER BY end_line - start_line LIMIT 1",
+            (path, line, line),
+        ).fetchone()
+        return row[0] if row else None
+
+    # --- lexical -------------------------------------------------------------------------
+
+    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """BM25 over chunks: (chunk id, score) best first; higher scores are better."""
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        rows = self._db.execute(
+            f"SELECT rowid, bm25(chunks_fts, {weights}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+            "ORDER BY s LIMIT ?",
+            (match, limit),
+        )
+        return [(rowid, -score) for rowid, score in rows]
+
+    # --- vectors -------------------------------------------------------------------------
+
+    def missing_vectors(self, model_id: str) -> list[Chunk]:
+        """One chunk per content hash that has no vector yet for this model."""
+        rows = self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE NOT EXISTS ("
+            "SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.content_hash = c.content_hash) "
+            "GROUP BY c.content_hash",
+            (model_id,),
+        )
+        return [Chunk(*row) for row in rows]
+
+    def add_vectors(self, model_id: str, hashes: list[str], vectors: np.ndarray) -> None:
+        """Cache vectors by content hash (inside the caller's transaction)."""
+        data = np.ascontiguousarray(vectors, dtype=np.float32)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO embeddings(model_id, content_hash, vector) VALUES (?, ?, ?)",
+            [(model_id, h, data[i].tobytes()) for i, h in enumerate(hashes)],
+        )
+
+    def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, float32 matrix) for every chunk that has a vector for this model."""
+        rows = self._db.execute(
+            "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+            "ON e.model_id = ? AND e.content_hash = c.content_hash ORDER BY c.id",
+            (model_id,),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, matrix
+
+    def prune_vectors(self, model_id: str) -> int:
+        """Drop cached vectors no chunk uses, once they outnumber the used ones (keeps branch
+        switches cheap while bounding growth)."""
+        used = self._db.execute(
+            "SELECT COUNT(DISTINCT content_hash) FROM chunks").fetchone()[0]
+        total = self._db.execute(
+            "SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (model_id,)).fetchone()[0]
+        if total - used <= max(used, 1000):
+            return 0
+        cursor = self._db.execute(
+            "DELETE FROM embeddings WHERE model_id = ? AND content_hash NOT IN "
+            "(SELECT content_hash FROM chunks)",
+            (model_id,),
+        )
+        return cursor.rowcount
+
+    # --- counts --------------------------------------------------------------------------
+
+    def counts(self, model_id: str) -> dict[str, int]:
+        """Files, chunks, and chunks with a vector for this model."""
+        files = self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        with_vectors = self._db.execute(
+            "SELECT COUNT(*) FROM chunks c WHERE EXISTS (SELECT 1 FROM embeddings e "
+            "WHERE e.model_id = ? AND e.content_hash = c.content_hash)",
+            (model_id,),
+        ).fetchone()[0]
+        return {"files": files, "chunks": chunks, "with_vectors": with_vectors}
+
+    def languages(self) -> dict[str, int]:
+        """Chunks per language."""
+        rows = self._db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY language ORDER BY 2 DESC")
+        return dict(rows.fetchall())

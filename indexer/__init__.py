@@ -1,0 +1,1 @@
+"""Walking repositories, chunking files with tree-sitter, and syncing the index."""

@@ -1,0 +1,300 @@
+"""Split source files into function-level chunks with tree-sitter.
+
+Policy:
+- every function and method is a chunk (methods are qualified by their class: `Class.method`);
+- every class is a chunk of its header, fields and member signatures (an outline), while its
+  members are chunks of their own;
+- the code left over at the top level (imports, constants, scripts) is grouped into `module`
+  chunks, so that every non-blank line of a file is in some chunk;
+- a definition longer than `MAX_CHUNK_LINES` is split at statement boundaries, never mid-line;
+- files without a grammar are cut into windows of `WINDOW_LINES` lines (`block` chunks).
+
+Leading comments, doc comments, decorators and attributes belong to the definition below them.
+`chunk_source` is pure; `chunk_file` reads a file and calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Node
+
+from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_for, parser_for
+from codesearch.records import Chunk
+
+CHUNKER_VERSION = 1
+MAX_CHUNK_LINES = 150
+MODULE_CHUNK_LINES = 60
+WINDOW_LINES = 50
+_MAX_DEPTH = 48  # definitions nested deeper than this stay inside their parent's chunk
+_NAME_TYPES = frozenset({
+    "identifier", "type_identifier", "simple_identifier", "constant", "name", "word",
+    "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
+    "qualified_identifier", "scoped_identifier", "dot_index_expression", "method_index_expression",
+    "operator_name", "destructor_name", "string", "string_content", "member_expression",
+})
+
+
+@dataclass
+class _Definition:
+    kind: str  # function | method | class
+    symbol: str
+    qualified_name: str
+    start: int  # 0-based rows, inclusive; `start` includes leading comments and decorators
+    end: int
+    head: int  # the row where the definition itself starts (its signature)
+    body: Node
+    members: list[_Definition] = field(default_factory=list)
+
+
+def chunk_file(path: Path, rel_path: str) -> list[Chunk]:
+    """Read one file (UTF-8, invalid bytes replaced) and chunk it."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    return chunk_source(text, rel_path, language_for(rel_path, text[:8192]))
+
+
+def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
+    """Chunk one file's text; pure. `path` is only recorded on the chunks."""
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    spec = BY_NAME.get(language)
+    if spec is None or language == TEXT:
+        return _windows(lines, path, language)
+    tree = parser_for(language).parse(text.encode("utf-8", errors="surrogatepass"))
+    definitions = _collect(tree.root_node, spec, lines, [], in_class=False, depth=0)
+    out: list[Chunk] = []
+    covered = [False] * len(lines)
+    for definition in definitions:
+        _emit(definition, lines, path, language, covered, out)
+    out.extend(_module_chunks(lines, covered, path, language))
+    out.sort(key=lambda c: (c.start_line, c.end_line))
+    return out
+
+
+# --- finding definitions -------------------------------------------------------------------
+
+def _collect(
+    node: Node, spec: LanguageSpec, lines: list[str], scope: list[str], *, in_class: bool, depth: int
+) -> list[_Definition]:
+    found: list[_Definition] = []
+    if depth > _MAX_DEPTH:
+        return found
+    for child in node.named_children:
+        kind = _definition_kind(child, spec)
+        if kind == "class":
+            name = _name(child, spec)
+            inner = [*scope, name] if name else scope
+            definition = _definition(child, spec, lines, "class", name, inner)
+            members = _collect(child, spec, lines, inner, in_class=True, depth=depth + 1)
+            definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)]
+            found.append(definition)
+        elif kind == "function":
+            name = _name(child, spec)
+            owner = _receiver(child, spec)
+            qualified = [owner, name] if owner else [*scope, name]
+            method = in_class or bool(owner) or ("." in name and spec.name == "lua")
+            found.append(_definition(child, spec, lines, "method" if method else "function", name, qualified))
+        elif child.type in spec.scopes:
+            name = _name(child, spec)
+            inner = [*scope, name] if name else scope
+            found.extend(_collect(child, spec, lines, inner, in_class=False, depth=depth + 1))
+        else:
+            found.extend(_collect(child, spec, lines, scope, in_class=in_class, depth=depth + 1))
+    return _merge_clauses(found) if spec.merge_adjacent else found
+
+
+def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
+    if spec.call_kinds and node.type == "call":
+        target = node.child_by_field_name("target")
+        word = target.text.decode("utf-8", "replace") if target is not None and target.text else ""
+        return spec.call_kinds.get(word)
+    for kind, rules in (("function", spec.functions), ("class", spec.classes)):
+        if node.type in rules:
+            needed = rules[node.type]
+            if needed is None or _has_child_or_grandchild(node, needed):
+                return kind
+    return None
+
+
+def _has_child_or_grandchild(node: Node, types: frozenset[str]) -> bool:
+    for child in node.named_children:
+        if child.type in types or any(g.type in types for g in child.named_children):
+            return True
+    return False
+
+
+def _definition(
+    node: Node, spec: LanguageSpec, lines: list[str], kind: str, name: str, qualified: list[str]
+) -> _Definition:
+    outer = node
+    while outer.parent is not None and outer.parent.type in spec.outer:
+        outer = outer.parent
+    start = outer.start_point.row
+    sibling = outer.prev_named_sibling
+    while sibling is not None and _is_leading(sibling, spec) and sibling.end_point.row >= start - 1:
+        row = sibling.start_point.row
+        if lines[row][: sibling.start_point.column].strip():
+            break  # a trailing comment of the previous line's code
+        start = row
+        sibling = sibling.prev_named_sibling
+    end = node.end_point.row
+    if node.end_point.column == 0 and end > node.start_point.row:
+        end -= 1  # the node ends with a newline
+    symbol = re.split(r"[.:]+", name)[-1] if name else ""
+    qualified_name = ".".join(p for part in qualified for p in re.split(r"::|:|\.", part) if p)
+    return _Definition(kind, symbol, qualified_name, start, end, node.start_point.row, node)
+
+
+def _is_leading(node: Node, spec: LanguageSpec) -> bool:
+    if "comment" in node.type:
+        return True
+    return node.type in spec.leading and (node.text or b"").startswith(b"@")
+
+
+def _name(node: Node, spec: LanguageSpec) -> str:
+    if spec.call_kinds:
+        return _call_name(node)
+    for field_name in spec.name_fields:
+        child = node.child_by_field_name(field_name)
+        if child is not None:
+            found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
+            if found is not None:
+                return _text(found)
+    for child in node.named_children:
+        if child.type in _NAME_TYPES:
+            return _text(child)
+    for child in node.named_children:
+        found = _first_name(child, depth=1)
+        if found is not None and child.type not in ("parameters", "parameter_list", "formal_parameters"):
+            return _text(found)
+    return node.type.replace("_declaration", "").replace("_definition", "")
+
+
+def _first_name(node: Node, depth: int) -> Node | None:
+    if node.type in _NAME_TYPES:
+        return node
+    if depth >= 4:
+        return None
+    for child in node.named_children:
+        if child.type in ("parameter_list", "parameters", "formal_parameters"):
+            continue
+        found = _first_name(child, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _call_name(node: Node) -> str:
+    arguments = next((c for c in node.named_children if c.type == "arguments"), None)
+    first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+    while first is not None and first.type in ("call", "binary_operator"):
+        first = first.child_by_field_name("target") or first.child_by_field_name("left")
+    return _text(first) if first is not None else ""
+
+
+def _receiver(node: Node, spec: LanguageSpec) -> str:
+    if spec.receiver_field is None:
+        return ""
+    receiver = node.child_by_field_name(spec.receiver_field)
+    if receiver is None:
+        return ""
+    names = re.findall(r"[A-Za-z_]\w*", _text(receiver))
+    return names[-1] if names else ""
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace").strip()
+
+
+def _merge_clauses(found: list[_Definition]) -> list[_Definition]:
+    merged: list[_Definition] = []
+    for definition in found:
+        last = merged[-1] if merged else None
+        if (last is not None and last.kind == definition.kind != "class"
+                and last.symbol == definition.symbol and definition.start <= last.end + 2):
+            last.end = max(last.end, definition.end)
+        else:
+            merged.append(definition)
+    return merged
+
+
+# --- emitting chunks -----------------------------------------------------------------------
+
+def _emit(
+    definition: _Definition, lines: list[str], path: str, language: str, covered: list[bool], out: list[Chunk]
+) -> None:
+    member_rows: set[int] = set()
+    for member in definition.members:
+        member_rows.update(range(member.start, member.end + 1))
+    if definition.kind == "class" and member_rows:
+        heads = {m.head for m in definition.members}
+        rows = [r for r in range(definition.start, definition.end + 1) if r not in member_rows or r in heads]
+        pieces = [rows[i : i + MAX_CHUNK_LINES] for i in range(0, len(rows), MAX_CHUNK_LINES)]
+    else:
+        pieces = _split_rows(definition, lines)
+    for rows in pieces:
+        out.append(_chunk(lines, rows, path, language, definition.symbol, definition.qualified_name,
+                          definition.kind))
+    for row in range(definition.start, definition.end + 1):
+        if row not in member_rows:
+            covered[row] = True
+    for member in definition.members:
+        _emit(member, lines, path, language, covered, out)
+
+
+def _split_rows(definition: _Definition, lines: list[str]) -> list[list[int]]:
+    """Cut a long definition at rows where a statement starts, each piece at most MAX_CHUNK_LINES."""
+    start, end = definition.start, definition.end
+    if end - start + 1 <= MAX_CHUNK_LINES:
+        return [list(range(start, end + 1))]
+    cuts = sorted(_statement_rows(definition.body, lines, depth=0))
+    pieces: list[list[int]] = []
+    position = start
+    while end - position + 1 > MAX_CHUNK_LINES:
+        limit = position + MAX_CHUNK_LINES
+        candidates = [c for c in cuts if position < c <= limit]
+        cut = candidates[-1] if candidates else limit
+        pieces.append(list(range(position, cut)))
+        position = cut
+    pieces.append(list(range(position, end + 1)))
+    return pieces
+
+
+def _statement_rows(node: Node, lines: list[str], depth: int) -> set[int]:
+    rows: set[int] = set()
+    if depth > 4:
+        return rows
+    for child in node.named_children:
+        row, column = child.start_point.row, child.start_point.column
+        if row < len(lines) and not lines[row][:column].strip():
+            rows.add(row)
+        if child.end_point.row - row > 20:
+            rows |= _statement_rows(child, lines, depth + 1)
+    return rows
+
+
+def _module_chunks(lines: list[str], covered: list[bool], path: str, language: str) -> list[Chunk]:
+    rows = [r for r, line in enumerate(lines) if not covered[r] and line.strip()]
+    return [
+        _chunk(lines, rows[i : i + MODULE_CHUNK_LINES], path, language, "", "", "module")
+        for i in range(0, len(rows), MODULE_CHUNK_LINES)
+    ]
+
+
+def _windows(lines: list[str], path: str, language: str) -> list[Chunk]:
+    chunks = []
+    for first in range(0, len(lines), WINDOW_LINES):
+        rows = [r for r in range(first, min(first + WINDOW_LINES, len(lines))) if lines[r].strip()]
+        if rows:
+            chunks.append(_chunk(lines, list(range(rows[0], rows[-1] + 1)), path, language, "", "", "block"))
+    return chunks
+
+
+def _chunk(
+    lines: list[str], rows: list[int], path: str, language: str, symbol: str, qualified: str, kind: str
+) -> Chunk:
+    return Chunk.build(
+        path=path, language=language, symbol=symbol, qualified_name=qualified, kind=kind,
+        start_line=rows[0] + 1, end_line=rows[-1] + 1, text="\n".join(lines[r] for r in rows),
+    )

@@ -1,0 +1,222 @@
+"""The language table: which files are which language, and which tree-sitter nodes are definitions.
+
+Everything language-specific lives here as data; `chunker.py` reads it and has no per-language
+branches. A rule `{"node_type": None}` matches every node of that type; `{"node_type": {...}}`
+matches only nodes with a child or grandchild of one of those types (a C `struct` with a body, a
+JavaScript `const f = () => ...`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import PurePosixPath
+
+from tree_sitter import Language, Parser
+
+Rules = dict[str, frozenset[str] | None]
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    """How to find definitions in one language's syntax tree."""
+
+    name: str
+    grammar: tuple[str, str]  # (python module, function returning the language pointer)
+    extensions: tuple[str, ...]
+    functions: Rules = field(default_factory=dict)
+    classes: Rules = field(default_factory=dict)
+    # Containers that only qualify names (namespaces, modules); they make no chunk of their own.
+    scopes: frozenset[str] = frozenset()
+    # Parents whose span belongs to the definition inside (decorators, `export`, templates).
+    outer: frozenset[str] = frozenset()
+    # Sibling node types before a definition that belong to it (besides comments).
+    leading: frozenset[str] = frozenset()
+    name_fields: tuple[str, ...] = ("name",)
+    # Go's `func (s *Server) Serve()`: the field whose type names the method's class.
+    receiver_field: str | None = None
+    # Elixir: definitions are calls (`def name ... do`); maps the called word to a kind.
+    call_kinds: dict[str, str] = field(default_factory=dict)
+    # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk.
+    merge_adjacent: bool = False
+    filenames: tuple[str, ...] = ()
+
+
+def _any(*types: str) -> Rules:
+    return dict.fromkeys(types)
+
+
+def _needs(inner: frozenset[str], *types: str) -> Rules:
+    return dict.fromkeys(types, inner)
+
+
+_JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_JS_FUNCTIONS: Rules = {
+    **_any("function_declaration", "generator_function_declaration", "method_definition"),
+    **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair"),
+}
+_C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec(
+        "python", ("tree_sitter_python", "language"), (".py", ".pyi", ".pyw"),
+        functions=_any("function_definition"), classes=_any("class_definition"),
+        outer=frozenset({"decorated_definition"}),
+    ),
+    LanguageSpec(
+        "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
+        functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"),
+        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
+    ),
+    LanguageSpec(
+        "typescript", ("tree_sitter_typescript", "language_typescript"), (".ts", ".mts", ".cts"),
+        functions={**_JS_FUNCTIONS, **_any("function_signature")},
+        classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
+                     "enum_declaration"),
+        scopes=frozenset({"internal_module", "module"}),
+        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
+    ),
+    LanguageSpec(
+        "tsx", ("tree_sitter_typescript", "language_tsx"), (".tsx",),
+        functions=_JS_FUNCTIONS,
+        classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
+                     "enum_declaration"),
+        scopes=frozenset({"internal_module", "module"}),
+        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
+    ),
+    LanguageSpec(
+        "go", ("tree_sitter_go", "language"), (".go",),
+        functions=_any("function_declaration", "method_declaration"), classes=_any("type_declaration"),
+        receiver_field="receiver",
+    ),
+    LanguageSpec(
+        "rust", ("tree_sitter_rust", "language"), (".rs",),
+        functions=_any("function_item", "macro_definition"),
+        classes=_any("struct_item", "enum_item", "union_item", "trait_item", "impl_item"),
+        scopes=frozenset({"mod_item"}), leading=frozenset({"attribute_item"}),
+        name_fields=("name", "type"),
+    ),
+    LanguageSpec(
+        "java", ("tree_sitter_java", "language"), (".java",),
+        functions=_any("method_declaration", "constructor_declaration", "compact_constructor_declaration"),
+        classes=_any("class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
+                     "annotation_type_declaration"),
+    ),
+    LanguageSpec(
+        "kotlin", ("tree_sitter_kotlin", "language"), (".kt", ".kts"),
+        functions=_any("function_declaration", "secondary_constructor"),
+        classes=_any("class_declaration", "object_declaration", "companion_object"),
+    ),
+    LanguageSpec(
+        "scala", ("tree_sitter_scala", "language"), (".scala", ".sc"),
+        functions=_any("function_definition"),
+        classes=_any("class_definition", "object_definition", "trait_definition", "enum_definition"),
+    ),
+    LanguageSpec(
+        "swift", ("tree_sitter_swift", "language"), (".swift",),
+        functions=_any("function_declaration", "init_declaration", "deinit_declaration"),
+        classes=_any("class_declaration", "protocol_declaration"),
+    ),
+    LanguageSpec(
+        "c", ("tree_sitter_c", "language"), (".c", ".h"),
+        functions=_any("function_definition"),
+        classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
+                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
+                          "type_definition")},
+        outer=frozenset(), name_fields=("declarator", "name"),
+    ),
+    LanguageSpec(
+        "cpp", ("tree_sitter_cpp", "language"), (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".h++", ".ipp"),
+        functions=_any("function_definition"),
+        classes=_needs(_C_BODIES, "class_specifier", "struct_specifier", "union_specifier", "enum_specifier"),
+        scopes=frozenset({"namespace_definition"}), outer=frozenset({"template_declaration"}),
+        name_fields=("declarator", "name"),
+    ),
+    LanguageSpec(
+        "csharp", ("tree_sitter_c_sharp", "language"), (".cs",),
+        functions=_any("method_declaration", "constructor_declaration", "destructor_declaration",
+                       "operator_declaration", "local_function_statement"),
+        classes=_any("class_declaration", "interface_declaration", "struct_declaration",
+                     "record_declaration", "enum_declaration"),
+        scopes=frozenset({"namespace_declaration"}),
+    ),
+    LanguageSpec(
+        "php", ("tree_sitter_php", "language_php"), (".php", ".phtml"),
+        functions=_any("function_definition", "method_declaration"),
+        classes=_any("class_declaration", "interface_declaration", "trait_declaration", "enum_declaration"),
+    ),
+    LanguageSpec(
+        "ruby", ("tree_sitter_ruby", "language"), (".rb", ".rake", ".gemspec"),
+        functions=_any("method", "singleton_method"), classes=_any("class", "module", "singleton_class"),
+        filenames=("Rakefile", "Gemfile"),
+    ),
+    LanguageSpec(
+        "elixir", ("tree_sitter_elixir", "language"), (".ex", ".exs"),
+        call_kinds={
+            **dict.fromkeys(("def", "defp", "defmacro", "defmacrop", "defguard", "defguardp",
+                             "defdelegate"), "function"),
+            **dict.fromkeys(("defmodule", "defprotocol", "defimpl"), "class"),
+        },
+        leading=frozenset({"unary_operator"}), merge_adjacent=True,
+    ),
+    LanguageSpec(
+        "haskell", ("tree_sitter_haskell", "language"), (".hs", ".lhs"),
+        functions=_any("function", "signature", "bind"),
+        classes=_any("data_type", "newtype", "class", "instance", "type_synomym", "type_family"),
+        merge_adjacent=True,
+    ),
+    LanguageSpec(
+        "lua", ("tree_sitter_lua", "language"), (".lua",),
+        functions={**_any("function_declaration"),
+                   **_needs(frozenset({"function_definition"}), "assignment_statement", "field")},
+        name_fields=("name",),
+    ),
+    LanguageSpec(
+        "zig", ("tree_sitter_zig", "language"), (".zig",),
+        functions=_any("function_declaration", "test_declaration"),
+        classes=_needs(frozenset({"struct_declaration", "enum_declaration", "union_declaration",
+                                  "opaque_declaration"}), "variable_declaration"),
+    ),
+    LanguageSpec(
+        "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh"),
+        functions=_any("function_definition"), filenames=(".bashrc", ".zshrc", ".profile"),
+    ),
+)
+
+BY_NAME: dict[str, LanguageSpec] = {spec.name: spec for spec in LANGUAGES}
+_BY_EXTENSION: dict[str, LanguageSpec] = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+_BY_FILENAME: dict[str, LanguageSpec] = {n: spec for spec in LANGUAGES for n in spec.filenames}
+_SHEBANGS = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash", "node": "javascript",
+             "ruby": "ruby", "lua": "lua", "elixir": "elixir"}
+
+_CPP_HINTS = re.compile(r"^\s*(namespace\s+\w|template\s*<|class\s+\w+\s*[:{]|public:|#include\s*<\w+>$)", re.M)
+
+# Files that are text but not code: indexed in line windows under this language name.
+TEXT = "text"
+
+
+def language_for(path: str, head: str = "") -> str:
+    """The language of a file from its name, or its `#!` line; `text` when no grammar fits."""
+    p = PurePosixPath(path)
+    spec = _BY_FILENAME.get(p.name) or _BY_EXTENSION.get(p.suffix.lower())
+    if spec and spec.name == "c" and p.suffix.lower() == ".h" and _CPP_HINTS.search(head):
+        return "cpp"
+    if spec:
+        return spec.name
+    if head.startswith("#!"):
+        words = head.split("\n", 1)[0].replace("/", " ").split()
+        for word in reversed(words):
+            name = _SHEBANGS.get(word.rstrip("0123456789."))
+            if name:
+                return name
+    return TEXT
+
+
+@cache
+def parser_for(language: str) -> Parser:
+    """A tree-sitter parser for a language of the table (grammars come from PyPI wheels)."""
+    module_name, function = BY_NAME[language].grammar
+    module = importlib.import_module(module_name)
+    return Parser(Language(getattr(module, function)()))

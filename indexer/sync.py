@@ -1,0 +1,144 @@
+"""Incremental sync: bring the index in line with the files on disk, then fill in vectors.
+
+Phase 1 (chunks) re-reads only files whose size or mtime changed, re-chunks only those whose
+bytes changed, and commits everything in one transaction: a killed run leaves the previous
+state. Phase 2 (vectors) embeds only content hashes with no vector for the model, committing
+batch by batch: a killed run keeps what it embedded and the next run resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codesearch.encoding import Encoder
+from codesearch.indexer.chunker import chunk_source
+from codesearch.indexer.languages import language_for
+from codesearch.indexer.walk import WalkReport, looks_binary, looks_minified, walk_files
+from codesearch.records import embedding_text
+from codesearch.store import Store
+
+# Progress callback: (stage, done, total).
+Progress = Callable[[str, int, int], None]
+EMBED_BATCH = 64
+# A file modified this close to the scan may change again within the same mtime tick: store no
+# mtime for it, so the next run compares its hash.
+_RACY_NS = 2_000_000_000
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass
+class SyncSummary:
+    """What one sync did, for the summary line."""
+
+    files: int = 0
+    changed: int = 0
+    removed: int = 0
+    chunks: int = 0
+    new_vectors: int = 0
+    missing_vectors: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+def sync_chunks(
+    store: Store,
+    root: Path,
+    *,
+    max_file_bytes: int,
+    excludes: tuple[str, ...] = (),
+    progress: Progress = _no_progress,
+) -> SyncSummary:
+    """Phase 1: walk, re-chunk what changed, drop what vanished; one transaction."""
+    started = time.monotonic()
+    summary = SyncSummary()
+    report = WalkReport()
+    entries = list(walk_files(root, max_file_bytes=max_file_bytes, extra_excludes=excludes, report=report))
+    known = store.file_states()
+    racy_after = time.time_ns() - _RACY_NS
+    seen: set[str] = set()
+    with store.transaction():
+        for done, entry in enumerate(entries, 1):
+            if done % 50 == 0 or done == len(entries):
+                progress("reading files", done, len(entries))
+            state = known.get(entry.rel_path)
+            if state and state.size == entry.size and state.mtime_ns == entry.mtime_ns:
+                seen.add(entry.rel_path)
+                continue
+            try:
+                data = entry.abs_path.read_bytes()
+            except OSError:
+                report.skip("unreadable")
+                continue
+            if looks_binary(data):
+                report.skip("binary")
+                continue
+            sha = hashlib.blake2b(data, digest_size=16).hexdigest()
+            mtime = 0 if entry.mtime_ns > racy_after else entry.mtime_ns
+            seen.add(entry.rel_path)
+            if state and state.sha == sha:
+                store.touch_file(state.id, entry.size, mtime)
+                continue
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("utf-8", errors="replace")
+                report.skip("invalid UTF-8 (decoded with replacement)")
+            if looks_minified(text):
+                seen.discard(entry.rel_path)
+                report.skip("minified")
+                continue
+            language = language_for(entry.rel_path, text[:8192])
+            chunks = chunk_source(text, entry.rel_path, language)
+            store.replace_file(entry.rel_path, entry.size, mtime, sha, language, chunks)
+            summary.changed += 1
+        for path in set(known) - seen:
+            store.remove_file(path)
+            summary.removed += 1
+        if summary.changed or summary.removed:
+            store.bump_generation()
+    summary.files = len(seen)
+    summary.skipped = report.skipped
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def embed_missing(
+    store: Store,
+    encoder: Encoder,
+    *,
+    time_budget: float | None = None,
+    progress: Progress = _no_progress,
+) -> tuple[int, int]:
+    """Phase 2: embed chunks whose content hash has no vector; returns (embedded, still missing).
+
+    With `time_budget` (seconds) it stops after the batch that crosses it, leaving the rest for
+    a later run: used by queries, which must never wait long for vectors.
+    """
+    pending = store.missing_vectors(encoder.model_id)
+    pending.sort(key=lambda c: len(c.text))
+    started = time.monotonic()
+    done = 0
+    progress("embedding", 0, len(pending))
+    for start in range(0, len(pending), EMBED_BATCH):
+        if time_budget is not None and time.monotonic() - started > time_budget:
+            break
+        batch = pending[start : start + EMBED_BATCH]
+        vectors = encoder.encode_documents([embedding_text(c) for c in batch])
+        with store.transaction():
+            store.add_vectors(encoder.model_id, [c.content_hash for c in batch], vectors)
+            store.bump_generation()
+        done += len(batch)
+        progress("embedding", done, len(pending))
+    if done:
+        with store.transaction():
+            store.prune_vectors(encoder.model_id)
+    return done, len(pending) - done

@@ -1,0 +1,141 @@
+"""Find the files of a repository worth indexing, honouring ignore rules at every level.
+
+Rules, later ones winning: the built-in excludes, `.git/info/exclude`, then each directory's
+`.gitignore` and `.codesearchignore` (same syntax, negations included) from the root down. An
+ignored directory is not entered, so (as in git) nothing below it can be re-included.
+Symlinked directories are not followed; symlinked files are read if they point at a file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+IGNORE_FILES = (".gitignore", ".codesearchignore")
+DEFAULT_MAX_FILE_BYTES = 1_000_000
+BUILTIN_EXCLUDES = (
+    ".git/", ".hg/", ".svn/", ".codesearch/", "node_modules/", "bower_components/", "vendor/",
+    ".venv/", "venv/", ".tox/", ".nox/", "__pycache__/", ".mypy_cache/", ".pytest_cache/",
+    ".ruff_cache/", "dist/", "build/", "target/", "out/", ".gradle/", ".idea/", ".vscode/",
+    "*.egg-info/", ".next/", ".nuxt/", "coverage/", "_build/", "deps/", ".stack-work/",
+    "zig-cache/", ".zig-cache/", "zig-out/", "Pods/", "DerivedData/",
+    "*.min.js", "*.min.css", "*.map", "*.lock", "package-lock.json", "pnpm-lock.yaml",
+    "*.pyc", "*.so", "*.dylib", "*.dll", "*.exe", "*.o", "*.a", "*.class", "*.jar",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """A file to index: its path relative to the root (POSIX separators) and its stat."""
+
+    rel_path: str
+    abs_path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class WalkReport:
+    """What the walk skipped and why, for the summary line."""
+
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+
+def _read_rules(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _is_ignored(rules: list[tuple[str, pathspec.GitIgnoreSpec]], rel_path: str, is_dir: bool) -> bool:
+    """Apply every rule set from the root down; the deepest one that matches decides."""
+    ignored = False
+    for base, spec in rules:
+        if base and not rel_path.startswith(base + "/"):
+            continue
+        local = rel_path[len(base) + 1 :] if base else rel_path
+        result = spec.check_file(local + "/" if is_dir else local)
+        if result.include is not None:
+            ignored = result.include
+    return ignored
+
+
+def walk_files(
+    root: Path,
+    *,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    extra_excludes: tuple[str, ...] = (),
+    report: WalkReport | None = None,
+) -> Iterator[FileEntry]:
+    """Yield the indexable files under `root`, sorted, counting what is skipped in `report`."""
+    report = report if report is not None else WalkReport()
+    root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *extra_excludes]
+    rules = [("", pathspec.GitIgnoreSpec.from_lines(root_rules))]
+    yield from _walk_dir(root, "", rules, max_file_bytes, report)
+
+
+def _walk_dir(
+    directory: Path,
+    rel_dir: str,
+    rules: list[tuple[str, pathspec.GitIgnoreSpec]],
+    max_file_bytes: int,
+    report: WalkReport,
+) -> Iterator[FileEntry]:
+    local_rules = [line for name in IGNORE_FILES for line in _read_rules(directory / name)]
+    if local_rules:
+        rules = [*rules, (rel_dir, pathspec.GitIgnoreSpec.from_lines(local_rules))]
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        report.skip("unreadable directory")
+        return
+    for entry in entries:
+        rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            report.skip("unreadable")
+            continue
+        if is_dir:
+            if not _is_ignored(rules, rel_path, is_dir=True):
+                yield from _walk_dir(Path(entry.path), rel_path, rules, max_file_bytes, report)
+            continue
+        if _is_ignored(rules, rel_path, is_dir=False):
+            continue
+        try:
+            st = os.stat(entry.path)  # follows a symlinked file to its target
+        except OSError:
+            report.skip("broken symlink" if is_link else "unreadable")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            report.skip("symlinked directory")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if st.st_size > max_file_bytes:
+            report.skip("too large")
+            continue
+        yield FileEntry(rel_path, Path(entry.path), st.st_size, st.st_mtime_ns)
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes in the first 8 KiB mean binary, as git decides."""
+    return b"\x00" in data[:8192]
+
+
+def looks_minified(text: str) -> bool:
+    """Generated one-line bundles make useless chunks: very long lines on average."""
+    if len(text) < 20_000:
+        return False
+    return len(text) / (text.count("\n") + 1) > 400

@@ -1,0 +1,1 @@
+"""The language server (pygls). Built in the language-server issue; this package reserves its place."""

@@ -1,0 +1,1 @@
+"""Encoders: loading checkpoints, pooling, presets. Imported lazily: it pulls in torch."""
