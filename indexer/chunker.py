@@ -83,20 +83,20 @@ def _collect(
     for child in node.named_children:
         kind = _definition_kind(child, spec)
         if kind == "class":
-            name = _name(child, spec)
+            name = _name(child, spec, "class")
             inner = [*scope, name] if name else scope
             definition = _definition(child, spec, lines, "class", name, inner)
             members = _collect(child, spec, lines, inner, in_class=True, depth=depth + 1)
             definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)]
             found.append(definition)
         elif kind == "function":
-            name = _name(child, spec)
+            name = _name(child, spec, "function")
             owner = _receiver(child, spec)
             qualified = [owner, name] if owner else [*scope, name]
-            method = in_class or bool(owner) or ("." in name and spec.name == "lua")
+            method = in_class or bool(owner) or (spec.name == "lua" and bool(re.search(r"[.:]", name)))
             found.append(_definition(child, spec, lines, "method" if method else "function", name, qualified))
         elif child.type in spec.scopes:
-            name = _name(child, spec)
+            name = _name(child, spec, "scope")
             inner = [*scope, name] if name else scope
             found.extend(_collect(child, spec, lines, inner, in_class=False, depth=depth + 1))
         else:
@@ -152,7 +152,7 @@ def _is_leading(node: Node, spec: LanguageSpec) -> bool:
     return node.type in spec.leading and (node.text or b"").startswith(b"@")
 
 
-def _name(node: Node, spec: LanguageSpec) -> str:
+def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
     if spec.call_kinds:
         return _call_name(node)
     for field_name in spec.name_fields:
@@ -164,10 +164,11 @@ def _name(node: Node, spec: LanguageSpec) -> str:
     for child in node.named_children:
         if child.type in _NAME_TYPES:
             return _text(child)
-    for child in node.named_children:
-        found = _first_name(child, depth=1)
-        if found is not None and child.type not in ("parameters", "parameter_list", "formal_parameters"):
-            return _text(found)
+    if kind == "class":  # Go's `type_declaration > type_spec > name`, Zig's `const X = struct`
+        for child in node.named_children:
+            found = _first_name(child, depth=1)
+            if found is not None:
+                return _text(found)
     return node.type.replace("_declaration", "").replace("_definition", "")
 
 

@@ -26,6 +26,7 @@ BUILTIN_EXCLUDES = (
     "*.egg-info/", ".next/", ".nuxt/", "coverage/", "_build/", "deps/", ".stack-work/",
     "zig-cache/", ".zig-cache/", "zig-out/", "Pods/", "DerivedData/",
     "*.min.js", "*.min.css", "*.map", "*.lock", "package-lock.json", "pnpm-lock.yaml",
+    ".gitignore", ".codesearchignore", ".gitattributes", ".gitmodules",
     "*.pyc", "*.so", "*.dylib", "*.dll", "*.exe", "*.o", "*.a", "*.class", "*.jar",
 )
 

@@ -1,0 +1,120 @@
+"""Chunking: every language on a realistic file, coverage of every line, splitting, windows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codesearch.indexer.chunker import MAX_CHUNK_LINES, chunk_file, chunk_source
+from codesearch.indexer.languages import language_for
+
+LANGUAGES = Path(__file__).parent / "fixtures" / "languages"
+
+# file -> (language, definitions that must come out as (kind, qualified name))
+EXPECTED = {
+    "sample.py": ("python", {("function", "upload_file"), ("class", "UploadQueue"), ("method", "UploadQueue.push"),
+                             ("method", "UploadQueue.drain")}),
+    "sample.js": ("javascript", {("function", "loadConfig"), ("function", "mergeDefaults"), ("class", "Server"),
+                                 ("method", "Server.listen"), ("function", "module.exports.createServer")}),
+    "sample.ts": ("typescript", {("class", "User"), ("function", "formatUser"), ("class", "UserStore"),
+                                 ("method", "UserStore.add"), ("method", "UserStore.find"), ("function", "countUsers")}),
+    "sample.tsx": ("tsx", {("function", "Button"), ("function", "Toolbar")}),
+    "sample.go": ("go", {("class", "Cache"), ("function", "New"), ("method", "Cache.Get")}),
+    "sample.rs": ("rust", {("class", "RateLimiter"), ("method", "RateLimiter.new"), ("method", "RateLimiter.allow"),
+                           ("function", "main")}),
+    "Sample.java": ("java", {("class", "InvoiceCalculator"), ("method", "InvoiceCalculator.total"),
+                             ("method", "InvoiceCalculator.InvoiceCalculator")}),
+    "sample.kt": ("kotlin", {("class", "Point"), ("class", "Geometry"), ("method", "Geometry.distance"),
+                             ("function", "origin")}),
+    "sample.scala": ("scala", {("class", "Shape"), ("class", "Circle"), ("method", "Circle.area"),
+                               ("class", "Shapes"), ("method", "Shapes.totalArea")}),
+    "sample.swift": ("swift", {("class", "Greeter"), ("class", "FriendlyGreeter"), ("method", "FriendlyGreeter.init"),
+                               ("method", "FriendlyGreeter.greet"), ("function", "makeGreeter")}),
+    "sample.c": ("c", {("class", "buffer"), ("function", "buffer_grow"), ("function", "main")}),
+    "sample.cpp": ("cpp", {("class", "text.Tokenizer"), ("method", "text.Tokenizer.split"),
+                           ("function", "text.count_words")}),
+    "sample.cs": ("csharp", {("class", "Shop.Cart"), ("method", "Shop.Cart.Add"), ("method", "Shop.Cart.Checkout")}),
+    "sample.php": ("php", {("class", "Mailer"), ("method", "Mailer.send"), ("function", "render_template")}),
+    "sample.rb": ("ruby", {("class", "Billing"), ("class", "Billing.Subscription"),
+                           ("method", "Billing.Subscription.renew!"), ("method", "Billing.Subscription.from_json")}),
+    "sample.ex": ("elixir", {("class", "Chat.Room"), ("method", "Chat.Room.start_link"),
+                             ("method", "Chat.Room.broadcast"), ("method", "Chat.Room.format")}),
+    "sample.hs": ("haskell", {("class", "Stack"), ("function", "push"), ("function", "pop")}),
+    "sample.lua": ("lua", {("method", "M.read_file"), ("function", "trim"), ("method", "M.reload")}),
+    "sample.zig": ("zig", {("class", "Parser"), ("method", "Parser.next"), ("function", "main")}),
+    "sample.sh": ("bash", {("function", "log_error"), ("function", "install_deps")}),
+}
+
+
+def covered_lines(chunks) -> set[int]:
+    lines: set[int] = set()
+    for c in chunks:
+        text_lines = c.text.split("\n")
+        assert len(text_lines) <= c.end_line - c.start_line + 1
+        lines.update(range(c.start_line, c.end_line + 1))
+    return lines
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_language_chunks_into_its_definitions(name: str) -> None:
+    language, expected = EXPECTED[name]
+    path = LANGUAGES / name
+    assert language_for(name, path.read_text()[:8192]) == language
+    chunks = chunk_file(path, name)
+    found = {(c.kind, c.qualified_name) for c in chunks}
+    assert expected <= found, f"missing {expected - found}"
+    # No non-blank line is unsearchable: each lies in some chunk's text.
+    source = path.read_text().split("\n")
+    texts = "\n".join(c.text for c in chunks)
+    for number, line in enumerate(source, 1):
+        if line.strip():
+            assert number in covered_lines(chunks), f"line {number} of {name} is in no chunk"
+            assert line in texts
+
+
+def test_leading_comments_and_decorators_belong_to_the_definition() -> None:
+    chunks = chunk_file(LANGUAGES / "sample.py", "sample.py")
+    upload = next(c for c in chunks if c.symbol == "upload_file")
+    assert upload.text.startswith("@retry_on_error\ndef upload_file")
+    go = chunk_file(LANGUAGES / "sample.go", "sample.go")
+    assert next(c for c in go if c.symbol == "Get").text.startswith("// Get looks a key up.")
+
+
+def test_class_chunk_is_an_outline_of_header_fields_and_signatures() -> None:
+    chunks = chunk_file(LANGUAGES / "sample.py", "sample.py")
+    outline = next(c for c in chunks if c.kind == "class").text
+    assert "limit = 10" in outline and "def push(self, path):" in outline
+    assert "self.items.append(path)" not in outline
+
+
+def test_long_function_is_split_at_statement_boundaries_without_losing_lines() -> None:
+    body = "\n".join(f"    total += step({i})" for i in range(400))
+    source = f"def long_function(step):\n    total = 0\n{body}\n    return total\n"
+    chunks = [c for c in chunk_source(source, "long.py", "python") if c.symbol == "long_function"]
+    assert len(chunks) >= 3
+    assert all(c.end_line - c.start_line + 1 <= MAX_CHUNK_LINES for c in chunks)
+    assert "\n".join(c.text for c in chunks) == source.rstrip("\n")
+    assert [c.start_line for c in chunks] == sorted(c.start_line for c in chunks)
+
+
+def test_text_files_fall_back_to_line_windows() -> None:
+    text = "\n".join(f"line {i}" for i in range(1, 121))
+    chunks = chunk_source(text, "notes.txt", language_for("notes.txt"))
+    assert [c.kind for c in chunks] == ["block"] * 3
+    assert (chunks[0].start_line, chunks[0].end_line, chunks[-1].end_line) == (1, 50, 120)
+
+
+def test_content_hash_ignores_the_path_but_not_the_code() -> None:
+    source = "def f():\n    return 1\n"
+    a = chunk_source(source, "a.py", "python")[0]
+    b = chunk_source(source, "moved/b.py", "python")[0]
+    c = chunk_source(source.replace("1", "2"), "a.py", "python")[0]
+    assert a.content_hash == b.content_hash != c.content_hash
+
+
+def test_header_guess_tells_cpp_headers_from_c_and_reads_shebangs() -> None:
+    assert language_for("x.h", "#include <stdio.h>\nint f(void);") == "c"
+    assert language_for("x.h", "namespace fmt {\ntemplate <typename T> class A {};\n}") == "cpp"
+    assert language_for("bin/deploy", "#!/usr/bin/env bash\necho hi") == "bash"
+    assert language_for("README.md") == "text"

@@ -1,0 +1,73 @@
+"""Incremental sync with a fake encoder: nothing is embedded twice."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from codesearch.index import CodeIndex, index_dir_for
+from codesearch.indexer.sync import embed_missing, sync_chunks
+from codesearch.search import search
+
+
+def open_index(root: Path) -> CodeIndex:
+    return CodeIndex.open(root, index_dir_for(root), create=True, model_id="fake/encoder")
+
+
+def run(index: CodeIndex, root: Path, encoder):
+    summary = sync_chunks(index.store, root, max_file_bytes=1_000_000)
+    embedded, missing = embed_missing(index.store, encoder)
+    return summary, embedded, missing
+
+
+def test_second_run_reads_and_embeds_nothing(repo: Path, fake_encoder) -> None:
+    index = open_index(repo)
+    first, embedded, missing = run(index, repo, fake_encoder)
+    assert first.changed == 7 and embedded > 10 and missing == 0
+    second, embedded_again, _ = run(index, repo, fake_encoder)
+    assert (second.changed, second.removed, embedded_again) == (0, 0, 0)
+
+
+def test_rename_duplicate_move_and_branch_switch_embed_nothing_new(repo: Path, fake_encoder) -> None:
+    index = open_index(repo)
+    run(index, repo, fake_encoder)
+    # Rename a file and duplicate another.
+    (repo / "src/payments/retry.py").rename(repo / "src/payments/retrying.py")
+    shutil.copy(repo / "web/router.go", repo / "web/router_copy.go")
+    summary, embedded, _ = run(index, repo, fake_encoder)
+    assert (summary.changed, summary.removed, embedded) == (2, 1, 0)
+    # Move a function to another file.
+    invoice = repo / "src/payments/invoice.py"
+    original = invoice.read_text()
+    (repo / "src/payments/helpers.py").write_text(
+        original[original.index("@dataclass"):original.index("class Invoice")])
+    invoice.write_text(original.replace(original[original.index("@dataclass"):original.index("class Invoice")], ""))
+    _, embedded, _ = run(index, repo, fake_encoder)
+    assert embedded <= 1  # only the shrunken module chunk of invoice.py is new
+    # A branch switch and back: the old content's vectors are still cached.
+    invoice.write_text(original)
+    (repo / "src/payments/helpers.py").unlink()
+    _, embedded, _ = run(index, repo, fake_encoder)
+    assert embedded == 0
+
+
+def test_changed_file_is_searchable_and_deleted_file_is_gone(repo: Path, fake_encoder) -> None:
+    index = open_index(repo)
+    run(index, repo, fake_encoder)
+    (repo / "web/extra.py").write_text("def compute_shipping_cost(weight):\n    return weight * 3\n")
+    (repo / "web/cache.rs").unlink()
+    summary, embedded, _ = run(index, repo, fake_encoder)
+    assert (summary.changed, summary.removed) == (1, 1) and embedded == 1
+    top = search(index.store, "shipping cost", mode="lexical", k=3)
+    assert top[0].chunk.symbol == "compute_shipping_cost"
+    assert not search(index.store, "LruCache evicts", mode="lexical", k=10, glob="*.rs")
+
+
+def test_binary_and_invalid_utf8_files(repo: Path, fake_encoder) -> None:
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (repo / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
+    index = open_index(repo)
+    summary, _, _ = run(index, repo, fake_encoder)
+    assert summary.skipped["binary"] == 1
+    assert summary.skipped["invalid UTF-8 (decoded with replacement)"] == 1
+    assert any(r.chunk.path == "latin1.py" for r in search(index.store, "return", mode="lexical", k=20))

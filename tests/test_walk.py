@@ -1,0 +1,65 @@
+"""Ignore rules (nested, negated, .codesearchignore, built-in), and files that must be skipped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from codesearch.indexer.walk import WalkReport, walk_files
+
+
+def write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def paths(root: Path, **kw) -> list[str]:
+    return [e.rel_path for e in walk_files(root, **kw)]
+
+
+def test_nested_gitignores_with_negation_and_codesearchignore(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "*.log\nsecret/\n")
+    write(tmp_path, "app.py")
+    write(tmp_path, "debug.log")
+    write(tmp_path, "secret/key.py")
+    write(tmp_path, "pkg/.gitignore", "!keep.log\ngenerated_*.py\n")
+    write(tmp_path, "pkg/keep.log")
+    write(tmp_path, "pkg/other.log")
+    write(tmp_path, "pkg/generated_api.py")
+    write(tmp_path, "pkg/real.py")
+    write(tmp_path, "other/generated_api.py")  # the nested rule applies only under pkg/
+    write(tmp_path, ".codesearchignore", "docs/\n")
+    write(tmp_path, "docs/guide.md")
+    found = paths(tmp_path)
+    assert "app.py" in found and "pkg/real.py" in found and "pkg/keep.log" in found
+    assert "other/generated_api.py" in found
+    for ignored in ("debug.log", "secret/key.py", "pkg/other.log", "pkg/generated_api.py", "docs/guide.md"):
+        assert ignored not in found
+
+
+def test_builtin_excludes_and_an_override(tmp_path: Path) -> None:
+    for rel in ("node_modules/lib/index.js", ".git/config", ".venv/lib/site.py", "dist/app.js",
+                "target/debug/main.rs", "src/main.rs", "build/tool.py"):
+        write(tmp_path, rel)
+    assert paths(tmp_path) == ["src/main.rs"]
+    write(tmp_path, ".codesearchignore", "!build/\n")
+    assert paths(tmp_path) == ["build/tool.py", "src/main.rs"]
+
+
+def test_large_files_and_symlinks_are_skipped_and_counted(tmp_path: Path) -> None:
+    write(tmp_path, "big.py", "x" * 5000)
+    write(tmp_path, "small.py")
+    os.symlink(tmp_path, tmp_path / "loop")  # a directory link back to the root
+    os.symlink(tmp_path / "missing.py", tmp_path / "dangling.py")
+    os.symlink(tmp_path / "small.py", tmp_path / "alias.py")
+    report = WalkReport()
+    found = paths(tmp_path, max_file_bytes=1000, report=report)
+    assert found == ["alias.py", "small.py"]
+    assert report.skipped == {"too large": 1, "symlinked directory": 1, "broken symlink": 1}
+
+
+def test_extra_excludes(tmp_path: Path) -> None:
+    write(tmp_path, "a.py")
+    write(tmp_path, "b_test.py")
+    assert paths(tmp_path, extra_excludes=("*_test.py",)) == ["a.py"]
