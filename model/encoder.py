@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers.utils import logging as transformers_logging
+
+transformers_logging.set_verbosity_error()
+transformers_logging.disable_progress_bar()
 
 from codesearch.errors import ModelUnavailable
 from codesearch.presets import Preset
@@ -62,6 +66,16 @@ def read_sentence_transformers_config(directory: Path) -> dict[str, Any]:
     return found
 
 
+def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids a tokenizer puts before and after a text ([CLS] ... [SEP] for BERT-likes)."""
+    plain = tokenizer("x", add_special_tokens=False)["input_ids"]
+    full = tokenizer("x", add_special_tokens=True)["input_ids"]
+    for start in range(len(full) - len(plain) + 1):
+        if full[start : start + len(plain)] == plain:
+            return full[:start], full[start + len(plain) :]
+    return [], []
+
+
 class TransformersEncoder:
     """Any transformers encoder checkpoint (ModernBERT, BERT, RoBERTa, ...)."""
 
@@ -86,6 +100,7 @@ class TransformersEncoder:
         self.document_prefix = document_prefix
         self.device = device
         self.dim = int(model.config.hidden_size)
+        self._prefix_ids, self._suffix_ids = _special_tokens(tokenizer)
 
     @classmethod
     def from_directory(
@@ -148,9 +163,9 @@ class TransformersEncoder:
         return out / np.maximum(norms, 1e-12)
 
     def _windows(self, ids: list[int]) -> list[list[int]]:
-        room = self.max_tokens - self.tokenizer.num_special_tokens_to_add(pair=False)
+        room = self.max_tokens - len(self._prefix_ids) - len(self._suffix_ids)
         chunks = [ids[i : i + room] for i in range(0, max(len(ids), 1), room)] or [[]]
-        return [self.tokenizer.build_inputs_with_special_tokens(c) for c in chunks]
+        return [self._prefix_ids + c + self._suffix_ids for c in chunks]
 
     @torch.inference_mode()
     def _run(self, sequences: list[list[int]]) -> np.ndarray:

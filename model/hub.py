@@ -72,8 +72,9 @@ def locate_checkpoint(hub_id_or_path: str, *, download: bool = True) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
+    cache = _hub_cache()
     try:
-        return Path(snapshot_download(hub_id_or_path, local_files_only=True))
+        return Path(snapshot_download(hub_id_or_path, local_files_only=True, cache_dir=cache))
     except (LocalEntryNotFoundError, OSError, ValueError):
         pass
     if not download:
@@ -86,9 +87,18 @@ def locate_checkpoint(hub_id_or_path: str, *, download: bool = True) -> Path:
             "(or copy its Hugging Face cache), or pass --model PATH to a local checkpoint"
         )
     try:
-        return Path(snapshot_download(hub_id_or_path, allow_patterns=_CHECKPOINT_FILES))
+        return Path(snapshot_download(hub_id_or_path, allow_patterns=_CHECKPOINT_FILES, cache_dir=cache))
     except Exception as error:  # the hub client raises many types (HTTP, auth, not found)
         raise ModelUnavailable(f"could not download model {hub_id_or_path}: {error}") from error
+
+
+def _hub_cache() -> str | None:
+    """The HF cache as the environment says now (the hub client reads it once, at import)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    return None
 
 
 _CHECKPOINT_FILES = [

@@ -1,0 +1,167 @@
+"""End to end through the installed `codesearch` executable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXECUTABLE, json_lines, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_help_does_not_import_torch(cli_env) -> None:
+    code = ("import sys; from codesearch.cli import main\n"
+            "try: main(['--help'])\nexcept SystemExit: pass\n"
+            "assert 'torch' not in sys.modules and 'faiss' not in sys.modules, 'heavy import'")
+    result = subprocess.run([str(EXECUTABLE.with_name("python")), "-c", code], env=cli_env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "query" in result.stdout and "index" in result.stdout
+
+
+def test_index_query_status_with_a_tiny_modernbert(repo: Path, tiny_model: Path, cli_env) -> None:
+    first = run_cli(["index", str(repo), "--model", str(tiny_model)], env=cli_env)
+    assert "7 files" in first.stderr and "new embeddings" in first.stderr and "chunks/s" in first.stderr
+    # The dense path: a function's own text finds that function first through FAISS.
+    body = (repo / "web/router.go").read_text().split("// ServeHTTP")[1]
+    dense = json_lines(run_cli(["query", "go method Router.ServeHTTP\n// ServeHTTP" + body, "--mode", "dense",
+                                "--json", "-k", "3"], env=cli_env, cwd=repo).stdout)
+    assert dense[0]["symbol"] == "Router.ServeHTTP"
+    assert set(dense[0]) == {"path", "start_line", "end_line", "symbol", "kind", "language", "score", "text"}
+    for mode in ("lexical", "hybrid"):
+        hits = json_lines(run_cli(["query", "retry the uploads that failed", "--mode", mode, "--json"],
+                                  env=cli_env, cwd=repo / "src").stdout)
+        assert "retry_failed_uploads" in [h["symbol"] for h in hits[:3]], mode
+        assert hits[0]["path"] == "src/payments/retry.py"
+    filtered = json_lines(run_cli(["query", "cache", "--lang", "rust", "--json"], env=cli_env, cwd=repo).stdout)
+    assert filtered and {h["language"] for h in filtered} == {"rust"}
+    human = run_cli(["query", "session expired", "--path", str(repo), "-k", "2"], env=cli_env).stdout
+    assert "web/session.ts:" in human and " 2. " in human and " 3. " not in human
+    status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
+    assert status["files"] == 7 and status["chunks"] == status["with_vectors"] > 10
+    assert status["model"] == str(tiny_model)
+    again = run_cli(["index", str(repo)], env=cli_env)
+    assert "0 changed" in again.stderr and "0 new embeddings" in again.stderr
+
+
+def test_user_errors_are_one_line_without_traceback(repo: Path, tiny_model: Path, cli_env, tmp_path) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    cases = [
+        (["index", str(tmp_path / "missing")], "no such path"),
+        (["index", str(tmp_path / "file.txt")], "not a directory"),
+        (["query", "  ", "--path", str(repo)], "query is empty"),
+        (["status", str(repo)], "no index"),
+    ]
+    for args, message in cases:
+        result = run_cli(args, env=cli_env, check=False)
+        assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
+    run_cli(["index", str(repo), "--model", str(tiny_model)], env=cli_env)
+    other = run_cli(["query", "x", "--path", str(repo), "--model", "small"], env=cli_env, check=False)
+    assert other.returncode != 0 and "--rebuild" in other.stderr and "Traceback" not in other.stderr
+
+
+def test_offline_model_falls_back_to_lexical_then_fills_in(repo: Path, tiny_model: Path, cli_env) -> None:
+    started = time.monotonic()
+    offline = run_cli(["index", str(repo), "--model", "acme/tiny-code"], env=cli_env)
+    assert time.monotonic() - started < 30
+    assert offline.stderr.count("warning:") == 1 and "acme/tiny-code" in offline.stderr
+    hits = json_lines(run_cli(["query", "retry failed uploads", "--json", "--path", str(repo)], env=cli_env).stdout)
+    assert hits[0]["symbol"] == "retry_failed_uploads"
+    status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
+    assert status["with_vectors"] == 0 and status["chunks"] > 0
+    # The model becomes available in the HF cache: the next run embeds everything.
+    cache = Path(cli_env["HF_HOME"]) / "hub" / "models--acme--tiny-code"
+    shutil.copytree(tiny_model, cache / "snapshots" / "r1")
+    (cache / "refs").mkdir()
+    (cache / "refs" / "main").write_text("r1")
+    run_cli(["index", str(repo)], env=cli_env)
+    status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
+    assert status["with_vectors"] == status["chunks"]
+
+
+def _grow(repo: Path, files: int) -> None:
+    for i in range(files):
+        functions = "\n\n".join(
+            f"def handler_{i}_{j}(request):\n    \"\"\"Handle request kind {i} {j}.\"\"\"\n"
+            f"    return request.get('field_{j}', {i * j})" for j in range(12))
+        (repo / "src" / f"gen_{i}.py").write_text(functions + "\n")
+
+
+def _count(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_killing_index_midway_keeps_the_last_state_and_resumes(repo: Path, tiny_model: Path, cli_env) -> None:
+    run_cli(["index", str(repo), "--model", str(tiny_model)], env=cli_env)
+    db = repo / ".codesearch" / "index.sqlite3"
+    before = _count(db, "embeddings")
+    _grow(repo, 150)
+    process = subprocess.Popen([str(EXECUTABLE), "index", str(repo)], env=cli_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _count(db, "embeddings") == before and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "indexing finished before it could be killed; grow the repository"
+    # While it runs, a second writer is told the index is busy.
+    busy = run_cli(["index", str(repo), "--wait", "0"], env=cli_env, check=False)
+    assert busy.returncode != 0 and "busy" in busy.stderr
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = _count(db, "embeddings")
+    total_chunks = _count(db, "chunks")
+    assert before < partial < before + total_chunks
+    # The killed index opens and answers.
+    hits = json_lines(run_cli(["query", "handler_7_3", "--json", "--no-refresh", "--path", str(repo)],
+                              env=cli_env).stdout)
+    assert hits and hits[0]["symbol"] == "handler_7_3"
+    resumed = run_cli(["index", str(repo)], env=cli_env)
+    new = int(resumed.stderr.split(" new embeddings")[0].rsplit(" ", 1)[-1].replace(",", ""))
+    status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
+    assert status["with_vectors"] == status["chunks"]
+    assert 0 < new < status["chunks"] - (partial - before) + 1
+
+
+def test_killing_during_the_chunk_phase_keeps_the_previous_index(repo: Path, tiny_model: Path, cli_env) -> None:
+    run_cli(["index", str(repo), "--model", str(tiny_model), "--no-embed"], env=cli_env)
+    _grow(repo, 400)
+    process = subprocess.Popen([str(EXECUTABLE), "index", str(repo), "--no-embed"], env=cli_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.8)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
+    assert status["files"] in (7, 407)  # all or nothing, never a half-applied sync
+    run_cli(["index", str(repo), "--no-embed"], env=cli_env)
+    assert json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)["files"] == 407
+
+
+def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path) -> None:
+    listed = run_cli(["model", "list"], env=cli_env).stdout
+    assert "Alibaba-NLP/gte-modernbert-base" in listed and "granite-embedding-small-english-r2" in listed
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    (annotations / "shop.json").write_text(json.dumps([
+        {"query": "retry failed uploads", "relevant": ["src/payments/retry.py"], "secondary": []},
+        {"query": "evict least recently used entry", "relevant": [
+            {"path": "web/cache.rs", "start_line": 3, "end_line": 8}], "secondary": []},
+    ]))
+    (annotations / "repos.json").write_text(json.dumps([{"name": "shop", "language": "mixed"}]))
+    repos = tmp_path / "repos"
+    repos.mkdir()
+    shutil.copytree(repo, repos / "shop")
+    out = tmp_path / "results.jsonl"
+    result = run_cli(["bench", "retrieval", "--annotations", str(annotations), "--repos", str(repos),
+                      "--out", str(out)], env=cli_env)
+    assert "NDCG@10 (lexical, mean over 1 repos): 1.0000" in result.stdout
+    rows = json_lines(out.read_text())
+    assert rows[0]["repo"] == "shop" and rows[0]["hits"][0]["path"] == "src/payments/retry.py"
