@@ -34,7 +34,9 @@ class IndexOptions:
     _encoders: dict[str, Encoder | None] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def create(cls, root: Path, *, index_dir: str | None = None, model: str | None = None, **kw: object) -> IndexOptions:
+    def create(
+        cls, root: Path, *, index_dir: str | None = None, model: str | None = None, **kw: object
+    ) -> IndexOptions:
         """Options with the index directory and model resolved from flags and environment."""
         return cls(root, index_dir_for(root, index_dir), model or os.environ.get(MODEL_ENV) or None, **kw)  # type: ignore[arg-type]
 

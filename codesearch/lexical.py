@@ -12,12 +12,15 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 # Words of a question that say nothing about code ("how does X work").
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about an and any are as at be been being but by can could did do does doing done for from get gets
 had has have how i if in into is it its me my of on or our should so some than that the their them
 then there these they this those to up us was we were what when where which while who whom why will
 with would you your code function functions method methods implemented implementation work works
-handle handled handles handling find show used use uses using logic defined define""".split())
+handle handled handles handling find show used use uses using logic defined define
+""".split()
+)
 
 
 def split_identifier(word: str) -> list[str]:

@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_for, parser_for
 from tree_sitter import Node
 
-from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_for, parser_for
 from codesearch.records import Chunk
 
 CHUNKER_VERSION = 1

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codesearch.encoding import Encoder
 from codesearch.indexer.chunker import chunk_source
 from codesearch.indexer.languages import language_for
 from codesearch.indexer.walk import WalkReport, looks_binary, looks_minified, walk_files
+
+from codesearch.encoding import Encoder
 from codesearch.records import embedding_text
 from codesearch.store import Store
 

@@ -17,11 +17,11 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 from transformers.utils import logging as transformers_logging
 
-transformers_logging.set_verbosity_error()
-transformers_logging.disable_progress_bar()
-
 from codesearch.errors import ModelUnavailable
 from codesearch.presets import Preset
+
+transformers_logging.set_verbosity_error()
+transformers_logging.disable_progress_bar()
 
 TOKENS_PER_BATCH = 16384
 MAX_BATCH = 64

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from codesearch.errors import ModelUnavailable
 from codesearch.model.hub import locate_checkpoint
+
+from codesearch.errors import ModelUnavailable
 from codesearch.presets import PRESETS
 
 if TYPE_CHECKING:

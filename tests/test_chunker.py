@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from codesearch.indexer.chunker import MAX_CHUNK_LINES, chunk_file, chunk_source
 from codesearch.indexer.languages import language_for
 
@@ -13,12 +12,13 @@ LANGUAGES = Path(__file__).parent / "fixtures" / "languages"
 
 # file -> (language, definitions that must come out as (kind, qualified name))
 EXPECTED = {
-    "sample.py": ("python", {("function", "upload_file"), ("class", "UploadQueue"), ("method", "UploadQueue.push"),
-                             ("method", "UploadQueue.drain")}),
+    "sample.py": ("python", {("function", "upload_file"), ("class", "UploadQueue"),
+                             ("method", "UploadQueue.push"), ("method", "UploadQueue.drain")}),
     "sample.js": ("javascript", {("function", "loadConfig"), ("function", "mergeDefaults"), ("class", "Server"),
                                  ("method", "Server.listen"), ("function", "module.exports.createServer")}),
     "sample.ts": ("typescript", {("class", "User"), ("function", "formatUser"), ("class", "UserStore"),
-                                 ("method", "UserStore.add"), ("method", "UserStore.find"), ("function", "countUsers")}),
+                                 ("method", "UserStore.add"), ("method", "UserStore.find"),
+                                 ("function", "countUsers")}),
     "sample.tsx": ("tsx", {("function", "Button"), ("function", "Toolbar")}),
     "sample.go": ("go", {("class", "Cache"), ("function", "New"), ("method", "Cache.Get")}),
     "sample.rs": ("rust", {("class", "RateLimiter"), ("method", "RateLimiter.new"), ("method", "RateLimiter.allow"),

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import EXECUTABLE, json_lines, run_cli
 
 pytestmark = pytest.mark.slow

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from codesearch.errors import ModelUnavailable
 from codesearch.model import hub
 from codesearch.model.loading import load
+
+from codesearch.errors import ModelUnavailable
 
 
 def test_tiny_modernbert_loads_from_disk_with_its_own_pooling(tiny_model: Path) -> None:

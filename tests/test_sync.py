@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from codesearch.index import CodeIndex, index_dir_for
 from codesearch.indexer.sync import embed_missing, sync_chunks
+
+from codesearch.index import CodeIndex, index_dir_for
 from codesearch.search import search
 
 
