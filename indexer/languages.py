@@ -57,6 +57,20 @@ _JS_FUNCTIONS: Rules = {
     **_any("function_declaration", "generator_function_declaration", "method_definition"),
     **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair"),
 }
+
+
+def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> LanguageSpec:
+    """TypeScript and TSX share one grammar package and one set of rules."""
+    return LanguageSpec(
+        name, ("tree_sitter_typescript", function), extensions,
+        functions={**_JS_FUNCTIONS, **_any("function_signature")},
+        classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
+                     "enum_declaration"),
+        scopes=frozenset({"internal_module", "module"}),
+        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
+    )
+
+
 _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -70,22 +84,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"),
         outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
     ),
-    LanguageSpec(
-        "typescript", ("tree_sitter_typescript", "language_typescript"), (".ts", ".mts", ".cts"),
-        functions={**_JS_FUNCTIONS, **_any("function_signature")},
-        classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
-                     "enum_declaration"),
-        scopes=frozenset({"internal_module", "module"}),
-        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
-    ),
-    LanguageSpec(
-        "tsx", ("tree_sitter_typescript", "language_tsx"), (".tsx",),
-        functions=_JS_FUNCTIONS,
-        classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
-                     "enum_declaration"),
-        scopes=frozenset({"internal_module", "module"}),
-        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
-    ),
+    _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
+    _typescript("tsx", "language_tsx", (".tsx",)),
     LanguageSpec(
         "go", ("tree_sitter_go", "language"), (".go",),
         functions=_any("function_declaration", "method_declaration"), classes=_any("type_declaration"),
