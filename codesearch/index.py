@@ -70,9 +70,7 @@ class CodeIndex:
         recorded_root = store.get_meta("root")
         if recorded_root is None:
             with store.transaction():
-                store.set_meta("root", str(root))
-                store.set_meta("model_id", model_id)
-                store.set_meta("chunker_version", str(CHUNKER_VERSION))
+                _stamp(store, root, model_id)
         elif recorded_root != str(root):
             raise IndexMismatch(
                 f"the index at {index_dir} belongs to {recorded_root}, not {root}; "
@@ -114,6 +112,13 @@ class CodeIndex:
         self.store.close()
 
 
+def _stamp(store: Store, root: Path, model_id: str) -> None:
+    """Record what an index belongs to and what built it (inside the caller's transaction)."""
+    store.set_meta("root", str(root))
+    store.set_meta("model_id", model_id)
+    store.set_meta("chunker_version", str(CHUNKER_VERSION))
+
+
 def rebuild(root: Path, index_dir: Path, model_id: str) -> None:
     """Start the index over: drop files and chunks, keep cached vectors where the format allows."""
     db = index_dir / DB_NAME
@@ -128,8 +133,6 @@ def rebuild(root: Path, index_dir: Path, model_id: str) -> None:
     with store.transaction():
         for path in list(store.file_states()):
             store.remove_file(path)
-        store.set_meta("root", str(root))
-        store.set_meta("model_id", model_id)
-        store.set_meta("chunker_version", str(CHUNKER_VERSION))
+        _stamp(store, root, model_id)
         store.bump_generation()
     store.close()
