@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from codesearch.encoding import DTYPES, EncoderSettings
 from codesearch.errors import CodesearchError, IndexBusy
 from codesearch.index import check_directory, find_root
 from codesearch.indexing import IndexOptions, open_index, update_index
@@ -42,7 +43,12 @@ def index_options(function: F) -> F:
         click.option("--exclude", "excludes", multiple=True, help="Extra ignore pattern (gitignore syntax)."),
         click.option("--wait", "wait_seconds", default=10.0, show_default=True, type=float,
                      help="Seconds to wait for another process writing the index."),
-        click.option("--device", default=None, help="Encoder device: cpu, cuda, mps (default: best available)."),
+        click.option("--device", default=None, envvar="CODESEARCH_DEVICE",
+                     help="Encoder device: cpu, cuda, mps (default: the best available). [env: CODESEARCH_DEVICE]"),
+        click.option("--dtype", default="auto", envvar="CODESEARCH_DTYPE", type=click.Choice(DTYPES),
+                     show_default=True, help="Encoder precision; auto is bfloat16 where the hardware has it."),
+        click.option("--threads", default=None, type=click.IntRange(min=1), envvar="CODESEARCH_THREADS",
+                     help="CPU threads for the encoder (default: one per core). [env: CODESEARCH_THREADS]"),
     ]):
         function = option(function)
     return function
@@ -51,7 +57,8 @@ def index_options(function: F) -> F:
 def _options(root: Path, kw: dict[str, Any]) -> IndexOptions:
     return IndexOptions.create(root, index_dir=kw["index_dir"], model=kw["model"],
                                max_file_bytes=kw["max_file_bytes"], excludes=tuple(kw["excludes"]),
-                               wait_seconds=kw["wait_seconds"], device=kw["device"])
+                               wait_seconds=kw["wait_seconds"],
+                               settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
 
 
 class _Group(click.Group):

@@ -7,12 +7,24 @@ actually needed, so `codesearch --help` and lexical queries start fast.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 DEFAULT_MODEL = "base"
 MODEL_ENV = "CODESEARCH_MODEL"
+DTYPES = ("auto", "float32", "bfloat16", "int8")
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderSettings:
+    """Where and how the encoder runs. `auto` dtype: bfloat16 on CUDA and on processors with
+    bfloat16 instructions (AVX-512 BF16, AMX), float32 elsewhere; `int8` is CPU-only."""
+
+    device: str | None = None  # None: CUDA, then Apple MPS, then CPU
+    dtype: str = "auto"
+    threads: int | None = None  # None: PyTorch's default (one per physical core)
 
 
 @runtime_checkable
@@ -32,19 +44,30 @@ class Encoder(Protocol):
         ...
 
 
+def split_dims(name: str) -> tuple[str, int | None]:
+    """`base@256` -> ("base", 256): a model name with Matryoshka truncation to 256 dimensions."""
+    head, sep, tail = name.rpartition("@")
+    if sep and tail.isdigit() and int(tail) > 0 and not os.path.isdir(name):
+        return head, int(tail)
+    return name, None
+
+
 def model_id_for(name: str) -> str:
-    """The id recorded in an index for a model name (a preset resolves to its hub id)."""
+    """The id recorded in an index for a model name: a preset resolves to its hub id, a
+    directory to its absolute path, and an `@DIMS` suffix is kept (it changes the vectors)."""
     from codesearch.presets import PRESETS
 
-    if name in PRESETS:
-        return PRESETS[name].hub_id
-    if os.path.isdir(name):
-        return os.path.abspath(name)
+    base, dims = split_dims(name)
+    suffix = f"@{dims}" if dims else ""
+    if base in PRESETS:
+        return PRESETS[base].hub_id + suffix
+    if os.path.isdir(base):
+        return os.path.abspath(base) + suffix
     return name
 
 
-def load_encoder(name: str, *, device: str | None = None) -> Encoder:
+def load_encoder(name: str, settings: EncoderSettings | None = None) -> Encoder:
     """Load an encoder by preset name, hub id or local directory; raises ModelUnavailable."""
     from codesearch.model.loading import load
 
-    return load(name, device=device)
+    return load(name, settings or EncoderSettings())

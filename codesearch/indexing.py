@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codesearch.encoding import DEFAULT_MODEL, MODEL_ENV, Encoder, load_encoder, model_id_for
+from codesearch.encoding import DEFAULT_MODEL, MODEL_ENV, Encoder, EncoderSettings, load_encoder, model_id_for
 from codesearch.errors import ModelUnavailable
 from codesearch.index import CodeIndex, index_dir_for, rebuild
 from codesearch.indexer.sync import Progress, SyncSummary, embed_missing, sync_chunks
@@ -30,7 +30,7 @@ class IndexOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     excludes: tuple[str, ...] = ()
     wait_seconds: float = 10.0
-    device: str | None = None
+    settings: EncoderSettings = field(default_factory=EncoderSettings)
     _encoders: dict[str, Encoder | None] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -56,7 +56,7 @@ class IndexOptions:
         """The encoder, loaded once; None (after one warning) when it cannot be loaded."""
         if model_id not in self._encoders:
             try:
-                self._encoders[model_id] = load_encoder(model_id, device=self.device)
+                self._encoders[model_id] = load_encoder(model_id, self.settings)
             except ModelUnavailable as error:
                 warn(f"model unavailable, using the lexical index only: {error}")
                 self._encoders[model_id] = None

@@ -56,12 +56,15 @@ def repo(tmp_path: Path) -> Path:
     return target
 
 
-def build_tiny_modernbert(directory: Path) -> Path:
-    """A ModernBERT with random weights and a WordPiece tokenizer trained here, saved the way a
-    user's checkpoint is (save_pretrained + sentence-transformers files)."""
+def build_tiny_modernbert(directory: Path, *, layers: int = 2, weight_std: float | None = None,
+                          architecture: str = "modernbert") -> Path:
+    """A ModernBERT (or, for the generic path, BERT) with random weights and a WordPiece tokenizer
+    trained here, saved the way a user's checkpoint is (save_pretrained + sentence-transformers
+    files). `weight_std` redraws the matrices larger than the default initialisation, so that
+    attention patterns, not the embeddings, decide the output."""
     import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import ModernBertConfig, ModernBertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel, ModernBertConfig, ModernBertModel, PreTrainedTokenizerFast
 
     corpus = [p.read_text() for p in sorted((FIXTURES / "languages").iterdir())]
     corpus += [p.read_text() for p in sorted((FIXTURES / "repo").rglob("*.*"))]
@@ -78,13 +81,23 @@ def build_tiny_modernbert(directory: Path) -> Path:
         tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
         sep_token="[SEP]", mask_token="[MASK]", model_max_length=256,
     )
-    config = ModernBertConfig(
-        vocab_size=tokenizer.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=2,
-        num_attention_heads=2, max_position_embeddings=256, local_attention=16, global_attn_every_n_layers=2,
-        pad_token_id=0, cls_token_id=cls_id, sep_token_id=sep_id, bos_token_id=cls_id, eos_token_id=sep_id,
-    )
     torch.manual_seed(0)
-    model = ModernBertModel(config).eval()
+    if architecture == "bert":
+        model = BertModel(BertConfig(
+            vocab_size=tokenizer.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=layers,
+            num_attention_heads=2, max_position_embeddings=256, pad_token_id=0,
+        ), add_pooling_layer=False).eval()
+    else:
+        model = ModernBertModel(ModernBertConfig(
+            vocab_size=tokenizer.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=layers,
+            num_attention_heads=2, max_position_embeddings=256, local_attention=16, global_attn_every_n_layers=2,
+            pad_token_id=0, cls_token_id=cls_id, sep_token_id=sep_id, bos_token_id=cls_id, eos_token_id=sep_id,
+        )).eval()
+    if weight_std is not None:
+        with torch.no_grad():
+            for parameter in model.parameters():
+                if parameter.dim() == 2:
+                    parameter.normal_(0.0, weight_std)
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(directory)
     fast.save_pretrained(directory)
