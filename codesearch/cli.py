@@ -219,3 +219,24 @@ def bench_retrieval(annotations: Path, repos: Path, mode: str, model: str | None
     from codesearch.bench import run_retrieval
 
     run_retrieval(annotations, repos, mode=mode, model=model, only=only, out=out, echo=click.echo, warn=_warn)
+
+
+@bench_group.command("encoder")
+@click.option("--model", "-m", default="base", show_default=True, help="Preset, Hugging Face id or directory.")
+@click.option("--random-weights", is_flag=True,
+              help="Use ModernBERT-base's shapes with random weights (same compute; nothing to download).")
+@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Repository whose chunks are encoded.")
+@click.option("--limit", default=128, show_default=True, type=click.IntRange(min=1), help="Chunks to encode.")
+@click.option("--device", default=None, help="cpu, cuda or mps (default: the best available).")
+@click.option("--dtype", default="auto", show_default=True, type=click.Choice(DTYPES))
+@click.option("--runs", default=3, show_default=True, type=click.IntRange(min=1), help="Timed runs per variant.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1),
+              help="Batch size of the two baselines.")
+def bench_encoder(model: str, random_weights: bool, repo: Path, limit: int, device: str | None, dtype: str,
+                  runs: int, batch_size: int) -> None:
+    """Tokens/s, chunks/s, peak memory and query latency: fast path vs transformers vs sentence-transformers."""
+    from codesearch.model.benchmark import run_encoder_bench
+
+    run_encoder_bench(model=model, random_weights=random_weights, repo=repo, limit=limit, device=device,
+                      dtype=dtype, runs=runs, batch_size=batch_size, echo=click.echo)

@@ -28,9 +28,26 @@ transformers_logging.set_verbosity_error()
 transformers_logging.disable_progress_bar()
 log = logging.getLogger(__name__)
 
-TOKENS_PER_BATCH = 16384
+TOKENS_PER_BATCH = 4096  # real tokens per packed batch; larger measured no faster on CPU
 MAX_BATCH = 256
 _NOT_ENCODERS = ("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")
+
+
+def keep_freed_memory() -> None:
+    """Let glibc reuse freed activations instead of returning them to the system and faulting
+    fresh pages in for the next batch (about 12% of CPU encoding time at ModernBERT-base size)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # musl and other C libraries: leave them alone
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_trim_threshold, 1 << 30)
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -169,6 +186,8 @@ class TransformersEncoder:
             torch.set_num_threads(settings.threads)
         device = pick_device(settings.device)
         dtype, int8 = pick_dtype(settings.dtype, device)
+        if device.type == "cpu":
+            keep_freed_memory()
         model = AutoModel.from_pretrained(directory, dtype=dtype).to(device).eval()
         st = read_sentence_transformers_config(directory)
         limits = [getattr(config, "max_position_embeddings", 512), st.get("max_tokens", 1 << 30)]

@@ -7,10 +7,11 @@ same weights differently:
 
 - the sequences of a batch are packed into one `[tokens, hidden]` tensor, so every linear layer
   (most of the compute) sees only real tokens;
-- attention runs per run of equal-length sequences (they are adjacent, the batch is sorted), so
-  it needs no mask at all; a local layer needs its window only where a sequence is longer than
-  the window, and then attends block by block to the neighbouring blocks instead of the whole
-  sequence;
+- attention runs per group of adjacent sequences of equal or nearly equal length (the batch is
+  sorted), padded to the group's longest inside attention only; a group of one length needs no
+  mask at all, and a local layer needs its window only where a sequence is longer than the
+  window; a long sequence's local layers attend block by block to the neighbouring blocks
+  instead of to the whole sequence;
 - with flash-attn installed on CUDA, attention is one variable-length kernel call per layer
   with the sliding window built in.
 
@@ -33,30 +34,68 @@ except ImportError:  # pragma: no cover - depends on the machine
     flash_attn_varlen_func = None
 
 
+PADDED_ATTENTION_MAX = 512  # sequences up to this length may be padded a little inside attention
+STRETCH = 1.25  # ... to at most this many times the group's shortest
+
+
 @dataclass(frozen=True, slots=True)
-class Run:
-    """`count` sequences of `length` tokens, starting at token `start` of the packed batch."""
+class Group:
+    """Adjacent sequences of the packed batch attended in one call: tokens [start, end).
+
+    Linear layers never see padding. Attention does, a little: a group of different lengths is
+    padded to its longest inside attention only, with the padding masked, because one call on a
+    slightly padded group costs far less than one call per distinct length."""
 
     start: int
-    count: int
-    length: int
+    lengths: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        return self.lengths[-1]
+
+    @property
+    def end(self) -> int:
+        return self.start + sum(self.lengths)
+
+    @property
+    def uniform(self) -> bool:
+        return self.lengths[0] == self.lengths[-1]
 
 
-def runs_of_equal_length(lengths: list[int]) -> list[Run]:
-    """Group adjacent sequences of the same length (the caller sorts them by length)."""
-    runs: list[Run] = []
+def attention_groups(lengths: list[int]) -> list[Group]:
+    """Group length-sorted sequences: lengths within STRETCH of the group's first, up to
+    PADDED_ATTENTION_MAX; longer sequences only with others of exactly their length."""
+    groups: list[Group] = []
     start = 0
     for length in lengths:
-        if runs and runs[-1].length == length and runs[-1].start + runs[-1].count * length == start:
-            last = runs[-1]
-            runs[-1] = Run(last.start, last.count + 1, length)
-        else:
-            runs.append(Run(start, 1, length))
+        if groups:
+            last = groups[-1]
+            first = last.lengths[0]
+            if length == first or (length <= PADDED_ATTENTION_MAX and (length <= first * STRETCH or
+                                                                       length - first <= 8)):
+                groups[-1] = Group(last.start, (*last.lengths, length))
+                start += length
+                continue
+        groups.append(Group(start, (length,)))
         start += length
-    return runs
+    return groups
 
 
-def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, half_window: int) -> torch.Tensor:
+def band_mask(length: int, half_window: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """For `local_attention`: 0 where a query of a block may see one of its 3 * half_window keys,
+    -inf where not; an additive mask keeps SDPA from converting a boolean one on every call."""
+    block = half_window
+    blocks = -(-length // block)
+    query_pos = torch.arange(blocks * block, device=device).view(blocks, block, 1)
+    key_pos = (torch.arange(blocks, device=device).view(blocks, 1, 1) - 1) * block + torch.arange(
+        3 * block, device=device
+    ).view(1, 1, 3 * block)
+    allowed = ((query_pos - key_pos).abs() <= half_window) & (key_pos >= 0) & (key_pos < length)
+    return torch.zeros(allowed.shape, device=device, dtype=dtype).masked_fill_(~allowed, float("-inf"))
+
+
+def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, half_window: int,
+                    mask: torch.Tensor | None = None) -> torch.Tensor:
     """Attention where token i sees token j only if |i - j| <= half_window, for [B, H, L, D] inputs.
 
     The sequence is cut into blocks of `half_window` queries; each block attends to itself and
@@ -71,16 +110,17 @@ def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, half_wind
     def pad(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
         return F.pad(x, (0, 0, before, after))
 
-    q_blocks = pad(q, 0, padded - length).view(batch, heads, blocks, block, dim)
-    # keys for block b: positions (b - 1) * block ... (b + 2) * block - 1
-    k_wide = pad(k, block, padded - length + block).unfold(2, 3 * block, block).transpose(-1, -2)
-    v_wide = pad(v, block, padded - length + block).unfold(2, 3 * block, block).transpose(-1, -2)
-    query_pos = torch.arange(padded, device=q.device).view(blocks, block, 1)
-    key_pos = (torch.arange(blocks, device=q.device).view(blocks, 1, 1) - 1) * block + torch.arange(
-        3 * block, device=q.device
-    ).view(1, 1, 3 * block)
-    allowed = ((query_pos - key_pos).abs() <= half_window) & (key_pos >= 0) & (key_pos < length)
-    out = F.scaled_dot_product_attention(q_blocks, k_wide, v_wide, attn_mask=allowed)
+    # 4-D shapes [batch, heads * blocks, rows, dim] keep SDPA on its fused CPU kernel
+    q_blocks = pad(q, 0, padded - length).reshape(batch, heads * blocks, block, dim)
+
+    def neighbours(x: torch.Tensor) -> torch.Tensor:
+        """Keys for block b: positions (b - 1) * block ... (b + 2) * block - 1."""
+        wide = pad(x, block, padded - length + block).unfold(2, 3 * block, block).transpose(-1, -2)
+        return wide.reshape(batch, heads * blocks, 3 * block, dim)
+
+    if mask is None:
+        mask = band_mask(length, half_window, q.device, q.dtype).repeat(heads, 1, 1)[None]
+    out = F.scaled_dot_product_attention(q_blocks, neighbours(k), neighbours(v), attn_mask=mask)
     return out.reshape(batch, heads, padded, dim)[:, :, :length]
 
 
@@ -101,68 +141,122 @@ class FastModernBert:
             and self.device.type == "cuda"
             and self.dtype in (torch.float16, torch.bfloat16)
         )
-        self._rope: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._rope: dict[str, torch.Tensor] = {}
         self.layers = [self._linears(layer, int8) for layer in model.layers]
 
-    @staticmethod
-    def _linears(layer: Any, int8: bool) -> dict[str, Any]:
-        linears = {"qkv": layer.attn.Wqkv, "attn_out": layer.attn.Wo, "mlp_in": layer.mlp.Wi, "mlp_out": layer.mlp.Wo}
+    def _linears(self, layer: Any, int8: bool) -> dict[str, Any]:
+        linears = {"qkv": self._interleaved_qkv(layer.attn.Wqkv), "attn_out": layer.attn.Wo,
+                   "mlp_in": layer.mlp.Wi, "mlp_out": layer.mlp.Wo}
         if int8:
             if not int8_supported():
                 raise RuntimeError("int8 needs an x86 processor with oneDNN; use --dtype bfloat16 or float32")
             linears = {name: Int8Linear.from_linear(linear) for name, linear in linears.items()}
         return linears
 
-    def _rotary(self, layer_type: str, positions: torch.Tensor, longest: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """cos and sin for each packed token, computed in float32 as the reference does."""
-        cached = self._rope.get(layer_type)
-        if cached is None or cached[0].shape[0] < longest:
-            table = torch.arange(max(longest, 512), device=self.device)
+    def _interleaved_qkv(self, linear: torch.nn.Linear) -> torch.nn.Linear:
+        """A copy of Wqkv whose q and k output features are reordered within each head from
+        (x_0 .. x_63, y_0 .. y_63) to (x_0, y_0, x_1, y_1, ...).
+
+        Attention only takes dot products of q with k, which a permutation applied to both leaves
+        unchanged; in this order RoPE's rotation of each (x_i, y_i) pair is one complex
+        multiplication instead of rotate_half's slicing and concatenation."""
+        half = self.head_dim // 2
+        within_head = torch.stack((torch.arange(half), torch.arange(half) + half), dim=1).flatten()
+        heads = torch.arange(2 * self.heads)[:, None] * self.head_dim
+        qk_rows = (heads + within_head[None]).flatten()
+        rows = torch.cat((qk_rows, torch.arange(2 * self.heads * self.head_dim, linear.out_features)))
+        copy = torch.nn.Linear(linear.in_features, linear.out_features, bias=linear.bias is not None,
+                               device=linear.weight.device, dtype=linear.weight.dtype)
+        with torch.no_grad():
+            copy.weight.copy_(linear.weight[rows.to(linear.weight.device)])
+            if linear.bias is not None:
+                copy.bias.copy_(linear.bias[rows.to(linear.bias.device)])
+        return copy
+
+    def _rotary(self, layer_type: str, positions: torch.Tensor, longest: int) -> torch.Tensor:
+        """The rotation e^(i * position * frequency) of each packed token, complex float32 as the
+        reference computes cos and sin, shaped [tokens, 1, 1, head_dim / 2] for q and k together."""
+        table = self._rope.get(layer_type)
+        if table is None or table.shape[0] < longest:
+            steps = torch.arange(max(longest, 512), device=self.device)
             dummy = torch.empty(0, device=self.device, dtype=torch.float32)
-            cos, sin = self.model.rotary_emb(dummy, table[None], layer_type)
-            cached = self._rope[layer_type] = (cos[0], sin[0])
-        return cached[0][positions][:, None, :], cached[1][positions][:, None, :]
+            cos, sin = self.model.rotary_emb(dummy, steps[None], layer_type)
+            half = cos.shape[-1] // 2
+            table = self._rope[layer_type] = torch.complex(cos[0, :, :half], sin[0, :, :half])
+        return table[positions][:, None, None, :]
 
     @torch.inference_mode()
     def hidden_states(self, ids: torch.Tensor, lengths: list[int]) -> torch.Tensor:
         """Final hidden states [tokens, hidden] for sequences packed back to back, sorted by length."""
         positions = torch.cat([torch.arange(n, device=self.device) for n in lengths])
-        runs = runs_of_equal_length(lengths)
+        groups = attention_groups(lengths)
         cu_seqlens = torch.tensor([0, *torch.tensor(lengths).cumsum(0).tolist()], device=self.device,
                                   dtype=torch.int32)
         rotary = {t: self._rotary(t, positions, max(lengths)) for t in set(self.layer_types)}
+        plans: dict[int | None, list[dict[str, Any]]] = {}
         model = self.model
         hidden = model.embeddings.norm(model.embeddings.tok_embeddings(ids))
         tokens = hidden.shape[0]
         for layer, linears, layer_type in zip(model.layers, self.layers, self.layer_types, strict=True):
             qkv = linears["qkv"](layer.attn_norm(hidden)).view(tokens, 3, self.heads, self.head_dim)
-            q, k, v = qkv.unbind(1)
-            cos, sin = rotary[layer_type]
-            q, k = _apply_rotary(q, cos, sin), _apply_rotary(k, cos, sin)
+            q, k = _apply_rotary(qkv[:, :2], rotary[layer_type]).unbind(1)
+            v = qkv[:, 2]
             window = self.half_window if layer_type == "sliding_attention" else None
             if self.use_flash:
                 attended = self._flash(q, k, v, cu_seqlens, max(lengths), window)
             else:
-                attended = self._by_runs(q, k, v, runs, window)
+                if window not in plans:
+                    plans[window] = [self._plan(group, window) for group in groups]
+                attended = self._by_groups(q, k, v, plans[window], window)
             hidden = hidden + linears["attn_out"](attended.reshape(tokens, -1))
             gate_in, gate = linears["mlp_in"](layer.mlp_norm(hidden)).chunk(2, dim=-1)
             hidden = hidden + linears["mlp_out"](layer.mlp.act(gate_in) * gate)
         return model.final_norm(hidden)
 
-    def _by_runs(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, runs: list[Run],
-                 window: int | None) -> torch.Tensor:
+    def _plan(self, group: Group, window: int | None) -> dict[str, Any]:
+        """Gather index, output positions and mask for one group, built once per batch."""
+        device, width, count = self.device, group.width, len(group.lengths)
+        plan: dict[str, Any] = {"group": group, "blocked": False, "mask": None, "index": None}
+        windowed = window is not None and width > window + 1
+        if group.uniform and not windowed:
+            return plan  # every token sees every token of its sequence: no mask at all
+        if group.uniform and width > PADDED_ATTENTION_MAX:
+            plan["blocked"] = True
+            plan["mask"] = band_mask(width, window, device, self.dtype).repeat(self.heads, 1, 1)[None]  # type: ignore[arg-type]
+            return plan
+        lengths = torch.tensor(group.lengths, device=device)
+        slot = torch.arange(width, device=device)
+        valid = slot[None, :] < lengths[:, None]  # [count, width]
+        starts = torch.cumsum(lengths, 0) - lengths
+        plan["index"] = (group.start + starts[:, None] + slot[None, :]).where(valid, group.start).flatten()
+        plan["valid"] = valid.flatten().nonzero().squeeze(1)
+        allowed = valid[:, None, :].expand(count, width, width)
+        if windowed:
+            allowed = allowed & ((slot[:, None] - slot[None, :]).abs() <= window)
+        # a padding row must see some key (else its softmax is NaN); its output is dropped
+        allowed = allowed | (~valid[:, :, None] & (slot == 0))
+        mask = torch.zeros(count, 1, width, width, device=device, dtype=self.dtype)
+        plan["mask"] = mask.masked_fill_(~allowed[:, None], float("-inf"))
+        return plan
+
+    def _by_groups(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, plans: list[dict[str, Any]],
+                   window: int | None) -> torch.Tensor:
         out = torch.empty_like(q)
-        for run in runs:
-            span = slice(run.start, run.start + run.count * run.length)
-
-            def heads_first(x: torch.Tensor, run: Run = run, span: slice = span) -> torch.Tensor:
-                return x[span].view(run.count, run.length, self.heads, self.head_dim).transpose(1, 2)
-
-            if window is not None and run.length > window + 1:
-                attended = local_attention(heads_first(q), heads_first(k), heads_first(v), window)
-            else:  # every token is within the window of every other: plain attention, no mask
-                attended = F.scaled_dot_product_attention(heads_first(q), heads_first(k), heads_first(v))
-            out[span] = attended.transpose(1, 2).reshape(-1, self.heads, self.head_dim)
+        for plan in plans:
+            group: Group = plan["group"]
+            shape = (len(group.lengths), group.width, self.heads, self.head_dim)
+            if plan["index"] is None:  # one length: views of the packed tensors, no copies
+                q_, k_, v_ = (x[group.start : group.end].view(shape).transpose(1, 2) for x in (q, k, v))
+                if plan["blocked"]:
+                    attended = local_attention(q_, k_, v_, window or 0, plan["mask"])
+                else:
+                    attended = F.scaled_dot_product_attention(q_, k_, v_)
+                out[group.start : group.end] = attended.transpose(1, 2).reshape(-1, self.heads, self.head_dim)
+            else:
+                q_, k_, v_ = (x[plan["index"]].view(shape).transpose(1, 2) for x in (q, k, v))
+                attended = F.scaled_dot_product_attention(q_, k_, v_, attn_mask=plan["mask"])
+                flat = attended.transpose(1, 2).reshape(-1, self.heads, self.head_dim)
+                out[group.start : group.end] = flat[plan["valid"]]
         return out
 
     @staticmethod
@@ -175,8 +269,7 @@ class FastModernBert:
         )
 
 
-def _apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    wide = x.float()
-    rotated = torch.cat((-wide[..., half:], wide[..., :half]), dim=-1)
-    return (wide * cos + rotated * sin).to(x.dtype)
+def _apply_rotary(x: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """RoPE on interleaved (x_i, y_i) pairs, in float32 as the reference applies it."""
+    pairs = torch.view_as_complex(x.float().unflatten(-1, (-1, 2)))
+    return torch.view_as_real(pairs * rotation).flatten(-2).to(x.dtype)

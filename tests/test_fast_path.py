@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from codesearch.model.encoder import TransformersEncoder
 from codesearch.model.loading import load
-from codesearch.model.modernbert import Run, local_attention, runs_of_equal_length
+from codesearch.model.modernbert import Group, attention_groups, local_attention
 from conftest import build_tiny_modernbert
 from transformers import AutoModel
 
@@ -100,9 +100,12 @@ def test_local_attention_equals_a_dense_band_mask() -> None:
         assert torch.allclose(local_attention(q, k, v, 8), dense, atol=1e-5), length
 
 
-def test_runs_group_adjacent_sequences_of_one_length() -> None:
-    assert runs_of_equal_length([3, 3, 5, 9, 9, 9]) == [Run(0, 2, 3), Run(6, 1, 5), Run(11, 3, 9)]
-    assert runs_of_equal_length([]) == []
+def test_attention_groups_pad_little_and_long_sequences_not_at_all() -> None:
+    groups = attention_groups([3, 3, 5, 40, 45, 100, 600, 600, 601])
+    assert groups == [Group(0, (3, 3, 5)), Group(11, (40, 45)), Group(96, (100,)), Group(196, (600, 600)),
+                      Group(1396, (601,))]
+    assert [g.uniform for g in groups] == [False, False, True, True, True]
+    assert attention_groups([]) == []
 
 
 def test_matryoshka_truncation_is_the_normalised_prefix(checkpoint: Path) -> None:
