@@ -164,3 +164,15 @@ def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path) -> 
     assert "NDCG@10 (lexical, mean over 1 repos): 1.0000" in result.stdout
     rows = json_lines(out.read_text())
     assert rows[0]["repo"] == "shop" and rows[0]["hits"][0]["path"] == "src/payments/retry.py"
+
+
+def test_bench_encoder_compares_the_fast_path_with_both_baselines(repo: Path, tiny_model: Path, cli_env) -> None:
+    result = run_cli(["bench", "encoder", "--model", str(tiny_model), "--repo", str(repo), "--limit", "12",
+                      "--runs", "1", "--dtype", "float32"], env=cli_env)
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()
+            if line.split() and line.split()[0] in ("fast", "padded", "st")}
+    assert set(rows) == {"fast", "padded", "st"}, result.stdout + result.stderr
+    for variant in ("padded", "st"):
+        speedup, cosine = rows[variant][6], rows[variant][7]
+        assert speedup.endswith("x") and float(cosine) >= 0.9999  # same weights, same vectors
+    assert "tokens    " in result.stdout and "12 chunks" in result.stdout

@@ -17,6 +17,7 @@ from codesearch.errors import ModelUnavailable
 def test_tiny_modernbert_loads_from_disk_with_its_own_pooling(tiny_model: Path) -> None:
     encoder = load(str(tiny_model))
     assert encoder.model.config.model_type == "modernbert"
+    assert encoder.fast is not None  # ModernBERT checkpoints take the packed path by default
     assert encoder.pooling == "mean" and encoder.dim == 32 and encoder.max_tokens == 256
     texts = ["def add(a, b): return a + b", "x" * 10, "class Cache:\n    pass"]
     vectors = encoder.encode_documents(texts)
