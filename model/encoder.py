@@ -66,9 +66,8 @@ def pick_device(requested: str | None = None) -> torch.device:
 
 def cpu_has_bfloat16() -> bool:
     """Whether the processor runs bfloat16 matrix multiplications natively (AVX-512 BF16 or AMX)."""
-    cpu = getattr(torch._C, "_cpu", None)
     checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return cpu is not None and any(getattr(cpu, name, lambda: False)() for name in checks)
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 def pick_dtype(requested: str, device: torch.device) -> tuple[torch.dtype, bool]:
