@@ -163,7 +163,7 @@ def _fast_variant(checkpoint: str, dtype: str, device: str, batch_size: int) -> 
 
     encoder = load(checkpoint, EncoderSettings(device=device, dtype=dtype), download=False)
 
-    def stats(texts: list[str]) -> dict[str, int]:
+    def stats(texts: list[str]) -> dict[str, Any]:
         per_text = [encoder.token_ids([t]) for t in texts]
         lengths = [len(ids) for windows in per_text for ids in windows]
         split = [i for i, windows in enumerate(per_text) if len(windows) > 1]

@@ -217,12 +217,12 @@ class FastModernBert:
         """Gather index, output positions and mask for one group, built once per batch."""
         device, width, count = self.device, group.width, len(group.lengths)
         plan: dict[str, Any] = {"group": group, "blocked": False, "mask": None, "index": None}
-        windowed = window is not None and width > window + 1
-        if group.uniform and not windowed:
+        reach = window if window is not None and width > window + 1 else None  # None: no window needed
+        if group.uniform and reach is None:
             return plan  # every token sees every token of its sequence: no mask at all
-        if group.uniform and width > PADDED_ATTENTION_MAX:
+        if group.uniform and reach is not None and width > PADDED_ATTENTION_MAX:
             plan["blocked"] = True
-            plan["mask"] = band_mask(width, window, device, self.dtype).repeat(self.heads, 1, 1)[None]  # type: ignore[arg-type]
+            plan["mask"] = band_mask(width, reach, device, self.dtype).repeat(self.heads, 1, 1)[None]
             return plan
         lengths = torch.tensor(group.lengths, device=device)
         slot = torch.arange(width, device=device)
@@ -231,8 +231,8 @@ class FastModernBert:
         plan["index"] = (group.start + starts[:, None] + slot[None, :]).where(valid, group.start).flatten()
         plan["valid"] = valid.flatten().nonzero().squeeze(1)
         allowed = valid[:, None, :].expand(count, width, width)
-        if windowed:
-            allowed = allowed & ((slot[:, None] - slot[None, :]).abs() <= window)
+        if reach is not None:
+            allowed = allowed & ((slot[:, None] - slot[None, :]).abs() <= reach)
         # a padding row must see some key (else its softmax is NaN); its output is dropped
         allowed = allowed | (~valid[:, :, None] & (slot == 0))
         mask = torch.zeros(count, 1, width, width, device=device, dtype=self.dtype)
