@@ -174,7 +174,7 @@ def _fast_variant(checkpoint: str, dtype: str, device: str, batch_size: int) -> 
 
 def _padded_variant(checkpoint: str, dtype: str, device: str, batch_size: int) -> tuple[Any, Any, None]:
     import torch
-    from codesearch.model.encoder import read_sentence_transformers_config
+    from codesearch.model.encoder import pool_padded, read_sentence_transformers_config
     from transformers import AutoModel, AutoTokenizer
 
     model = AutoModel.from_pretrained(checkpoint, dtype=getattr(torch, dtype), attn_implementation="sdpa")
@@ -190,11 +190,7 @@ def _padded_variant(checkpoint: str, dtype: str, device: str, batch_size: int) -
             batch = tokenizer(texts[start : start + batch_size], padding=True, truncation=True, max_length=limit,
                               return_tensors="pt").to(device)
             hidden = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-            if pooling == "cls":
-                pooled = hidden[:, 0].float()
-            else:
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = ((hidden * mask).sum(1) / mask.sum(1)).float()
+            pooled = pool_padded(hidden, batch["attention_mask"], pooling)
             out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
         return np.concatenate(out)
 

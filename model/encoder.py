@@ -259,9 +259,9 @@ class TransformersEncoder:
         """Pooled, not yet normalised, vectors for token id sequences, in their order."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         result = np.zeros((len(sequences), int(self.model.config.hidden_size)), dtype=np.float32)
+        run = self._run_packed if self.fast is not None else self._run_padded
         for batch in _batches([len(sequences[i]) for i in order]):
             members = [order[i] for i in batch]
-            run = self._run_packed if self.fast is not None else self._run_padded
             result[members] = run([sequences[i] for i in members]).float().cpu().numpy()
         return result
 
@@ -286,11 +286,16 @@ class TransformersEncoder:
             ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
             mask[row, : len(seq)] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
-        hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
-        if self.pooling == "cls":
-            return hidden[:, 0]
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
+        return pool_padded(self.model(input_ids=ids, attention_mask=mask).last_hidden_state, mask, self.pooling)
+
+
+def pool_padded(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """float32 CLS or mean vectors from a padded batch's hidden states [batch, length, dim]."""
+    hidden = hidden.float()
+    if pooling == "cls":
+        return hidden[:, 0]
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1)
 
 
 def _batches(sorted_lengths: list[int]) -> list[list[int]]:

@@ -21,12 +21,13 @@ token; `tests/test_fast_path.py` holds it to the reference within the stated tol
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from codesearch.model.int8 import Int8Linear, int8_supported
+from codesearch.model.int8 import Int8Linear
 
 try:  # users with GPUs install flash-attn; everyone else takes the exact SDPA path
     from flash_attn import flash_attn_varlen_func
@@ -60,6 +61,22 @@ class Group:
     @property
     def uniform(self) -> bool:
         return self.lengths[0] == self.lengths[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionPlan:
+    """How one group is attended in one kind of layer; built once per batch.
+
+    No `index`: the group has one length and is attended as views of the packed tensors, with no
+    mask (`mask` None) or, for long sequences in a windowed layer, block by block (`blocked`).
+    With `index`: the group is gathered padded to its width, attended under `mask`, and the rows
+    at `valid` are the real tokens."""
+
+    group: Group
+    mask: torch.Tensor | None = None
+    blocked: bool = False
+    index: torch.Tensor | None = None
+    valid: torch.Tensor | None = None
 
 
 def attention_groups(lengths: list[int]) -> list[Group]:
@@ -147,9 +164,7 @@ class FastModernBert:
     def _linears(self, layer: Any, int8: bool) -> dict[str, Any]:
         linears = {"qkv": self._interleaved_qkv(layer.attn.Wqkv), "attn_out": layer.attn.Wo,
                    "mlp_in": layer.mlp.Wi, "mlp_out": layer.mlp.Wo}
-        if int8:
-            if not int8_supported():
-                raise RuntimeError("int8 needs an x86 processor with oneDNN; use --dtype bfloat16 or float32")
+        if int8:  # pick_dtype has checked that this PyTorch build has the int8 kernels
             linears = {name: Int8Linear.from_linear(linear) for name, linear in linears.items()}
         return linears
 
@@ -190,10 +205,11 @@ class FastModernBert:
         """Final hidden states [tokens, hidden] for sequences packed back to back, sorted by length."""
         positions = torch.cat([torch.arange(n, device=self.device) for n in lengths])
         groups = attention_groups(lengths)
-        cu_seqlens = torch.tensor([0, *torch.tensor(lengths).cumsum(0).tolist()], device=self.device,
-                                  dtype=torch.int32)
-        rotary = {t: self._rotary(t, positions, max(lengths)) for t in set(self.layer_types)}
-        plans: dict[int | None, list[dict[str, Any]]] = {}
+        longest = max(lengths)
+        if self.use_flash:
+            cu_seqlens = torch.tensor([0, *itertools.accumulate(lengths)], device=self.device, dtype=torch.int32)
+        rotary = {t: self._rotary(t, positions, longest) for t in set(self.layer_types)}
+        plans: dict[int | None, list[AttentionPlan]] = {}
         model = self.model
         hidden = model.embeddings.norm(model.embeddings.tok_embeddings(ids))
         tokens = hidden.shape[0]
@@ -203,7 +219,7 @@ class FastModernBert:
             v = qkv[:, 2]
             window = self.half_window if layer_type == "sliding_attention" else None
             if self.use_flash:
-                attended = self._flash(q, k, v, cu_seqlens, max(lengths), window)
+                attended = self._flash(q, k, v, cu_seqlens, longest, window)
             else:
                 if window not in plans:
                     plans[window] = [self._plan(group, window) for group in groups]
@@ -213,50 +229,47 @@ class FastModernBert:
             hidden = hidden + linears["mlp_out"](layer.mlp.act(gate_in) * gate)
         return model.final_norm(hidden)
 
-    def _plan(self, group: Group, window: int | None) -> dict[str, Any]:
+    def _plan(self, group: Group, window: int | None) -> AttentionPlan:
         """Gather index, output positions and mask for one group, built once per batch."""
         device, width, count = self.device, group.width, len(group.lengths)
-        plan: dict[str, Any] = {"group": group, "blocked": False, "mask": None, "index": None}
         reach = window if window is not None and width > window + 1 else None  # None: no window needed
         if group.uniform and reach is None:
-            return plan  # every token sees every token of its sequence: no mask at all
+            return AttentionPlan(group)  # every token sees every token of its sequence: no mask at all
         if group.uniform and reach is not None and width > PADDED_ATTENTION_MAX:
-            plan["blocked"] = True
-            plan["mask"] = band_mask(width, reach, device, self.dtype).repeat(self.heads, 1, 1)[None]
-            return plan
+            mask = band_mask(width, reach, device, self.dtype).repeat(self.heads, 1, 1)[None]
+            return AttentionPlan(group, mask, blocked=True)
         lengths = torch.tensor(group.lengths, device=device)
         slot = torch.arange(width, device=device)
         valid = slot[None, :] < lengths[:, None]  # [count, width]
         starts = torch.cumsum(lengths, 0) - lengths
-        plan["index"] = (group.start + starts[:, None] + slot[None, :]).where(valid, group.start).flatten()
-        plan["valid"] = valid.flatten().nonzero().squeeze(1)
+        index = (group.start + starts[:, None] + slot[None, :]).where(valid, group.start).flatten()
         allowed = valid[:, None, :].expand(count, width, width)
         if reach is not None:
             allowed = allowed & ((slot[:, None] - slot[None, :]).abs() <= reach)
         # a padding row must see some key (else its softmax is NaN); its output is dropped
         allowed = allowed | (~valid[:, :, None] & (slot == 0))
         mask = torch.zeros(count, 1, width, width, device=device, dtype=self.dtype)
-        plan["mask"] = mask.masked_fill_(~allowed[:, None], float("-inf"))
-        return plan
+        mask.masked_fill_(~allowed[:, None], float("-inf"))
+        return AttentionPlan(group, mask, index=index, valid=valid.flatten().nonzero().squeeze(1))
 
-    def _by_groups(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, plans: list[dict[str, Any]],
+    def _by_groups(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, plans: list[AttentionPlan],
                    window: int | None) -> torch.Tensor:
         out = torch.empty_like(q)
         for plan in plans:
-            group: Group = plan["group"]
+            group = plan.group
             shape = (len(group.lengths), group.width, self.heads, self.head_dim)
-            if plan["index"] is None:  # one length: views of the packed tensors, no copies
+            if plan.index is None:  # one length: views of the packed tensors, no copies
                 q_, k_, v_ = (x[group.start : group.end].view(shape).transpose(1, 2) for x in (q, k, v))
-                if plan["blocked"]:
-                    attended = local_attention(q_, k_, v_, window or 0, plan["mask"])
+                if plan.blocked:
+                    attended = local_attention(q_, k_, v_, window or 0, plan.mask)
                 else:
                     attended = F.scaled_dot_product_attention(q_, k_, v_)
                 out[group.start : group.end] = attended.transpose(1, 2).reshape(-1, self.heads, self.head_dim)
             else:
-                q_, k_, v_ = (x[plan["index"]].view(shape).transpose(1, 2) for x in (q, k, v))
-                attended = F.scaled_dot_product_attention(q_, k_, v_, attn_mask=plan["mask"])
+                q_, k_, v_ = (x[plan.index].view(shape).transpose(1, 2) for x in (q, k, v))
+                attended = F.scaled_dot_product_attention(q_, k_, v_, attn_mask=plan.mask)
                 flat = attended.transpose(1, 2).reshape(-1, self.heads, self.head_dim)
-                out[group.start : group.end] = flat[plan["valid"]]
+                out[group.start : group.end] = flat[plan.valid]
         return out
 
     @staticmethod
