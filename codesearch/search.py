@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import fnmatch
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from codesearch.encoding import Encoder
 from codesearch.errors import QueryError
-from codesearch.lexical import fts_match_expression, query_terms
+from codesearch.lexical import code_tokens, fts_match_expression, query_terms
+from codesearch.overlay import EMPTY, Overlay
 from codesearch.ranking import rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.store import Store
 
+if TYPE_CHECKING:
+    from codesearch.vectors import VectorIndex
+
 MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 300
+RELATED_TERMS = 24
 
 
 def search_lexical(store: Store, query: str, limit: int = CANDIDATES) -> list[tuple[int, float]]:
@@ -25,12 +33,16 @@ def search_dense(
     store: Store, encoder: Encoder, query: str, limit: int = CANDIDATES
 ) -> list[tuple[int, float]]:
     """Nearest chunks by cosine similarity (chunk id, score), best first."""
+    return _nearest(store, encoder.model_id, encoder.encode_queries([query])[0], limit)
+
+
+def _nearest(
+    store: Store, model_id: str, vector: np.ndarray, limit: int, vectors: VectorIndex | None = None
+) -> list[tuple[int, float]]:
     from codesearch.vectors import VectorIndex
 
-    vectors = VectorIndex.load(store, encoder.model_id)
-    if vectors.count == 0:
-        return []
-    return vectors.search(encoder.encode_queries([query])[0], limit)
+    vectors = vectors or VectorIndex.load(store, model_id)
+    return vectors.search(vector, limit) if vectors.count else []
 
 
 def search(
@@ -42,8 +54,13 @@ def search(
     encoder: Encoder | None = None,
     language: str | None = None,
     glob: str | None = None,
+    vectors: VectorIndex | None = None,
+    overlay: Overlay = EMPTY,
 ) -> list[SearchResult]:
-    """The top `k` chunks for a query. Without an encoder, dense and hybrid fall back to lexical."""
+    """The top `k` chunks for a query. Without an encoder, dense and hybrid fall back to lexical.
+
+    `vectors` is a FAISS index already loaded for this state of the store (the live index keeps
+    one); `overlay` holds unsaved buffers, searched in place of their files' indexed chunks."""
     if not query.strip():
         raise QueryError("the query is empty; say what the code does, e.g. `codesearch query \"parse config\"`")
     if mode not in MODES:
@@ -52,10 +69,50 @@ def search(
         raise QueryError("--top must be at least 1")
     if encoder is None:
         mode = "lexical"
+    query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
     lexical = search_lexical(store, query) if mode != "dense" else []
-    dense = search_dense(store, encoder, query) if encoder is not None and mode != "lexical" else []
+    dense = []
+    if encoder is not None and query_vector is not None:
+        dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense])
-    chunks = {i: c for i, c in chunks.items() if _keep(c, language, glob)}
+
+    def keep(chunk: Chunk) -> bool:
+        return _keep(chunk, language, glob)
+
+    chunks = {i: c for i, c in chunks.items() if keep(c) and not overlay.hides(c.path)}
+    if overlay.files:
+        lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep)
+    return rank(query, chunks, lexical, dense, mode=mode, k=k)
+
+
+def related(
+    store: Store,
+    chunk: Chunk,
+    *,
+    k: int = 10,
+    model_id: str | None = None,
+    vector: np.ndarray | None = None,
+    vectors: VectorIndex | None = None,
+    overlay: Overlay = EMPTY,
+) -> list[SearchResult]:
+    """Code like `chunk`, itself left out: nearest vectors when `vector` is given, else BM25 on
+    the chunk's most telling words (its name's parts first)."""
+    def same(other: Chunk) -> bool:
+        return other.path == chunk.path and other.start_line == chunk.start_line
+
+    if vector is not None and model_id:
+        scored = _nearest(store, model_id, vector, CANDIDATES, vectors)
+        mode, query = "dense", ""
+    else:
+        query = " ".join([*code_tokens(chunk.qualified_name), *query_terms(chunk.text)][:RELATED_TERMS])
+        scored, mode = search_lexical(store, query), "lexical"
+    chunks = {i: c for i, c in store.chunks_by_id(i for i, _ in scored).items()
+              if not overlay.hides(c.path) and not same(c)}
+    empty: list[tuple[int, float]] = []
+    lexical, dense = (scored, empty) if mode == "lexical" else (empty, scored)
+    if overlay.files:
+        lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, vector,
+                                                lambda c: not same(c))
     return rank(query, chunks, lexical, dense, mode=mode, k=k)
 
 

@@ -8,6 +8,7 @@ index in `vectors.py` is derived from this database.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -81,6 +82,7 @@ class Store:
     def __init__(self, index_dir: Path, connection: sqlite3.Connection) -> None:
         self.index_dir = index_dir
         self._db = connection
+        self._corpus: tuple[int, int, float] | None = None
 
     # --- opening -------------------------------------------------------------------------
 
@@ -134,6 +136,16 @@ class Store:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every query inside sees one committed state, whatever a writer
+        commits meanwhile (WAL). Use one connection per thread."""
+        self._db.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     # --- meta ----------------------------------------------------------------------------
 
@@ -236,6 +248,70 @@ class Store:
         )
         return [(rowid, -score) for rowid, score in rows]
 
+    def bm25_terms(self, chunks: list[Chunk], terms: list[str]) -> list[tuple[int, float]]:
+        """BM25 of chunks that are not in the index (unsaved buffers), on the index's own scale.
+
+        FTS5 scores only its own rows, so the chunks go into a scratch FTS5 table with the same
+        tokenizer, and the score is computed here with FTS5's formula and the index's statistics
+        (row count, average row length, each term's document frequency). Returns (position in
+        `chunks`, score) for the chunks that match any term."""
+        if not chunks or not terms:
+            return []
+        self._scratch_tables()
+        db = self._db
+        db.execute("DELETE FROM temp.scratch_fts")
+        for n, c in enumerate(chunks, 1):
+            db.execute(
+                "INSERT INTO temp.scratch_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
+                (n, " ".join(code_tokens(c.path)), " ".join(code_tokens(c.qualified_name)),
+                 " ".join(code_tokens(c.text))),
+            )
+        db.execute("INSERT INTO temp.scratch_fts(rowid, body_terms) VALUES (?, ?)", (0, " ".join(terms)))
+        stems = [row[0] for row in db.execute("SELECT DISTINCT term FROM temp.scratch_vocab WHERE doc = 0")]
+        if not stems:
+            return []
+        marks = ",".join("?" * len(stems))
+        weight = dict(zip(("path_terms", "symbol_terms", "body_terms"), BM25_WEIGHTS, strict=True))
+        freq: dict[tuple[int, str], float] = {}
+        for term, doc, col, count in db.execute(
+            f"SELECT term, doc, col, COUNT(*) FROM temp.scratch_vocab WHERE doc > 0 AND term IN ({marks}) "
+            "GROUP BY term, doc, col", stems):
+            freq[doc, term] = freq.get((doc, term), 0.0) + weight[col] * count
+        lengths = dict(db.execute("SELECT doc, COUNT(*) FROM temp.scratch_vocab WHERE doc > 0 GROUP BY doc"))
+        rows, average = self._bm25_corpus()
+        hits = dict(db.execute(f"SELECT term, doc FROM temp.index_vocab WHERE term IN ({marks})", stems))
+        idf = {}
+        for term in stems:
+            n = hits.get(term, 0)
+            idf[term] = max(math.log((rows - n + 0.5) / (n + 0.5)), 1e-6)
+        k1, b = 1.2, 0.75
+        scores: dict[int, float] = {}
+        for (doc, term), f in freq.items():
+            norm = k1 * (1 - b + b * lengths.get(doc, 0) / average)
+            scores[doc] = scores.get(doc, 0.0) + idf[term] * f * (k1 + 1) / (f + norm)
+        return sorted(((doc - 1, s) for doc, s in scores.items()), key=lambda pair: -pair[1])
+
+    def _scratch_tables(self) -> None:
+        self._db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_fts USING fts5("
+            "path_terms, symbol_terms, body_terms, tokenize = \"porter unicode61 tokenchars '_'\")"
+        )
+        self._db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_vocab USING fts5vocab(temp, scratch_fts, 'instance')"
+        )
+        self._db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.index_vocab USING fts5vocab(main, chunks_fts, 'row')"
+        )
+
+    def _bm25_corpus(self) -> tuple[int, float]:
+        """(rows, average tokens per row) of the index's FTS table, cached per generation."""
+        generation = self.generation
+        if self._corpus is None or self._corpus[0] != generation:
+            rows = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            tokens = self._db.execute("SELECT COALESCE(SUM(cnt), 0) FROM temp.index_vocab").fetchone()[0]
+            self._corpus = (generation, max(rows, 1), max(tokens / max(rows, 1), 1.0))
+        return self._corpus[1], self._corpus[2]
+
     # --- vectors -------------------------------------------------------------------------
 
     def missing_vectors(self, model_id: str) -> list[Chunk]:
@@ -255,6 +331,20 @@ class Store:
             "INSERT OR REPLACE INTO embeddings(model_id, content_hash, vector) VALUES (?, ?, ?)",
             [(model_id, h, data[i].tobytes()) for i, h in enumerate(hashes)],
         )
+
+    def vectors_for(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Cached vectors by content hash (hashes with none are left out)."""
+        wanted = list(dict.fromkeys(hashes))
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            for content_hash, blob in self._db.execute(
+                f"SELECT content_hash, vector FROM embeddings WHERE model_id = ? AND content_hash IN ({marks})",
+                [model_id, *batch],
+            ):
+                found[content_hash] = np.frombuffer(blob, dtype=np.float32)
+        return found
 
     def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, float32 matrix) for every chunk that has a vector for this model."""

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from codesearch.indexer.chunker import chunk_source
 from codesearch.indexer.languages import language_for
-from codesearch.indexer.walk import WalkReport, looks_binary, looks_minified, walk_files
+from codesearch.indexer.walk import FileEntry, WalkReport, looks_binary, looks_minified, walk_files
 
 from codesearch.encoding import Encoder
 from codesearch.records import embedding_text
-from codesearch.store import Store
+from codesearch.store import FileState, Store
 
 # Progress callback: (stage, done, total).
 Progress = Callable[[str, int, int], None]
@@ -57,8 +57,12 @@ def sync_chunks(
     max_file_bytes: int,
     excludes: tuple[str, ...] = (),
     progress: Progress = _no_progress,
+    commit_every: int | None = None,
 ) -> SyncSummary:
-    """Phase 1: walk, re-chunk what changed, drop what vanished; one transaction."""
+    """Phase 1: walk, re-chunk what changed, drop what vanished; one transaction.
+
+    `commit_every` (files) is for the first build of an empty index: committing as it goes lets
+    readers search the files indexed so far instead of nothing until the end."""
     started = time.monotonic()
     summary = SyncSummary()
     report = WalkReport()
@@ -66,50 +70,60 @@ def sync_chunks(
     known = store.file_states()
     racy_after = time.time_ns() - _RACY_NS
     seen: set[str] = set()
-    with store.transaction():
-        for done, entry in enumerate(entries, 1):
-            if done % 50 == 0 or done == len(entries):
-                progress("reading files", done, len(entries))
-            state = known.get(entry.rel_path)
-            if state and state.size == entry.size and state.mtime_ns == entry.mtime_ns:
-                seen.add(entry.rel_path)
-                continue
-            try:
-                data = entry.abs_path.read_bytes()
-            except OSError:
-                report.skip("unreadable")
-                continue
-            if looks_binary(data):
-                report.skip("binary")
-                continue
-            sha = hashlib.blake2b(data, digest_size=16).hexdigest()
-            mtime = 0 if entry.mtime_ns > racy_after else entry.mtime_ns
-            seen.add(entry.rel_path)
-            if state and state.sha == sha:
-                store.touch_file(state.id, entry.size, mtime)
-                continue
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("utf-8", errors="replace")
-                report.skip("invalid UTF-8 (decoded with replacement)")
-            if looks_minified(text):
-                seen.discard(entry.rel_path)
-                report.skip("minified")
-                continue
-            language = language_for(entry.rel_path, text[:8192])
-            chunks = chunk_source(text, entry.rel_path, language)
-            store.replace_file(entry.rel_path, entry.size, mtime, sha, language, chunks)
-            summary.changed += 1
-        for path in set(known) - seen:
-            store.remove_file(path)
-            summary.removed += 1
-        if summary.changed or summary.removed:
-            store.bump_generation()
+    step = commit_every or max(len(entries), 1)
+    for first in range(0, max(len(entries), 1), step):
+        changed_before = summary.changed
+        with store.transaction():
+            for done, entry in enumerate(entries[first : first + step], first + 1):
+                if done % 50 == 0 or done == len(entries):
+                    progress("reading files", done, len(entries))
+                outcome = _sync_file(store, entry, known.get(entry.rel_path), racy_after, report)
+                if outcome != "skipped":
+                    seen.add(entry.rel_path)
+                if outcome == "changed":
+                    summary.changed += 1
+            if first + step >= len(entries):
+                for path in set(known) - seen:
+                    store.remove_file(path)
+                    summary.removed += 1
+            if summary.changed > changed_before or summary.removed:
+                store.bump_generation()
     summary.files = len(seen)
     summary.skipped = report.skipped
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _sync_file(
+    store: Store, entry: FileEntry, state: FileState | None, racy_after: int, report: WalkReport
+) -> str:
+    """Bring one file's chunks up to date: "same", "changed", or "skipped" (not indexable)."""
+    if state and state.size == entry.size and state.mtime_ns == entry.mtime_ns:
+        return "same"
+    try:
+        data = entry.abs_path.read_bytes()
+    except OSError:
+        report.skip("unreadable")
+        return "skipped"
+    if looks_binary(data):
+        report.skip("binary")
+        return "skipped"
+    sha = hashlib.blake2b(data, digest_size=16).hexdigest()
+    mtime = 0 if entry.mtime_ns > racy_after else entry.mtime_ns
+    if state and state.sha == sha:
+        store.touch_file(state.id, entry.size, mtime)
+        return "same"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        report.skip("invalid UTF-8 (decoded with replacement)")
+    if looks_minified(text):
+        report.skip("minified")
+        return "skipped"
+    language = language_for(entry.rel_path, text[:8192])
+    store.replace_file(entry.rel_path, entry.size, mtime, sha, language, chunk_source(text, entry.rel_path, language))
+    return "changed"
 
 
 def embed_missing(
@@ -118,21 +132,24 @@ def embed_missing(
     *,
     time_budget: float | None = None,
     progress: Progress = _no_progress,
+    batch_size: int = EMBED_BATCH,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> tuple[int, int]:
     """Phase 2: embed chunks whose content hash has no vector; returns (embedded, still missing).
 
     With `time_budget` (seconds) it stops after the batch that crosses it, leaving the rest for
-    a later run: used by queries, which must never wait long for vectors.
+    a later run: used by queries, which must never wait long for vectors. `should_stop` is asked
+    before each batch: the live index uses it to let a file sync go first.
     """
     pending = store.missing_vectors(encoder.model_id)
     pending.sort(key=lambda c: len(c.text))
     started = time.monotonic()
     done = 0
     progress("embedding", 0, len(pending))
-    for start in range(0, len(pending), EMBED_BATCH):
-        if time_budget is not None and time.monotonic() - started > time_budget:
+    for start in range(0, len(pending), batch_size):
+        if time_budget is not None and time.monotonic() - started > time_budget or should_stop():
             break
-        batch = pending[start : start + EMBED_BATCH]
+        batch = pending[start : start + batch_size]
         vectors = encoder.encode_documents([embedding_text(c) for c in batch])
         with store.transaction():
             store.add_vectors(encoder.model_id, [c.content_hash for c in batch], vectors)

@@ -1,0 +1,137 @@
+"""Watch a repository for changes and report them in debounced batches.
+
+watchdog (inotify, FSEvents, ReadDirectoryChangesW) reports every write, rename and delete. A
+save in an editor is often several events (temp file, rename, chmod), and a `git checkout` is
+thousands, so events are gathered until the tree has been quiet for `quiet` seconds (or
+`max_delay` has passed since the first one) and handed over as one batch of relative paths.
+What the batch means is the caller's business: the live index syncs the whole tree against the
+index, which covers directory renames and `.gitignore` edits without special cases.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pathspec
+from codesearch.indexer.walk import BUILTIN_EXCLUDES, IGNORE_FILES
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+QUIET_SECONDS = 0.3
+MAX_DELAY_SECONDS = 2.0
+# Git's own files change on every command; only these of them affect what is indexed.
+_GIT_FILES_THAT_MATTER = (".git/info/exclude",)
+
+
+class ChangeWatcher:
+    """Calls `on_changes(paths)` from its own thread with each debounced batch of changed paths."""
+
+    def __init__(
+        self,
+        root: Path,
+        on_changes: Callable[[set[str]], None],
+        *,
+        index_dir: Path | None = None,
+        extra_excludes: tuple[str, ...] = (),
+        quiet: float = QUIET_SECONDS,
+        max_delay: float = MAX_DELAY_SECONDS,
+    ) -> None:
+        self.root = root
+        self._on_changes = on_changes
+        self._index_dir = str(index_dir) if index_dir else None
+        # Only rules that never change while running: paths under ignored folders such as
+        # node_modules/ make no sync at all. Everything else does; the sync applies the rest.
+        self._ignored = pathspec.GitIgnoreSpec.from_lines(
+            [r for r in (*BUILTIN_EXCLUDES, *extra_excludes) if r not in IGNORE_FILES]
+        )
+        self._quiet = quiet
+        self._max_delay = max_delay
+        self._pending: set[str] = set()
+        self._first_at = 0.0
+        self._last_at = 0.0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._observer = Observer()
+        self._thread = threading.Thread(target=self._deliver, name="codesearch-debounce", daemon=True)
+
+    def start(self) -> None:
+        """Start watching (recursively) and delivering batches."""
+        handler = _Handler(self._record)
+        self._observer.schedule(handler, str(self.root), recursive=True)
+        self._observer.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching; a batch being delivered finishes first."""
+        self._stopped.set()
+        self._wake.set()
+        self._observer.stop()
+        self._observer.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def relevant(self, abs_path: str) -> str | None:
+        """The path relative to the root if a change there can matter to the index, else None."""
+        if self._index_dir and (abs_path == self._index_dir or abs_path.startswith(self._index_dir + os.sep)):
+            return None
+        try:
+            rel = Path(abs_path).relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+        if rel in (".", ""):
+            return None
+        if rel == ".git" or rel.startswith(".git/"):
+            return rel if rel in _GIT_FILES_THAT_MATTER else None
+        name = rel.rsplit("/", 1)[-1]
+        if name in IGNORE_FILES:
+            return rel
+        return None if self._ignored.match_file(rel) else rel
+
+    def _record(self, abs_paths: list[str]) -> None:
+        rels = [r for r in (self.relevant(p) for p in abs_paths) if r]
+        if not rels:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if not self._pending:
+                self._first_at = now
+            self._pending.update(rels)
+            self._last_at = now
+        self._wake.set()
+
+    def _deliver(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            while not self._stopped.is_set():
+                with self._lock:
+                    if not self._pending:
+                        break
+                    now = time.monotonic()
+                    due = min(self._last_at + self._quiet, self._first_at + self._max_delay)
+                    if now >= due:
+                        batch, self._pending = self._pending, set()
+                    else:
+                        batch = set()
+                if batch:
+                    self._on_changes(batch)
+                else:
+                    time.sleep(max(0.01, due - now))
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, record: Callable[[list[str]], None]) -> None:
+        self._record = record
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [os.fsdecode(event.src_path)]
+        if getattr(event, "dest_path", ""):
+            paths.append(os.fsdecode(event.dest_path))
+        self._record(paths)
