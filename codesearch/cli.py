@@ -176,6 +176,59 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
     index.close()
 
 
+@main.command("watch")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--no-embed", is_flag=True, help="Keep chunks and the lexical index current; no vectors.")
+@index_options
+def watch_command(path: Path, no_embed: bool, **kw: Any) -> None:
+    """Keep PATH's index current as files change, one log line per sync, until Ctrl-C."""
+    from codesearch.live import LiveIndex
+
+    root = check_directory(path)
+    live = LiveIndex(_options(root, kw), _ConsoleListener(), embed=not no_embed).start()
+    _note(f"watching {root} (Ctrl-C to stop)")
+    try:
+        while live.alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        _note("stopping; the index keeps its last completed state")
+    finally:
+        live.close()
+
+
+class _ConsoleListener:
+    """`codesearch watch` output: a timestamped line per sync, warnings in yellow."""
+
+    def log(self, message: str) -> None:
+        click.echo(f"{time.strftime('%H:%M:%S')} {message}", err=True)
+
+    def warn(self, message: str) -> None:
+        _warn(message)
+
+    def progress(self, task: str, done: int, total: int) -> None:
+        pass
+
+
+@main.command("lsp")
+@click.option("--tcp", "address", default=None, metavar="HOST:PORT",
+              help="Listen on TCP instead of talking over stdin/stdout.")
+def lsp_command(address: str | None) -> None:
+    """The language server for editors (stdio by default); see the README for editor setup."""
+    tcp = None
+    if address:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise click.BadParameter(f"expected HOST:PORT, e.g. 127.0.0.1:2087, not {address!r}", param_hint="--tcp")
+        tcp = (host, int(port))
+    try:
+        from codesearch.lsp.server import serve
+    except ImportError as error:
+        raise click.ClickException(
+            f"the language server needs the lsp extra ({error.name} is missing): pip install 'codesearch[lsp]'"
+        ) from None
+    serve(tcp)
+
+
 @main.group("model")
 def model_group() -> None:
     """Models: list the presets, download one for offline use."""

@@ -36,15 +36,19 @@ class VectorIndex:
         faiss_path, stamp_path = store.index_dir / FAISS_NAME, store.index_dir / STAMP_NAME
         wanted = {"generation": store.generation, "model_id": model_id}
         try:
-            stamp = json.loads(stamp_path.read_text())
-            if {k: stamp.get(k) for k in wanted} == wanted:
+            # A writer removes the stamp, replaces the FAISS file, then writes the new stamp: the
+            # same stamp before and after the read means the file read belongs to it.
+            before = stamp_path.read_text()
+            if {k: json.loads(before).get(k) for k in wanted} == wanted:
                 index = faiss.read_index(str(faiss_path))
-                return cls(index, index.ntotal)
+                if stamp_path.read_text() == before:
+                    return cls(index, index.ntotal)
         except (OSError, ValueError, RuntimeError):
             pass
         ids, matrix = store.chunk_vectors(model_id)
         index = _build(matrix, ids)
         if save and index is not None:
+            stamp_path.unlink(missing_ok=True)
             _write_atomically(faiss_path, lambda tmp: faiss.write_index(index, str(tmp)))
             _write_atomically(stamp_path, lambda tmp: tmp.write_text(json.dumps({**wanted, "count": len(ids)})))
         return cls(index, len(ids))

@@ -1,0 +1,362 @@
+"""A repository's index kept current while an editor or `codesearch watch` runs.
+
+One writer thread owns every change to the index: the first sync, syncs after the watcher (or
+a save) reports changes, and filling in vectors a few chunks at a time, so a sync never waits
+long behind the encoder. Readers use their own SQLite connection inside a read transaction, so
+a query sees one committed state and never waits for the writer: lexical results as soon as
+chunks exist, dense ones as vectors arrive. Unsaved buffers live in an `Overlay` beside the index.
+
+`LiveFolders` holds one `LiveIndex` per workspace folder and fans queries out over them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from codesearch.encoding import Encoder
+from codesearch.errors import IndexBusy, PathError, QueryError
+from codesearch.index import CodeIndex, rebuild
+from codesearch.indexer.chunker import chunk_source
+from codesearch.indexer.languages import language_for
+from codesearch.indexer.sync import SyncSummary, embed_missing, sync_chunks
+from codesearch.indexer.watch import ChangeWatcher
+from codesearch.indexing import IndexOptions, open_index
+from codesearch.overlay import EMPTY, Overlay, OverlayFile
+from codesearch.records import Chunk, SearchResult, embedding_text
+from codesearch.render import summary_line
+from codesearch.search import related, search
+from codesearch.store import Store
+from codesearch.vectors import VectorIndex
+
+# Chunks embedded between two chances for a pending sync to go first.
+LIVE_EMBED_BATCH = 16
+# Files per commit while building an empty index, so early queries find the first files.
+FIRST_BUILD_COMMIT_FILES = 200
+BUSY_RETRY_SECONDS = 2.0
+INDEXING, EMBEDDING = "indexing", "embedding"
+
+
+class Listener(Protocol):
+    """Where a live index reports; called from its threads."""
+
+    def log(self, message: str) -> None:
+        """One line about something done (one per sync)."""
+
+    def warn(self, message: str) -> None:
+        """Something the user should see: a model that will not load, an index that is busy."""
+
+    def progress(self, task: str, done: int, total: int) -> None:
+        """Progress of `task` (INDEXING or EMBEDDING); `done == total` ends it."""
+
+
+class LiveIndex:
+    """One repository's index, kept in step with the disk and the open buffers."""
+
+    def __init__(self, options: IndexOptions, listener: Listener, *, watch: bool = True, embed: bool = True) -> None:
+        self.options = options
+        self.root = options.root
+        self._listener = listener
+        self._embed = embed
+        self._index: CodeIndex = open_index(options, create=True)
+        self.model_id = options.model_id(self._index)
+        self._reader = Store.open(options.index_dir)
+        self._read_lock = threading.Lock()
+        self._vectors: tuple[int, VectorIndex] | None = None
+        self._overlay = EMPTY
+        self._overlay_lock = threading.Lock()
+        self._encoder: Encoder | None = None
+        self.encoder_state = "loading" if embed else "off (lexical mode)"
+        self.state = "starting"
+        self.last_sync: SyncSummary | None = None
+        self._fill: list[int] = [0, 0]  # [embedded, total] of the fill under way
+        self._sync_wanted = threading.Event()
+        self._rebuild_wanted = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.ready = threading.Event()  # set once the first sync has committed
+        self._writer = threading.Thread(target=self._run, name=f"codesearch-writer:{self.root.name}", daemon=True)
+        self._watcher = ChangeWatcher(self.root, self._changed, index_dir=options.index_dir,
+                                      extra_excludes=options.excludes) if watch else None
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> LiveIndex:
+        """Start watching and the writer (the first sync runs in the background)."""
+        if self._watcher:
+            self._watcher.start()  # before the first sync, so nothing changed during it is missed
+        self._writer.start()
+        return self
+
+    def close(self) -> None:
+        """Stop watching, let the writer finish what it is committing, close the database."""
+        if self._watcher:
+            self._watcher.stop()
+        self._stop.set()
+        self._wake.set()
+        if self._writer.is_alive():
+            self._writer.join()
+        with self._read_lock:
+            self._reader.close()
+        self._index.close()
+
+    def alive(self) -> bool:
+        """Whether the writer is still running (it stops on close or on an unexpected error)."""
+        return self._writer.is_alive()
+
+    def request_sync(self) -> None:
+        """Bring the index in line with the disk soon (after a save or a reported change)."""
+        self._sync_wanted.set()
+        self._wake.set()
+
+    def request_rebuild(self) -> None:
+        """Drop the chunks and index everything again (cached vectors are kept)."""
+        self._rebuild_wanted.set()
+        self._wake.set()
+
+    def _changed(self, paths: set[str]) -> None:
+        self.request_sync()
+
+    # --- the writer ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._sync(first=True)
+            if self._embed and not self._stop.is_set():
+                self._load_encoder()
+            while not self._stop.is_set():
+                if self._rebuild_wanted.is_set():
+                    self._rebuild_wanted.clear()
+                    rebuild(self.root, self.options.index_dir, self.model_id)
+                    self._sync(first=True)
+                elif self._sync_wanted.is_set():
+                    self._sync_wanted.clear()
+                    self._sync()
+                elif not self._fill_vectors():
+                    self._wake.wait()
+                    self._wake.clear()
+        except Exception as error:  # the editor must hear of it; the index keeps its last commit
+            self.state = f"stopped: {error}"
+            self._listener.warn(f"codesearch stopped updating the index of {self.root}: {error}")
+        finally:
+            self.ready.set()
+
+    def _sync(self, first: bool = False) -> None:
+        def progress(stage: str, done: int, total: int) -> None:
+            if first:
+                self._listener.progress(INDEXING, done, total)
+
+        self.state = INDEXING if first else "syncing"
+        try:
+            with self._index.writing(self.options.wait_seconds):
+                empty = not self._index.store.file_states()
+                summary = sync_chunks(self._index.store, self.root, max_file_bytes=self.options.max_file_bytes,
+                                      excludes=self.options.excludes, progress=progress,
+                                      commit_every=FIRST_BUILD_COMMIT_FILES if empty else None)
+        except IndexBusy as error:
+            self._listener.warn(f"{error}; retrying")
+            self._stop.wait(BUSY_RETRY_SECONDS)
+            self._sync_wanted.set()
+            return
+        finally:
+            if first:
+                self._listener.progress(INDEXING, 1, 1)
+        counts = self._index.store.counts(self.model_id)
+        summary.chunks = counts["chunks"]
+        summary.missing_vectors = counts["chunks"] - counts["with_vectors"] if self._embed else 0
+        self.last_sync = summary
+        self.state = "idle"
+        self.ready.set()
+        if first or summary.changed or summary.removed:
+            self._listener.log(f"synced {self.root}: {summary_line(summary)}")
+        self._settle_overlays()
+
+    def _load_encoder(self) -> None:
+        self._encoder = self.options.encoder(self.model_id, self._listener.warn)
+        self.encoder_state = "ready" if self._encoder else "unavailable (lexical search only)"
+        if self._encoder:
+            with self._overlay_lock:
+                files = list(self._overlay.files.values())
+            for file in files:
+                self.edit(file.path, file.text)
+
+    def _fill_vectors(self) -> bool:
+        """Embed one run of missing vectors; False when there was nothing to do."""
+        encoder = self._encoder
+        if encoder is None or self._stop.is_set():
+            return False
+        start_done = self._fill[0]
+
+        def progress(stage: str, done: int, pending: int) -> None:
+            self._fill = [start_done + done, start_done + pending]
+            if done < pending:
+                self._listener.progress(EMBEDDING, *self._fill)
+
+        def should_stop() -> bool:
+            return self._stop.is_set() or self._sync_wanted.is_set() or self._rebuild_wanted.is_set()
+
+        self.state = EMBEDDING
+        try:
+            with self._index.writing(self.options.wait_seconds):
+                done, left = embed_missing(self._index.store, encoder, progress=progress,
+                                           batch_size=LIVE_EMBED_BATCH, should_stop=should_stop)
+                if done and not left:
+                    VectorIndex.load(self._index.store, self.model_id, save=True)
+        except IndexBusy:
+            self._stop.wait(BUSY_RETRY_SECONDS)
+            return True
+        self.state = "idle"
+        if left == 0:
+            if self._fill[1]:
+                self._listener.progress(EMBEDDING, self._fill[1], self._fill[1])
+                self._listener.log(f"embedded {self._fill[1]:,} chunks of {self.root}")
+            self._fill = [0, 0]
+        return done > 0
+
+    # --- unsaved buffers -----------------------------------------------------------------
+
+    def edit(self, path: str, text: str) -> None:
+        """Make the buffer `text` of `path` (relative) what searches see of that file.
+
+        A buffer equal to the file on disk needs no overlay; the index has it (or soon will)."""
+        if _disk_text(self.root / path) == text:
+            self.close_buffer(path)
+            return
+        language = language_for(path, text[:8192])
+        chunks = tuple(chunk_source(text, path, language))
+        vectors: dict[str, np.ndarray] = {}
+        if self._encoder is not None:
+            with self._read_lock:
+                vectors.update(self._reader.vectors_for(self.model_id, (c.content_hash for c in chunks)))
+            new = [c for c in chunks if c.content_hash not in vectors]
+            if new:
+                encoded = self._encoder.encode_documents([embedding_text(c) for c in new])
+                vectors.update({c.content_hash: encoded[n] for n, c in enumerate(new)})
+        with self._overlay_lock:
+            self._overlay = Overlay({**self._overlay.files, path: OverlayFile(path, text, chunks, vectors)})
+
+    def close_buffer(self, path: str) -> None:
+        """Forget the buffer of `path`: searches see the indexed file again."""
+        with self._overlay_lock:
+            if path in self._overlay.files:
+                self._overlay = Overlay({p: f for p, f in self._overlay.files.items() if p != path})
+
+    def _settle_overlays(self) -> None:
+        """Drop overlays the disk has caught up with (the buffer was saved and synced)."""
+        for path, file in list(self._overlay.files.items()):
+            if _disk_text(self.root / path) == file.text:
+                self.close_buffer(path)
+
+    # --- queries -------------------------------------------------------------------------
+
+    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, language: str | None = None,
+               glob: str | None = None) -> list[SearchResult]:
+        """Best chunks for a query from the last committed state plus unsaved buffers."""
+        encoder = self._encoder if mode != "lexical" else None
+        with self._read_lock, self._reader.snapshot():
+            return search(self._reader, query, mode=mode, k=k, encoder=encoder, language=language, glob=glob,
+                          vectors=self._vector_index() if encoder else None, overlay=self._overlay)
+
+    def related(self, path: str, line: int, *, k: int = 10) -> list[SearchResult]:
+        """Code similar to the chunk at `path` (relative), `line` (1-based), itself left out."""
+        overlay = self._overlay
+        with self._read_lock, self._reader.snapshot():
+            chunk = overlay.find(path, line) if overlay.hides(path) else self._indexed_chunk(path, line)
+            if chunk is None:
+                raise QueryError(f"no indexed code at {path}:{line}")
+            vector = overlay.vector(chunk) if overlay.hides(path) else None
+            if vector is None and self._encoder is not None:
+                vector = self._reader.vectors_for(self.model_id, [chunk.content_hash]).get(chunk.content_hash)
+            return related(self._reader, chunk, k=k, model_id=self.model_id, vector=vector,
+                           vectors=self._vector_index() if vector is not None else None, overlay=overlay)
+
+    def _indexed_chunk(self, path: str, line: int) -> Chunk | None:
+        chunk_id = self._reader.chunk_id_at(path, line)
+        return self._reader.chunks_by_id([chunk_id]).get(chunk_id) if chunk_id is not None else None
+
+    def _vector_index(self) -> VectorIndex:
+        """The FAISS index for the snapshot being read (the caller holds the read lock)."""
+        generation = self._reader.generation
+        if self._vectors is None or self._vectors[0] != generation:
+            self._vectors = (generation, VectorIndex.load(self._reader, self.model_id))
+        return self._vectors[1]
+
+    def status(self) -> dict[str, Any]:
+        """What this index holds and what it is doing."""
+        with self._read_lock, self._reader.snapshot():
+            counts = self._reader.counts(self.model_id)
+        return {
+            "root": str(self.root),
+            "index_dir": str(self.options.index_dir),
+            "model": self.model_id,
+            "encoder": self.encoder_state,
+            "state": self.state,
+            **counts,
+            "unsaved_buffers": sorted(self._overlay.files),
+        }
+
+
+def _disk_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result and the folder it came from."""
+
+    root: Path
+    result: SearchResult
+
+
+class LiveFolders:
+    """The live indexes of a (multi-root) workspace."""
+
+    def __init__(self, make: Callable[[Path], LiveIndex]) -> None:
+        self._make = make
+        self._folders: dict[Path, LiveIndex] = {}
+        self._lock = threading.Lock()
+
+    def add(self, root: Path) -> LiveIndex:
+        """Start keeping `root`'s index (once)."""
+        with self._lock:
+            if root not in self._folders:
+                self._folders[root] = self._make(root).start()
+            return self._folders[root]
+
+    def remove(self, root: Path) -> None:
+        """Stop keeping `root`'s index."""
+        with self._lock:
+            live = self._folders.pop(root, None)
+        if live:
+            live.close()
+
+    def all(self) -> list[LiveIndex]:
+        """Every folder's index."""
+        with self._lock:
+            return list(self._folders.values())
+
+    def locate(self, path: Path) -> tuple[LiveIndex, str]:
+        """The folder holding an absolute path and the path relative to it; PathError outside."""
+        resolved = path.resolve()
+        for live in sorted(self.all(), key=lambda f: -len(f.root.parts)):
+            if resolved.is_relative_to(live.root):
+                return live, resolved.relative_to(live.root).as_posix()
+        raise PathError(f"{path} is outside the workspace folders")
+
+    def search(self, query: str, *, k: int = 10, **kw: Any) -> list[Hit]:
+        """Each folder's best `k`, merged by score."""
+        hits = [Hit(live.root, r) for live in self.all() for r in live.search(query, k=k, **kw)]
+        return sorted(hits, key=lambda h: -h.result.score)[:k]
+
+    def close(self) -> None:
+        """Close every folder's index."""
+        for root in [live.root for live in self.all()]:
+            self.remove(root)
