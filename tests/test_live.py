@@ -1,0 +1,218 @@
+"""The live index: the watcher keeps it current, readers see whole states, buffers overlay files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FakeEncoder
+
+from codesearch.indexer.sync import sync_chunks
+from codesearch.indexing import IndexOptions
+from codesearch.lexical import fts_match_expression, query_terms
+from codesearch.live import LiveIndex
+from codesearch.store import Store
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0) -> None:
+    """Poll until `predicate` is truthy; fail with a clear message after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {predicate.__doc__ or predicate}"
+        time.sleep(0.05)
+
+
+class Recorder:
+    """A listener that keeps what the live index says."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+        self.warnings: list[str] = []
+        self.events: list[tuple[str, int, int]] = []
+
+    def log(self, message: str) -> None:
+        self.logs.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def progress(self, task: str, done: int, total: int) -> None:
+        self.events.append((task, done, total))
+
+
+@pytest.fixture
+def live(repo: Path, tmp_path: Path) -> Iterator[tuple[LiveIndex, Recorder, FakeEncoder]]:
+    options = IndexOptions.create(repo, index_dir=str(tmp_path / "index"), model="fake/encoder")
+    encoder = FakeEncoder()
+    options._encoders["fake/encoder"] = encoder
+    recorder = Recorder()
+    index = LiveIndex(options, recorder).start()
+    index.ready.wait(30)
+    wait_for(lambda: any(line.startswith("embedded") for line in recorder.logs))
+    yield index, recorder, encoder
+    index.close()
+
+
+def paths_for(index: LiveIndex, query: str, **kw: object) -> list[str]:
+    return [r.chunk.path for r in index.search(query, **kw)]  # type: ignore[arg-type]
+
+
+def symbols_for(index: LiveIndex, query: str, **kw: object) -> list[str]:
+    return [r.chunk.symbol for r in index.search(query, **kw)]  # type: ignore[arg-type]
+
+
+def test_first_sync_reports_progress_and_embeds(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, recorder, encoder = live
+    assert ("indexing", 1, 1) in recorder.events
+    assert any(task == "embedding" and done == total for task, done, total in recorder.events)
+    assert any(line.startswith("synced") for line in recorder.logs)
+    assert symbols_for(index, "retry failed uploads", mode="dense")[0] == "retry_failed_uploads"
+
+
+def test_watcher_applies_create_modify_move_and_delete(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, _, _ = live
+    root = index.root
+    (root / "src" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return sorted(entries)\n")
+    wait_for(lambda: "src/ledger.py" in paths_for(index, "reconcile ledger entries"))
+
+    (root / "src" / "ledger.py").write_text("def settle_quarterly_balance(book):\n    return book.close()\n")
+    wait_for(lambda: "settle_quarterly_balance" in symbols_for(index, "settle quarterly balance"))
+    assert "reconcile_ledger_entries" not in symbols_for(index, "reconcile ledger entries")
+
+    os.rename(root / "src" / "ledger.py", root / "src" / "books.py")
+    wait_for(lambda: paths_for(index, "settle quarterly balance")[:1] == ["src/books.py"])
+
+    shutil.move(str(root / "src" / "payments"), str(root / "src" / "billing"))  # a directory rename
+    wait_for(lambda: paths_for(index, "retry failed uploads")[:1] == ["src/billing/retry.py"])
+    assert not any(p.startswith("src/payments/") for p in paths_for(index, "invoice total tax retry", k=50))
+
+    (root / "src" / "books.py").unlink()
+    wait_for(lambda: "src/books.py" not in paths_for(index, "settle quarterly balance"))
+
+
+def test_atomic_save_and_gitignore_change(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, _, _ = live
+    root = index.root
+    target = root / "web" / "session.ts"
+    temp = root / "web" / ".session.ts.swp~"
+    temp.write_text("export function renewSessionToken(token: string): string {\n  return token + '!';\n}\n")
+    os.replace(temp, target)  # how many editors save: write a temp file, rename it over the original
+    wait_for(lambda: "renewSessionToken" in symbols_for(index, "renew session token"))
+    assert "isSessionExpired" not in symbols_for(index, "session expired")
+
+    (root / ".gitignore").write_text("web/\n")
+    wait_for(lambda: not any(p.startswith("web/") for p in paths_for(index, "renew session token cache router")))
+    (root / ".gitignore").write_text("")
+    wait_for(lambda: "web/session.ts" in paths_for(index, "renew session token"))
+
+
+def test_a_checkout_of_many_files_is_one_sync(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, recorder, _ = live
+    before = len([line for line in recorder.logs if line.startswith("synced")])
+    generated = index.root / "generated"
+    generated.mkdir()
+    for n in range(1500):
+        (generated / f"module_{n}.py").write_text(f"def handler_number_{n}(request):\n    return {n}\n")
+    wait_for(lambda: index.status()["files"] >= 1500 + 7, timeout=60)
+    assert symbols_for(index, "handler_number_1499")[:1] == ["handler_number_1499"]
+    syncs = len([line for line in recorder.logs if line.startswith("synced")]) - before
+    assert 1 <= syncs <= 5, recorder.logs  # debounced into a handful of syncs, not 1,500
+
+
+def test_ignored_and_index_paths_trigger_nothing(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, _, _ = live
+    watcher = index._watcher
+    assert watcher is not None
+    root = str(index.root)
+    assert watcher.relevant(f"{root}/node_modules/pkg/index.js") is None
+    assert watcher.relevant(f"{root}/.git/index") is None
+    assert watcher.relevant(str(index.options.index_dir / "index.sqlite3")) is None
+    assert watcher.relevant(f"{root}/.git/info/exclude") == ".git/info/exclude"
+    assert watcher.relevant(f"{root}/src/.gitignore") == "src/.gitignore"
+    assert watcher.relevant(f"{root}/src/app.py") == "src/app.py"
+
+
+def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, _, _ = live
+    path = "src/payments/retry.py"
+    on_disk = (index.root / path).read_text()
+    edited = on_disk + "\n\ndef quarantine_corrupt_upload(upload):\n    upload.move_to('quarantine')\n"
+    index.edit(path, edited)
+    found = index.search("quarantine corrupt upload", k=3)
+    assert found[0].chunk.symbol == "quarantine_corrupt_upload" and found[0].chunk.path == path
+    # The fake encoder's vectors are bags of whitespace tokens: this query shares the new line's.
+    dense = index.search("def quarantine_corrupt_upload(upload):", mode="dense", k=3)
+    assert dense[0].chunk.symbol == "quarantine_corrupt_upload"
+    # The file's indexed chunks are hidden, not doubled.
+    assert [r.chunk.symbol for r in index.search("retry failed uploads", k=20)].count("retry_failed_uploads") == 1
+    assert index.status()["unsaved_buffers"] == [path]
+
+    index.close_buffer(path)
+    assert "quarantine_corrupt_upload" not in symbols_for(index, "quarantine corrupt upload")
+
+    index.edit(path, edited)
+    (index.root / path).write_text(edited)  # saved: the sync indexes it and the overlay goes away
+    wait_for(lambda: index.status()["unsaved_buffers"] == [])
+    assert symbols_for(index, "quarantine corrupt upload")[0] == "quarantine_corrupt_upload"
+
+
+def test_related_finds_similar_code_but_not_itself(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, _, _ = live
+    (index.root / "src" / "payments" / "retry_copy.py").write_text(
+        (index.root / "src" / "payments" / "retry.py").read_text())
+    wait_for(lambda: "src/payments/retry_copy.py" in paths_for(index, "retry failed uploads", k=20))
+    wait_for(lambda: index.status()["with_vectors"] == index.status()["chunks"])
+    line = next(n for n, text in enumerate((index.root / "src/payments/retry.py").read_text().splitlines(), 1)
+                if "def retry_failed_uploads" in text)
+    results = index.related("src/payments/retry.py", line + 1)
+    assert (results[0].chunk.path, results[0].chunk.symbol) == ("src/payments/retry_copy.py", "retry_failed_uploads")
+    assert not any(r.chunk.path == "src/payments/retry.py" and r.chunk.symbol == "retry_failed_uploads"
+                   for r in results)
+
+
+def test_a_reader_snapshot_never_sees_a_half_applied_sync(repo: Path, tmp_path: Path) -> None:
+    writer = Store.open(tmp_path / "index", create=True)
+    sync_chunks(writer, repo, max_file_bytes=10**6)
+    reader = Store.open(tmp_path / "index")
+    before = reader.counts("none")["chunks"]
+    for n in range(50):
+        (repo / f"extra_{n}.py").write_text(f"def extra_{n}():\n    return {n}\n")
+    with reader.snapshot():
+        assert reader.counts("none")["chunks"] == before
+        done = threading.Event()
+        threading.Thread(target=lambda: (sync_chunks(writer, repo, max_file_bytes=10**6), done.set())).start()
+        assert done.wait(30)
+        assert reader.counts("none")["chunks"] == before  # the commit landed, the snapshot holds
+        assert reader.lexical_search(fts_match_expression(["extra_7"]), 5) == []
+    assert reader.counts("none")["chunks"] == before + 50
+
+
+def test_overlay_bm25_matches_sqlite_fts5(repo: Path, tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index", create=True)
+    sync_chunks(store, repo, max_file_bytes=10**6)
+    terms = query_terms("retry failed uploads with backoff delay")
+    expected = store.lexical_search(fts_match_expression(terms), 10)
+    chunks = store.chunks_by_id(i for i, _ in expected)
+    ours = store.bm25_terms([chunks[i] for i, _ in expected], terms)
+    assert len(ours) == len(expected) > 2
+    for (position, score), (_, reference) in zip(ours, expected, strict=True):
+        assert score == pytest.approx(reference, rel=1e-9)
+    assert [p for p, _ in ours] == list(range(len(expected)))
+
+
+def test_a_model_that_cannot_load_leaves_lexical_search(repo: Path, tmp_path: Path) -> None:
+    options = IndexOptions.create(repo, index_dir=str(tmp_path / "index"), model=str(tmp_path / "no-such-model"))
+    recorder = Recorder()
+    index = LiveIndex(options, recorder, watch=False).start()
+    try:
+        wait_for(lambda: index.encoder_state != "loading")
+        assert "unavailable" in index.encoder_state
+        assert any("model unavailable" in w for w in recorder.warnings)
+        assert symbols_for(index, "retry failed uploads")[0] == "retry_failed_uploads"
+    finally:
+        index.close()
