@@ -152,6 +152,8 @@ class LiveIndex:
                 self._listener.progress(INDEXING, done, total)
 
         self.state = INDEXING if first else "syncing"
+        if first:
+            self._listener.progress(INDEXING, 0, 1)
         try:
             with self._index.writing(self.options.wait_seconds):
                 empty = not self._index.store.file_states()
