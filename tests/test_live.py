@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from codesearch.indexer.sync import sync_chunks
 from conftest import FakeEncoder
 
-from codesearch.indexer.sync import sync_chunks
 from codesearch.indexing import IndexOptions
 from codesearch.lexical import fts_match_expression, query_terms
 from codesearch.live import LiveIndex
@@ -200,7 +200,7 @@ def test_overlay_bm25_matches_sqlite_fts5(repo: Path, tmp_path: Path) -> None:
     chunks = store.chunks_by_id(i for i, _ in expected)
     ours = store.bm25_terms([chunks[i] for i, _ in expected], terms)
     assert len(ours) == len(expected) > 2
-    for (position, score), (_, reference) in zip(ours, expected, strict=True):
+    for (_, score), (_, reference) in zip(ours, expected, strict=True):
         assert score == pytest.approx(reference, rel=1e-9)
     assert [p for p, _ in ours] == list(range(len(expected)))
 
