@@ -46,7 +46,8 @@ async def _until_first(client: LanguageClient, query: str, name: str, timeout: f
 
 def _line(label: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
-    return f"{label:38s} median {statistics.median(ms):8.1f} ms   min {min(ms):8.1f}   max {max(ms):8.1f}   runs {len(ms)}"
+    return (f"{label:38s} median {statistics.median(ms):8.1f} ms   min {min(ms):8.1f}   "
+            f"max {max(ms):8.1f}   runs {len(ms)}")
 
 
 async def run(repo: Path, model: str, runs: int, queries: list[str]) -> None:

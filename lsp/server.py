@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -120,6 +121,8 @@ class CodesearchServer(LanguageServer):
         self.problems: list[str] = []
         self.folders = LiveFolders(self._open_folder)
         self._pending_edits: dict[str, asyncio.TimerHandle] = {}
+        # One thread applies buffer edits, in the order they came, so an older text never wins.
+        self._edits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-edits")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._multi_root = False
 
@@ -181,7 +184,7 @@ class CodesearchServer(LanguageServer):
         except JsonRpcException:
             return  # a file outside the workspace: nothing of ours
         text = self.workspace.get_text_document(uri).source
-        self.thread_pool.submit(_log_errors(live.edit), rel, text)
+        self._edits.submit(_log_errors(live.edit), rel, text)
 
 
 def _log_errors(function: Callable[..., Any]) -> Callable[..., Any]:
