@@ -64,12 +64,15 @@ class Overlay:
         dense: Scored,
         query_vector: np.ndarray | None,
         keep: Callable[[Chunk], bool],
+        *,
+        lexical_wanted: bool,
     ) -> tuple[Scored, Scored]:
         """Add the overlay's chunks to the candidate lists under negative ids (index ids are
-        positive); returns the merged lexical and dense lists, best first."""
+        positive); returns the merged lexical and dense lists, best first. An empty lexical list
+        from the index still gets the overlay's matches when `lexical_wanted`."""
         extra = [c for file in self.files.values() for c in file.chunks if keep(c)]
         chunks.update({-(n + 1): c for n, c in enumerate(extra)})
-        if lexical or not dense:
+        if lexical_wanted:
             lexical = lexical + [(-(n + 1), s) for n, s in store.bm25_terms(extra, query_terms(query))]
         if query_vector is not None:
             for n, chunk in enumerate(extra):

@@ -81,7 +81,8 @@ def search(
 
     chunks = {i: c for i, c in chunks.items() if keep(c) and not overlay.hides(c.path)}
     if overlay.files:
-        lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep)
+        lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep,
+                                                lexical_wanted=mode != "dense")
     return rank(query, chunks, lexical, dense, mode=mode, k=k)
 
 
@@ -112,7 +113,7 @@ def related(
     lexical, dense = (scored, empty) if mode == "lexical" else (empty, scored)
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, vector,
-                                                lambda c: not same(c))
+                                                lambda c: not same(c), lexical_wanted=mode == "lexical")
     return rank(query, chunks, lexical, dense, mode=mode, k=k)
 
 

@@ -152,6 +152,11 @@ def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, R
     assert [r.chunk.symbol for r in index.search("retry failed uploads", k=20)].count("retry_failed_uploads") == 1
     assert index.status()["unsaved_buffers"] == [path]
 
+    # Words the index has nowhere: the overlay alone answers, in every mode that reads BM25.
+    index.edit(path, on_disk + "\n\ndef calibrate_flux_capacitor(level):\n    return level\n")
+    for mode in ("hybrid", "lexical"):
+        assert symbols_for(index, "calibrate flux capacitor", mode=mode)[:1] == ["calibrate_flux_capacitor"], mode
+
     index.close_buffer(path)
     assert "quarantine_corrupt_upload" not in symbols_for(index, "quarantine corrupt upload")
 
