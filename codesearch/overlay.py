@@ -75,10 +75,8 @@ class Overlay:
         if lexical_wanted:
             lexical = lexical + [(-(n + 1), s) for n, s in store.bm25_terms(extra, query_terms(query))]
         if query_vector is not None:
-            for n, chunk in enumerate(extra):
-                vector = self.vector(chunk)
-                if vector is not None:
-                    dense = [*dense, (-(n + 1), float(vector @ query_vector))]
+            vectors = [(n, self.vector(chunk)) for n, chunk in enumerate(extra)]
+            dense = dense + [(-(n + 1), float(v @ query_vector)) for n, v in vectors if v is not None]
         return sorted(lexical, key=lambda p: -p[1]), sorted(dense, key=lambda p: -p[1])
 
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
@@ -158,6 +157,13 @@ class CodesearchServer(LanguageServer):
         except CodesearchError as error:
             raise JsonRpcInvalidParams(str(error)) from None
 
+    def folder_of(self, uri: str) -> tuple[LiveIndex, str] | None:
+        """Like `locate`, but None for a document outside the workspace (notifications ignore it)."""
+        try:
+            return self.locate(uri)
+        except JsonRpcException:
+            return None
+
     # --- talking to the editor from any thread -------------------------------------------
 
     def soon(self, callback: Callable[..., Any], *args: Any) -> None:
@@ -179,10 +185,9 @@ class CodesearchServer(LanguageServer):
 
     def _apply_edit(self, uri: str) -> None:
         self._pending_edits.pop(uri, None)
-        try:
-            live, rel = self.locate(uri)
-        except JsonRpcException:
+        if (found := self.folder_of(uri)) is None:
             return  # a file outside the workspace: nothing of ours
+        live, rel = found
         text = self.workspace.get_text_document(uri).source
         self._edits.submit(_log_errors(live.edit), rel, text)
 
@@ -368,24 +373,20 @@ def build_server() -> CodesearchServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CodesearchServer, params: types.DidSaveTextDocumentParams) -> None:
-        with contextlib.suppress(JsonRpcException):
-            ls.locate(params.text_document.uri)[0].request_sync()
+        if found := ls.folder_of(params.text_document.uri):
+            found[0].request_sync()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CodesearchServer, params: types.DidCloseTextDocumentParams) -> None:
-        try:
-            live, rel = ls.locate(params.text_document.uri)
-        except JsonRpcException:
-            return
-        live.close_buffer(rel)
+        if found := ls.folder_of(params.text_document.uri):
+            live, rel = found
+            live.close_buffer(rel)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: CodesearchServer, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:
-            try:
-                ls.locate(change.uri)[0].request_sync()
-            except JsonRpcException:
-                continue
+            if found := ls.folder_of(change.uri):
+                found[0].request_sync()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_folders(ls: CodesearchServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
