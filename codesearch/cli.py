@@ -104,15 +104,32 @@ def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
 @click.option("--glob", default=None, help="Only paths matching this glob, e.g. 'src/*.py'.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one result per line.")
 @click.option("--no-refresh", is_flag=True, help="Answer from the index as it is, without syncing files.")
+@click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path),
+              help="Search the catalog an indexing job wrote in this directory (all its repositories).")
+@click.option("--server", default=None, envvar="CODESEARCH_SERVER",
+              help="Ask a team server (`codesearch serve`) at this URL. [env: CODESEARCH_SERVER]")
+@click.option("--token", default=None, envvar="CODESEARCH_TOKEN",
+              help="Bearer token for --server. [env: CODESEARCH_TOKEN]")
+@click.option("--repo", "repos", multiple=True,
+              help="With --catalog or --server: only repositories matching this name or glob (repeatable).")
 @index_options
 def query_command(text: str, path: Path | None, top: int, mode: str, lang: str | None, glob: str | None,
-                  as_json: bool, no_refresh: bool, **kw: Any) -> None:
+                  as_json: bool, no_refresh: bool, catalog_dir: Path | None, server: str | None, token: str | None,
+                  repos: tuple[str, ...], **kw: Any) -> None:
     """Search the repository for TEXT, e.g. `codesearch query "where do we retry uploads"`."""
     if not text.strip():
         raise click.UsageError("the query is empty; say what the code does, e.g. \"parse config file\"")
+    if catalog_dir or server:
+        _query_many(text, catalog_dir, server, token, repos, top=top, mode=mode, lang=lang, glob=glob,
+                    as_json=as_json, settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
+        return
+    if repos:
+        raise click.UsageError("--repo needs --catalog DIR or --server URL")
     root = check_directory(path) if path else find_root(Path.cwd())
     options = _options(root, kw)
     index = open_index(options, create=not no_refresh)
+    if index.is_shard:
+        no_refresh = True  # a shard is written only by its job
     if not no_refresh:
         try:
             with index.writing(0.0):
@@ -126,6 +143,35 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
                       "run `codesearch index` to embed them")
     encoder = options.encoder(options.model_id(index), _warn) if mode != "lexical" else None
     results = search(index.store, text, mode=mode, k=top, encoder=encoder, language=lang, glob=glob)
+    _print(results, text, as_json)
+    index.close()
+
+
+def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: str | None,
+                repos: tuple[str, ...], *, top: int, mode: str, lang: str | None, glob: str | None,
+                as_json: bool, settings: EncoderSettings) -> None:
+    """`query --catalog DIR` (in this process) or `query --server URL` (over HTTP)."""
+    if catalog_dir and server:
+        raise click.UsageError("give --catalog or --server, not both")
+    if server:
+        from codesearch.service.client import ServerClient
+
+        results = ServerClient.create(server, token).search(text, k=top, mode=mode, language=lang, glob=glob,
+                                                            repos=list(repos))
+    else:
+        from codesearch.catalog.shards import CatalogSearcher
+
+        searcher = CatalogSearcher(check_directory(catalog_dir), settings)  # type: ignore[arg-type]
+        if repos and not searcher.select(repos):
+            raise click.UsageError(f"no repository in the catalog matches {', '.join(repos)}")
+        results = searcher.search(text, k=top, mode=mode, language=lang, glob=glob, repos=repos)
+        for warning in searcher.warnings:
+            _warn(warning)
+        searcher.close()
+    _print(results, text, as_json)
+
+
+def _print(results: list[Any], text: str, as_json: bool) -> None:
     if as_json:
         for result in results:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
@@ -133,7 +179,6 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
         from rich.console import Console
 
         print_results(Console(highlight=False, soft_wrap=True), results, text)
-    index.close()
 
 
 @main.command("status")
@@ -227,6 +272,84 @@ def lsp_command(address: str | None) -> None:
             f"the language server needs the lsp extra ({error.name} is missing): pip install 'codesearch[lsp]'"
         ) from None
     serve(tcp)
+
+
+@main.group("job")
+def job_group() -> None:
+    """Indexing jobs over many repositories (on Ray), publishing a catalog."""
+
+
+@job_group.command("run")
+@click.argument("spec_path", metavar="SPEC", type=click.Path(path_type=Path))
+@click.option("--address", default=None, envvar="RAY_ADDRESS",
+              help="Ray cluster to join (default: start Ray here on this machine's cores). [env: RAY_ADDRESS]")
+@click.option("--report", "report_path", default=None, type=click.Path(path_type=Path),
+              help="Also write the per-repository report here as JSON.")
+def job_run(spec_path: Path, address: str | None, report_path: Path | None) -> None:
+    """Index the repositories SPEC (TOML) lists into a catalog; exit 1 if any failed."""
+    from codesearch.indexer.jobs.report import print_report, run_with_progress, write_report
+    from codesearch.indexer.jobs.spec import JobSpec
+
+    spec = JobSpec.load(spec_path)
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "indexing jobs need the distributed extra: pip install 'codesearch[distributed]'") from None
+    report = run_with_progress(spec, address=address, console=stderr)
+    print_report(report, stderr)
+    if report_path:
+        write_report(report, report_path)
+    if report.failed:
+        raise SystemExit(1)
+
+
+@main.command("serve")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--tokens", "tokens_path", default=None, type=click.Path(path_type=Path),
+              help="TOML file of bearer tokens scoped to repositories; needed to listen beyond loopback.")
+@index_options
+def serve_command(directory: Path, host: str, port: int, tokens_path: Path | None, **kw: Any) -> None:
+    """Serve DIRECTORY (a job's output, or one index) as an HTTP JSON API for the team."""
+    import ipaddress
+
+    try:
+        import uvicorn
+
+        from codesearch.service.http import create_app
+    except ImportError as error:
+        raise click.ClickException(f"the server needs the serve extra ({error.name} is missing): "
+                                   "pip install 'codesearch[serve]'") from None
+    from codesearch.catalog.shards import CatalogSearcher
+    from codesearch.service.tokens import TokenTable
+
+    tokens = TokenTable.load(tokens_path) if tokens_path else None
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if tokens is None and not loopback:
+        raise click.UsageError(f"refusing to serve on {host} without --tokens: anyone who can reach it would "
+                               "read every repository; give a token file or listen on 127.0.0.1")
+    searcher = CatalogSearcher(check_directory(directory), EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
+    _raise_open_files_limit()
+    _note(f"serving {directory} on http://{host}:{port} ({len(searcher.repos()):,} repositories"
+          + (", tokens required)" if tokens else ", no tokens: loopback only)"))
+    uvicorn.run(create_app(searcher, tokens), host=host, port=port, log_level="warning")
+
+
+def _raise_open_files_limit() -> None:
+    """A catalog keeps a few files open per shard: allow as many as the system lets us."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 @main.group("model")

@@ -57,6 +57,11 @@ class CodeIndex:
         return self.store.index_dir
 
     @property
+    def is_shard(self) -> bool:
+        """Whether this is a shard of a catalog (written only by its indexing job)."""
+        return self.store.get_meta("shard_of") is not None
+
+    @property
     def model_id(self) -> str:
         """The model whose vectors this index holds."""
         return self.store.get_meta("model_id") or ""
@@ -68,6 +73,8 @@ class CodeIndex:
             raise IndexMissing(f"no index for {root}; run `codesearch index {root}`")
         store = Store.open(index_dir, create=create)
         recorded_root = store.get_meta("root")
+        if store.get_meta("shard_of") is not None:
+            recorded_root = str(root)  # a shard answers wherever it is opened from
         if recorded_root is None:
             with store.transaction():
                 _stamp(store, root, model_id)

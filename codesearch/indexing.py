@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codesearch.encoding import DEFAULT_MODEL, MODEL_ENV, Encoder, EncoderSettings, load_encoder, model_id_for
-from codesearch.errors import ModelUnavailable
+from codesearch.errors import IndexMismatch, ModelUnavailable
 from codesearch.index import CodeIndex, index_dir_for, rebuild
 from codesearch.indexer.sync import Progress, SyncSummary, embed_missing, sync_chunks
 from codesearch.indexer.walk import DEFAULT_MAX_FILE_BYTES
@@ -84,6 +84,9 @@ def update_index(
     """Sync chunks with the disk, then embed what has no vector (within `embed_budget` seconds).
 
     The caller holds the write lock (`index.writing`)."""
+    if index.is_shard:
+        raise IndexMismatch(f"the index at {index.index_dir} is a shard of a catalog, written only by its "
+                            "indexing job (`codesearch job run`); query it with --no-refresh")
     kwargs = {"progress": progress} if progress else {}
     summary = sync_chunks(index.store, options.root, max_file_bytes=options.max_file_bytes,
                           excludes=options.excludes, **kwargs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
 from codesearch.records import Chunk, SearchResult
@@ -73,8 +73,13 @@ def rank(
     *,
     mode: str,
     k: int,
+    file_of: Callable[[int], str] | None = None,
 ) -> list[SearchResult]:
-    """Final ranking of candidate chunks for a query; `chunks` maps every candidate id."""
+    """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
+
+    `file_of(id)` names the file a candidate belongs to for the file signals (default: its
+    path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ)."""
+    file_of = file_of or (lambda item: chunks[item].path)
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     if mode == "lexical":
@@ -94,13 +99,13 @@ def rank(
         scores[item] = score
     by_file: dict[str, list[float]] = defaultdict(list)
     for item, score in scores.items():
-        by_file[chunks[item].path].append(score)
+        by_file[file_of(item)].append(score)
     file_bonus = {path: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) for path, s in by_file.items()}
-    ordered = sorted(scores, key=lambda i: -(scores[i] + file_bonus[chunks[i].path]))
+    ordered = sorted(scores, key=lambda i: -(scores[i] + file_bonus[file_of(i)]))
     seen: dict[str, int] = defaultdict(int)
     final: list[tuple[float, int]] = []
     for item in ordered:
-        path = chunks[item].path
+        path = file_of(item)
         repeat = seen[path]
         seen[path] += 1
         decay = REPEAT_DECAY ** max(0, repeat - 1)

@@ -61,15 +61,22 @@ def embedding_text(chunk: Chunk) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """One ranked answer: the chunk and its final score (higher is better)."""
+    """One ranked answer: the chunk and its final score (higher is better).
+
+    `repo` and `commit` name the shard a result came from when a catalog of many repositories
+    was searched; they are empty for a single repository's index."""
 
     chunk: Chunk
     score: float
+    repo: str = ""
+    commit: str = ""
 
     def to_json(self) -> dict[str, object]:
-        """The `--json` line shape: exactly these fields."""
+        """The `--json` line shape: exactly these fields (plus `repo` and `commit` from a catalog)."""
         c = self.chunk
+        where = {"repo": self.repo, "commit": self.commit} if self.repo else {}
         return {
+            **where,
             "path": c.path,
             "start_line": c.start_line,
             "end_line": c.end_line,

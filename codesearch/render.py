@@ -29,8 +29,9 @@ def print_results(console: Console, results: list[SearchResult], query: str) -> 
     for rank, result in enumerate(results, 1):
         c = result.chunk
         name = c.qualified_name or c.symbol or f"({c.kind})"
+        repo = f"[magenta]{escape(result.repo)}[/]@{result.commit[:8]} " if result.repo else ""
         console.print(
-            f"[bold]{rank:>2}.[/] [cyan]{escape(c.path)}[/]:{c.start_line}-{c.end_line}  "
+            f"[bold]{rank:>2}.[/] {repo}[cyan]{escape(c.path)}[/]:{c.start_line}-{c.end_line}  "
             f"[bold]{escape(name)}[/] [dim]{c.kind}, {c.language}, score {result.score:.3f}[/]"
         )
         for number, line in _snippet(c.text, c.start_line, pattern):

@@ -77,7 +77,7 @@ def search(
     chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense])
 
     def keep(chunk: Chunk) -> bool:
-        return _keep(chunk, language, glob)
+        return keep_chunk(chunk, language, glob)
 
     chunks = {i: c for i, c in chunks.items() if keep(c) and not overlay.hides(c.path)}
     if overlay.files:
@@ -117,7 +117,8 @@ def related(
     return rank(query, chunks, lexical, dense, mode=mode, k=k)
 
 
-def _keep(chunk: Chunk, language: str | None, glob: str | None) -> bool:
+def keep_chunk(chunk: Chunk, language: str | None, glob: str | None) -> bool:
+    """Whether a chunk passes the `--lang` and `--glob` filters."""
     if language and chunk.language != language.lower():
         return False
     return not glob or fnmatch.fnmatch(chunk.path, glob) or fnmatch.fnmatch(chunk.path.rsplit("/", 1)[-1], glob)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -95,7 +96,7 @@ class Store:
                 raise IndexMissing(f"no index at {index_dir}; run `codesearch index` first")
             index_dir.mkdir(parents=True, exist_ok=True)
             (index_dir / ".gitignore").write_text("*\n")
-        connection = sqlite3.connect(db_path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(db_path, timeout=30.0, isolation_level=None, check_same_thread=False, uri=True)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
@@ -331,6 +332,26 @@ class Store:
             "INSERT OR REPLACE INTO embeddings(model_id, content_hash, vector) VALUES (?, ?, ?)",
             [(model_id, h, data[i].tobytes()) for i, h in enumerate(hashes)],
         )
+
+    def copy_vectors_from(self, other_dir: Path, model_id: str) -> int:
+        """Copy in every vector another index directory (a job's vector pool) has for this
+        index's chunks; returns how many were copied."""
+        other = other_dir / DB_NAME
+        if not other.exists():
+            return 0
+        self._db.execute("ATTACH DATABASE ? AS other", (f"file:{quote(str(other))}?mode=ro",))
+        try:
+            with self.transaction():
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO embeddings(model_id, content_hash, vector) "
+                    "SELECT o.model_id, o.content_hash, o.vector FROM other.embeddings o "
+                    "WHERE o.model_id = ? AND o.content_hash IN (SELECT content_hash FROM main.chunks)",
+                    (model_id,),
+                )
+                copied = cursor.rowcount
+        finally:
+            self._db.execute("DETACH DATABASE other")
+        return max(copied, 0)
 
     def vectors_for(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Cached vectors by content hash (hashes with none are left out)."""

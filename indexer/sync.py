@@ -56,6 +56,7 @@ def sync_chunks(
     *,
     max_file_bytes: int,
     excludes: tuple[str, ...] = (),
+    includes: tuple[str, ...] = (),
     progress: Progress = _no_progress,
     commit_every: int | None = None,
 ) -> SyncSummary:
@@ -66,7 +67,8 @@ def sync_chunks(
     started = time.monotonic()
     summary = SyncSummary()
     report = WalkReport()
-    entries = list(walk_files(root, max_file_bytes=max_file_bytes, extra_excludes=excludes, report=report))
+    entries = list(walk_files(root, max_file_bytes=max_file_bytes, extra_excludes=excludes,
+                                  includes=includes, report=report))
     known = store.file_states()
     racy_after = time.time_ns() - _RACY_NS
     seen: set[str] = set()

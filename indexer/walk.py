@@ -76,13 +76,21 @@ def walk_files(
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     extra_excludes: tuple[str, ...] = (),
+    includes: tuple[str, ...] = (),
     report: WalkReport | None = None,
 ) -> Iterator[FileEntry]:
-    """Yield the indexable files under `root`, sorted, counting what is skipped in `report`."""
+    """Yield the indexable files under `root`, sorted, counting what is skipped in `report`.
+
+    `includes` (gitignore syntax), when given, keeps only the files that match one of them:
+    `src/`, `*.go`, `services/payments/**/*.py`."""
     report = report if report is not None else WalkReport()
     root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *extra_excludes]
     rules = [("", pathspec.GitIgnoreSpec.from_lines(root_rules))]
-    yield from _walk_dir(root, "", rules, max_file_bytes, report)
+    entries = _walk_dir(root, "", rules, max_file_bytes, report)
+    if includes:
+        wanted = pathspec.GitIgnoreSpec.from_lines(includes)
+        entries = (entry for entry in entries if wanted.match_file(entry.rel_path))
+    yield from entries
 
 
 def _walk_dir(

@@ -1,0 +1,267 @@
+"""Searching a catalog: every current shard (or those a request and a token allow) as one.
+
+Each shard answers BM25 candidates from its own index and dense candidates from its own exact
+FAISS file, or, past `MERGED_THRESHOLD` vectors, from the catalog's merged IVF index. The union
+is ranked by the same `ranking.rank` as a single repository, in one fusion, so scores compare
+across repositories and a query restricted to one repository ranks exactly as that repository's
+own index would. A new catalog is picked up on the next query; connections are pooled per shard,
+so concurrent queries do not wait for each other.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codesearch.catalog.catalog import CATALOG_NAME, Catalog, ShardEntry
+from codesearch.catalog.dense import MERGED_THRESHOLD, MergedIndex
+from codesearch.encoding import Encoder, EncoderSettings, load_encoder
+from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
+from codesearch.index import INDEX_DIR_NAME
+from codesearch.lexical import code_tokens, query_terms
+from codesearch.ranking import rank
+from codesearch.records import Chunk, SearchResult
+from codesearch.search import CANDIDATES, MODES, RELATED_TERMS, keep_chunk, search_lexical
+from codesearch.store import DB_NAME, Store
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from codesearch.vectors import VectorIndex
+
+ALL = ("*",)
+
+
+def in_scope(name: str, patterns: Sequence[str]) -> bool:
+    """Whether a repository name matches one of the patterns (shell globs: `team-*`, `*`)."""
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+@dataclass(frozen=True)
+class _Shard:
+    number: int
+    entry: ShardEntry
+    path: Path
+
+
+class CatalogSearcher:
+    """Queries over a job's output directory, or over one index presented as a catalog of one."""
+
+    def __init__(self, directory: Path, settings: EncoderSettings | None = None, *, encoder: Encoder | None = None):
+        self.directory = directory.resolve()
+        self._settings = settings or EncoderSettings()
+        self._lock = threading.Lock()
+        self._loaded: tuple[Any, Catalog] | None = None
+        self._idle: dict[Path, list[Store]] = defaultdict(list)
+        self._vectors: dict[Path, VectorIndex] = {}
+        self._merged: MergedIndex | None = None
+        self._encoder: Encoder | None = encoder
+        self._encoder_tried = encoder is not None
+        self.warnings: list[str] = []
+        self.catalog()  # fail now if there is nothing to serve
+
+    # --- the catalog ---------------------------------------------------------------------
+
+    def catalog(self) -> Catalog:
+        """The current catalog, re-read when the file changed since the last query."""
+        path = self.directory / CATALOG_NAME
+        if not path.exists():
+            return self._single_index()
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        with self._lock:
+            if self._loaded is None or self._loaded[0] != key:
+                catalog = Catalog.load(self.directory)
+                if self._merged and (not catalog.dense or catalog.dense.file != self._merged.entry.file):
+                    self._merged = None
+                self._loaded = (key, catalog)
+            return self._loaded[1]
+
+    def _single_index(self) -> Catalog:
+        """An index directory (or a repository with `.codesearch/`) as a catalog of one shard."""
+        with self._lock:
+            if self._loaded is None:
+                index_dir = self.directory if (self.directory / DB_NAME).exists() else self.directory / INDEX_DIR_NAME
+                if not (index_dir / DB_NAME).exists():
+                    raise IndexMissing(f"{self.directory} holds neither a catalog ({CATALOG_NAME}) nor an index; "
+                                       "run `codesearch job run SPEC` or `codesearch index`")
+                store = Store.open(index_dir)
+                try:
+                    model_id = store.get_meta("model_id") or ""
+                    name = store.get_meta("shard_of") or Path(store.get_meta("root") or index_dir.parent).name
+                    counts = store.counts(model_id)
+                    updated = float(store.get_meta("updated_at") or 0.0)
+                    entry = ShardEntry(name, str(index_dir), store.get_meta("commit") or "", files=counts["files"],
+                                       chunks=counts["chunks"], vectors=counts["with_vectors"], updated_at=updated)
+                finally:
+                    store.close()
+                self._loaded = (None, Catalog(self.directory, model_id, 1, {name: entry}))
+            return self._loaded[1]
+
+    def select(self, repos: Sequence[str] | None, scope: Sequence[str] = ALL) -> list[ShardEntry]:
+        """The shards a request names (patterns; None: all) within a token's scope."""
+        entries = [e for e in self.catalog().repos.values() if in_scope(e.name, scope)]
+        if repos:
+            entries = [e for e in entries if in_scope(e.name, repos)]
+        return sorted(entries, key=lambda e: e.name)
+
+    def repos(self, scope: Sequence[str] = ALL) -> list[dict[str, Any]]:
+        """Every repository in scope with its commit, counts and last update."""
+        return [{"repo": e.name, "commit": e.commit, "files": e.files, "chunks": e.chunks, "vectors": e.vectors,
+                 "updated_at": e.updated_at} for e in self.select(None, scope)]
+
+    # --- queries -------------------------------------------------------------------------
+
+    def search(self, query: str, *, k: int = 10, mode: str = "hybrid", language: str | None = None,
+               glob: str | None = None, repos: Sequence[str] | None = None,
+               scope: Sequence[str] = ALL) -> list[SearchResult]:
+        """The best `k` chunks of the selected repositories, ranked as one collection."""
+        if not query.strip():
+            raise QueryError("the query is empty; say what the code does, e.g. \"parse config file\"")
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if k < 1:
+            raise QueryError("k must be at least 1")
+        shards = self._shards(repos, scope)
+        encoder = self.encoder() if mode != "lexical" else None
+        if encoder is None:
+            mode = "lexical"
+        lexical = self._lexical(shards, query) if mode != "dense" else []
+        dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
+        return self._rank(shards, query, lexical, dense, mode, k, language, glob)
+
+    def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
+                scope: Sequence[str] = ALL) -> list[SearchResult]:
+        """Code like the chunk at `repo`:`path`:`line` (itself left out), from the selected repositories."""
+        home = [s for s in self._shards([repo], scope) if s.entry.name == repo]
+        if not home:
+            raise QueryError(f"no repository named {repo!r}")
+        with self._borrow(home[0].path) as store:
+            chunk_id = store.chunk_id_at(path, line)
+            chunk = store.chunks_by_id([chunk_id]).get(chunk_id) if chunk_id is not None else None
+            if chunk is None:
+                raise QueryError(f"no indexed code at {repo}:{path}:{line}")
+            model_id = self.catalog().model_id
+            vector = store.vectors_for(model_id, [chunk.content_hash]).get(chunk.content_hash) if model_id else None
+        shards = self._shards(repos, scope)
+        if vector is not None:
+            dense, lexical, mode, query = self._dense(shards, vector), [], "dense", ""
+        else:
+            query = " ".join([*code_tokens(chunk.qualified_name), *query_terms(chunk.text)][:RELATED_TERMS])
+            dense, lexical, mode = [], self._lexical(shards, query), "lexical"
+        me = home[0].entry.name
+
+        def other(shard: _Shard, c: Chunk) -> bool:
+            return not (shard.entry.name == me and c.path == chunk.path and c.start_line == chunk.start_line)
+
+        return self._rank(shards, query, lexical, dense, mode, k, None, None, other)
+
+    def encoder(self) -> Encoder | None:
+        """The catalog's encoder, loaded on first use; None (with a warning kept) when it cannot be."""
+        model_id = self.catalog().model_id
+        with self._lock:
+            if not self._encoder_tried:
+                self._encoder_tried = True
+                if model_id:
+                    try:
+                        self._encoder = load_encoder(model_id, self._settings)
+                    except ModelUnavailable as error:
+                        self.warnings.append(f"model unavailable, answering from the lexical index: {error}")
+            return self._encoder
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        with self._lock:
+            for stores in self._idle.values():
+                for store in stores:
+                    store.close()
+            self._idle.clear()
+
+    # --- the parts -----------------------------------------------------------------------
+
+    def _shards(self, repos: Sequence[str] | None, scope: Sequence[str]) -> list[_Shard]:
+        catalog = self.catalog()
+        return [_Shard(n, e, catalog.shard_dir(e)) for n, e in enumerate(self.select(repos, scope))]
+
+    @contextmanager
+    def _borrow(self, path: Path) -> Iterator[Store]:
+        with self._lock:
+            idle = self._idle[path]
+            store = idle.pop() if idle else None
+        if store is None:
+            store = Store.open(path)
+        try:
+            yield store
+        finally:
+            with self._lock:
+                self._idle[path].append(store)
+
+    def _lexical(self, shards: list[_Shard], query: str) -> list[tuple[int, float]]:
+        found: list[tuple[int, float]] = []
+        for shard in shards:
+            with self._borrow(shard.path) as store:
+                found += [(shard.number << 32 | i, s) for i, s in search_lexical(store, query)]
+        found.sort(key=lambda pair: -pair[1])
+        return found[:CANDIDATES]
+
+    def _dense(self, shards: list[_Shard], vector: np.ndarray) -> list[tuple[int, float]]:
+        found: list[tuple[int, float]] = []
+        rest = shards
+        merged = self._merged_index() if sum(s.entry.vectors for s in shards) >= MERGED_THRESHOLD else None
+        if merged is not None:
+            covered = set(merged.entry.shards)
+            numbers = {s.entry.shard: s.number for s in shards if s.entry.shard in covered}
+            wanted = CANDIDATES * max(1, round(merged.entry.count / max(1, sum(s.entry.vectors for s in shards))))
+            for shard_path, chunk_id, score in merged.search(vector, min(wanted, 4 * CANDIDATES * 8)):
+                if shard_path in numbers:
+                    found.append((numbers[shard_path] << 32 | chunk_id, score))
+            rest = [s for s in shards if s.entry.shard not in covered]
+        for shard in rest:
+            found += [(shard.number << 32 | i, s) for i, s in self._shard_vectors(shard).search(vector, CANDIDATES)]
+        found.sort(key=lambda pair: -pair[1])
+        return found[:CANDIDATES]
+
+    def _shard_vectors(self, shard: _Shard) -> VectorIndex:
+        from codesearch.vectors import VectorIndex
+
+        with self._lock:
+            cached = self._vectors.get(shard.path)
+        if cached is None:
+            with self._borrow(shard.path) as store:
+                cached = VectorIndex.load(store, self.catalog().model_id)
+            with self._lock:
+                self._vectors[shard.path] = cached
+        return cached
+
+    def _merged_index(self) -> MergedIndex | None:
+        catalog = self.catalog()
+        if catalog.dense is None:
+            return None
+        with self._lock:
+            if self._merged is None or self._merged.entry.file != catalog.dense.file:
+                self._merged = MergedIndex(self.directory, catalog.dense)
+            return self._merged
+
+    def _rank(self, shards: list[_Shard], query: str, lexical: list[tuple[int, float]],
+              dense: list[tuple[int, float]], mode: str, k: int, language: str | None, glob: str | None,
+              accept: Any = None) -> list[SearchResult]:
+        wanted: dict[int, list[int]] = defaultdict(list)
+        for gid, _ in [*lexical, *dense]:
+            wanted[gid >> 32].append(gid & 0xFFFFFFFF)
+        chunks: dict[int, Chunk] = {}
+        for number, ids in wanted.items():
+            shard = shards[number]
+            with self._borrow(shard.path) as store:
+                for chunk_id, chunk in store.chunks_by_id(ids).items():
+                    if keep_chunk(chunk, language, glob) and (accept is None or accept(shard, chunk)):
+                        chunks[number << 32 | chunk_id] = chunk
+        results = rank(query, chunks, lexical, dense, mode=mode, k=k,
+                       file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
+        owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
+        return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]

@@ -1,0 +1,85 @@
+"""Asking a team server (`codesearch serve`) from the terminal and the editor.
+
+Standard library only, so `codesearch query --server` starts as fast as a lexical query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from codesearch.errors import CodesearchError
+from codesearch.records import Chunk, SearchResult
+
+TOKEN_ENV = "CODESEARCH_TOKEN"
+TIMEOUT_SECONDS = 30.0
+
+
+class ServerError(CodesearchError):
+    """The server cannot be reached, refused the token, or refused the request."""
+
+
+@dataclass(frozen=True)
+class ServerClient:
+    """One team server and the token to show it."""
+
+    url: str
+    token: str | None = None
+
+    @classmethod
+    def create(cls, url: str, token: str | None = None) -> ServerClient:
+        """A client; the token defaults to $CODESEARCH_TOKEN."""
+        if not url.startswith(("http://", "https://")):
+            raise ServerError(f"--server must be an http:// or https:// URL, not {url!r}")
+        return cls(url.rstrip("/"), token or os.environ.get(TOKEN_ENV) or None)
+
+    def search(self, query: str, *, k: int = 10, mode: str = "hybrid", language: str | None = None,
+               glob: str | None = None, repos: list[str] | None = None) -> list[SearchResult]:
+        """POST /search; results carry their repository and commit."""
+        body: dict[str, Any] = {"query": query, "k": k, "mode": mode}
+        for key, value in (("lang", language), ("glob", glob), ("repos", repos or None)):
+            if value is not None:
+                body[key] = value
+        return [_result(item) for item in self._call("POST", "/search", body)["results"]]
+
+    def repos(self) -> list[dict[str, Any]]:
+        """GET /repos."""
+        return list(self._call("GET", "/repos")["repos"])
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(self.url + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                return dict(json.loads(response.read()))
+        except urllib.error.HTTPError as error:
+            detail = _detail(error.read())
+            if error.code == 401:
+                raise ServerError(f"{self.url} refused the token ({detail}); pass --token or set {TOKEN_ENV}") from None
+            raise ServerError(f"{self.url} answered {error.code}: {detail}") from None
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            raise ServerError(f"cannot reach {self.url}: {reason}") from None
+
+
+def _detail(body: bytes) -> str:
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return body.decode(errors="replace")[:200]
+    if isinstance(detail, list):  # a validation error: say which field and why
+        return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail)
+    return str(detail)
+
+
+def _result(item: dict[str, Any]) -> SearchResult:
+    chunk = Chunk(item["path"], item["language"], item["symbol"], item["symbol"], item["kind"],
+                  item["start_line"], item["end_line"], item["text"], "")
+    return SearchResult(chunk, float(item["score"]), item.get("repo", ""), item.get("commit", ""))
