@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -44,6 +45,28 @@ def normalise(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
         return {}
     top = max(score for _, score in scored) or 1.0
     return {item: score / top for item, score in scored}
+
+
+def bm25_idf(rows: int, matching: int) -> float:
+    """BM25's inverse document frequency as SQLite's FTS5 computes it (never below 1e-6)."""
+    return max(math.log((rows - matching + 0.5) / (matching + 0.5)), 1e-6)
+
+
+def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, float],
+                 global_idf: dict[str, float]) -> dict[int, float]:
+    """BM25 of one index's chunks on another collection's statistics.
+
+    BM25 is a sum over terms of idf(term) times a term-frequency part; FTS5 gives each term's
+    score with the index's own idf, so dividing by it and multiplying by the collection's idf
+    scores a chunk as if its index were the whole collection. Searching many repositories at
+    once, this is what makes their scores comparable: a term common in one small repository is
+    not thereby worthless in the search."""
+    total: dict[int, float] = defaultdict(float)
+    for term, scores in term_scores.items():
+        factor = global_idf[term] / local_idf[term]
+        for item, score in scores.items():
+            total[item] += score * factor
+    return dict(total)
 
 
 def is_test_path(path: str) -> bool:

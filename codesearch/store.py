@@ -249,6 +249,25 @@ class Store:
         )
         return [(rowid, -score) for rowid, score in rows]
 
+    def term_scores(self, match: str, rowids: list[int]) -> dict[int, float]:
+        """BM25 (higher is better) of the given chunks for one MATCH expression, e.g. one term."""
+        if not rowids:
+            return {}
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        marks = ",".join("?" * len(rowids))
+        rows = self._db.execute(
+            f"SELECT rowid, bm25(chunks_fts, {weights}) FROM chunks_fts WHERE chunks_fts MATCH ? "
+            f"AND rowid IN ({marks})", (match, *rowids))
+        return {rowid: -score for rowid, score in rows}
+
+    def document_count(self, match: str) -> int:
+        """How many chunks a MATCH expression (one term) finds: the term's document frequency."""
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0])
+
+    def chunk_count(self) -> int:
+        """The number of chunks (BM25's N)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
     def bm25_terms(self, chunks: list[Chunk], terms: list[str]) -> list[tuple[int, float]]:
         """BM25 of chunks that are not in the index (unsaved buffers), on the index's own scale.
 

@@ -56,6 +56,8 @@ class ServerOptions:
     exclude: tuple[str, ...] = ()
     device: str | None = None
     dtype: str = "auto"
+    server: str | None = None  # a team server (`codesearch serve`) searched beside the workspace
+    token: str | None = None
 
     @classmethod
     def parse(cls, raw: Any) -> tuple[ServerOptions, list[str]]:
@@ -67,7 +69,7 @@ class ServerOptions:
         problems: list[str] = []
         values: dict[str, Any] = {}
         known = {"model": "model", "indexDir": "index_dir", "mode": "mode", "exclude": "exclude",
-                 "device": "device", "dtype": "dtype"}
+                 "device": "device", "dtype": "dtype", "server": "server", "token": "token"}
         for key, value in raw.items():
             name = known.get(key)
             if name is None:
@@ -81,6 +83,8 @@ class ServerOptions:
                 problems.append(f"initialization option 'mode' must be one of {', '.join(MODES)}, not {value!r}")
             elif not isinstance(value, str) or not value:
                 problems.append(f"initialization option {key!r} must be a non-empty string")
+            elif name == "server" and not value.startswith(("http://", "https://")):
+                problems.append(f"initialization option 'server' must be an http(s) URL, not {value!r}")
             else:
                 values[name] = value
         return cls(**values), problems
@@ -124,6 +128,7 @@ class CodesearchServer(LanguageServer):
         self._edits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-edits")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._multi_root = False
+        self._server_warned = False
 
     # --- folders -------------------------------------------------------------------------
 
@@ -137,6 +142,32 @@ class CodesearchServer(LanguageServer):
                                       excludes=self.options.exclude,
                                       settings=EncoderSettings(self.options.device, self.options.dtype))
         return LiveIndex(options, _EditorListener(self, root), embed=self.options.mode != "lexical")
+
+    def search(self, query: str, *, k: int, **kw: Any) -> list[Hit]:
+        """The workspace's own live results, merged by score with the team server's when one is
+        configured (its results for files that exist in a workspace folder; a server that cannot
+        be reached is reported once and the workspace still answers)."""
+        hits = self.folders.search(query, k=k, **kw)
+        if not self.options.server:
+            return hits
+        from codesearch.service.client import ServerClient
+
+        try:
+            remote = ServerClient.create(self.options.server, self.options.token).search(query, k=k, **kw)
+        except CodesearchError as error:
+            if not self._server_warned:
+                self._server_warned = True
+                self.show(types.MessageType.Warning, f"codesearch: team server: {error}")
+            return hits
+        local = {(h.root, h.result.chunk.path, h.result.chunk.start_line) for h in hits}
+        for result in remote:
+            for live in self.folders.all():
+                key = (live.root, result.chunk.path, result.chunk.start_line)
+                if (live.root / result.chunk.path).is_file() and key not in local:
+                    hits.append(Hit(live.root, result))
+                    local.add(key)
+                    break
+        return sorted(hits, key=lambda h: -h.result.score)[:k]
 
     def open_folders(self, roots: list[Path]) -> None:
         """Start a live index for each folder (called on a worker thread)."""
@@ -333,7 +364,7 @@ def build_server() -> CodesearchServer:
     ) -> list[types.WorkspaceSymbol]:
         if not params.query.strip():
             return []
-        hits = await _in_thread(ls.folders.search, params.query, k=SYMBOL_RESULTS, mode=ls.options.mode)
+        hits = await _in_thread(ls.search, params.query, k=SYMBOL_RESULTS, mode=ls.options.mode)
         return [_symbol(h) for h in hits]
 
     @server.command(SEARCH)
@@ -341,7 +372,7 @@ def build_server() -> CodesearchServer:
         arg = _argument(args, SEARCH)
         query = _field(arg, "query", str, required=True)
         mode = _field(arg, "mode", str, ls.options.mode)
-        hits = await _in_thread(ls.folders.search, query, k=_field(arg, "k", int, 10), mode=mode,
+        hits = await _in_thread(ls.search, query, k=_field(arg, "k", int, 10), mode=mode,
                                 language=_field(arg, "lang", str), glob=_field(arg, "glob", str))
         return [_result(h) for h in hits]
 

@@ -57,3 +57,16 @@ def test_hybrid_uses_both_lists_and_dense_mode_only_vectors() -> None:
     assert hybrid[0].chunk.symbol == "f2"
     dense = rank("q", chunks, [(1, 5.0)], [(3, 0.9), (4, 0.5)], mode="dense", k=4)
     assert [r.chunk.symbol for r in dense] == ["f3", "f4"]
+
+
+def test_reweight_idf_scores_an_index_on_the_collections_statistics() -> None:
+    from codesearch.ranking import bm25_idf, reweight_idf
+
+    # A term in 1 of 2 chunks of a small index, but in 1 of 1,000 chunks of the whole collection.
+    local, overall = bm25_idf(2, 1), bm25_idf(1000, 1)
+    assert local == 1e-6 and overall > 6
+    scores = {"ledger": {7: 2.0 * local}, "entries": {7: 1.5 * local, 8: 1.0 * local}}
+    rescored = reweight_idf(scores, {"ledger": local, "entries": local},
+                            {"ledger": overall, "entries": bm25_idf(1000, 500)})
+    assert abs(rescored[7] - (2.0 * overall + 1.5 * bm25_idf(1000, 500))) < 1e-9
+    assert rescored[7] > rescored[8] > 0

@@ -24,8 +24,8 @@ from codesearch.catalog.dense import MERGED_THRESHOLD, MergedIndex
 from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
-from codesearch.lexical import code_tokens, query_terms
-from codesearch.ranking import rank
+from codesearch.lexical import code_tokens, fts_match_expression, query_terms
+from codesearch.ranking import bm25_idf, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.search import CANDIDATES, MODES, RELATED_TERMS, keep_chunk, search_lexical
 from codesearch.store import DB_NAME, Store
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from codesearch.vectors import VectorIndex
 
 ALL = ("*",)
+STATISTICS_CACHE_TERMS = 50_000  # per shard
+_ROWS = "\x00rows"
 
 
 def in_scope(name: str, patterns: Sequence[str]) -> bool:
@@ -61,6 +63,7 @@ class CatalogSearcher:
         self._idle: dict[Path, list[Store]] = defaultdict(list)
         self._vectors: dict[Path, VectorIndex] = {}
         self._merged: MergedIndex | None = None
+        self._statistics: dict[Path, dict[str, int]] = {}
         self._encoder: Encoder | None = encoder
         self._encoder_tried = encoder is not None
         self.warnings: list[str] = []
@@ -203,12 +206,51 @@ class CatalogSearcher:
                 self._idle[path].append(store)
 
     def _lexical(self, shards: list[_Shard], query: str) -> list[tuple[int, float]]:
-        found: list[tuple[int, float]] = []
+        """BM25 candidates of every shard; with several shards, rescored on the statistics of
+        all of them together (`ranking.reweight_idf`), so that scores compare across shards."""
+        per_shard = []
         for shard in shards:
             with self._borrow(shard.path) as store:
-                found += [(shard.number << 32 | i, s) for i, s in search_lexical(store, query)]
+                per_shard.append((shard, search_lexical(store, query)))
+        terms = query_terms(query)
+        found: list[tuple[int, float]] = []
+        if len(shards) > 1 and terms:
+            stats = {shard.path: self._term_statistics(shard.path, terms) for shard, _ in per_shard}
+            rows = sum(n for n, _ in stats.values())
+            global_idf = {t: bm25_idf(rows, sum(df[t] for _, df in stats.values())) for t in terms}
+            for shard, candidates in per_shard:
+                if not candidates:
+                    continue
+                n, df = stats[shard.path]
+                ids = [i for i, _ in candidates]
+                with self._borrow(shard.path) as store:
+                    scores = {t: store.term_scores(fts_match_expression([t]), ids) for t in terms if df[t]}
+                local_idf = {t: bm25_idf(n, df[t]) for t in scores}
+                rescored = reweight_idf(scores, local_idf, global_idf)
+                found += [(shard.number << 32 | i, rescored.get(i, 0.0)) for i in ids]
+        else:
+            found = [(shard.number << 32 | i, s) for shard, candidates in per_shard for i, s in candidates]
         found.sort(key=lambda pair: -pair[1])
         return found[:CANDIDATES]
+
+    def _term_statistics(self, path: Path, terms: list[str]) -> tuple[int, dict[str, int]]:
+        """(chunks, {term: chunks containing it}) of one shard; shards never change, so cached."""
+        with self._lock:
+            cache = self._statistics.setdefault(path, {})
+            known = {t: cache[t] for t in terms if t in cache}
+            rows = cache.get(_ROWS)
+        missing = [t for t in terms if t not in known]
+        if missing or rows is None:
+            with self._borrow(path) as store:
+                fresh = {t: store.document_count(fts_match_expression([t])) for t in missing}
+                rows = rows or store.chunk_count()
+            known.update(fresh)
+            with self._lock:
+                if len(cache) > STATISTICS_CACHE_TERMS:
+                    cache.clear()
+                cache.update(fresh)
+                cache[_ROWS] = rows
+        return max(rows, 1), known
 
     def _dense(self, shards: list[_Shard], vector: np.ndarray) -> list[tuple[int, float]]:
         found: list[tuple[int, float]] = []

@@ -104,10 +104,35 @@ def _inside(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo | None
         return None
 
 
-def materialise(clone: Path, commit: str, into: Path) -> None:
-    """Write the tree of `commit` into the empty folder `into` (files only, no .git)."""
+def anchored_folders(includes: tuple[str, ...]) -> list[str]:
+    """The folders that hold every file `includes` can match, when each pattern is anchored
+    (`/src/app/`, `services/payments/*.go`): only those need to be written out. Empty when any
+    pattern can match anywhere (`*.py`, `src/`: in gitignore syntax they match at any depth)."""
+    folders = []
+    for pattern in includes:
+        body = pattern.lstrip("/")
+        if pattern.startswith("!") or ("/" not in body.rstrip("/") and not pattern.startswith("/")):
+            return []
+        literal = []
+        for part in body.rstrip("/").split("/"):
+            if any(c in part for c in "*?[\\"):
+                break
+            literal.append(part)
+        if body.endswith("/") or len(literal) < len(body.rstrip("/").split("/")):
+            folder = "/".join(literal)
+        else:
+            folder = "/".join(literal[:-1])  # a file pattern: its folder
+        if not folder:
+            return []
+        folders.append(folder)
+    return folders
+
+
+def materialise(clone: Path, commit: str, into: Path, folders: list[str] | None = None) -> None:
+    """Write the tree of `commit` (only `folders` of it, when given) into the empty folder `into`."""
     env = {**os.environ, **_ENV}
-    with subprocess.Popen(["git", "archive", "--format=tar", commit], cwd=clone, env=env,
+    paths = ["--", *folders] if folders else []
+    with subprocess.Popen(["git", "archive", "--format=tar", commit, *paths], cwd=clone, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         assert process.stdout is not None
         with tarfile.open(fileobj=process.stdout, mode="r|") as archive:

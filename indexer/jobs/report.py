@@ -19,9 +19,10 @@ def run_with_progress(spec: JobSpec, *, address: str | None, console: Console) -
     status = console.status("starting Ray")
     last = [0.0]
 
-    def progress(done: int, total: int, chunks: int, vectors: int) -> None:
+    def progress(done: int, total: int, chunks: int, embedded: int, to_embed: int) -> None:
         rate = chunks / max(time.monotonic() - started, 1e-9)
-        line = f"repositories {done}/{total} · {chunks:,} chunks · {vectors:,} new vectors · {rate:,.0f} chunks/s"
+        line = (f"repositories {done}/{total} · {chunks:,} chunks ({rate:,.0f}/s) · "
+                f"embedded {embedded:,} of {to_embed:,} new vectors")
         if console.is_terminal:
             status.update(line)
         elif time.monotonic() - last[0] > 5 or done == total:

@@ -60,8 +60,8 @@ class JobReport:
         return [r for r in self.repos if r.status == "failed"]
 
 
-# (repositories done, total, chunks so far, new vectors so far)
-Progress = Callable[[int, int, int, int], None]
+# (repositories done, total, chunks so far, vectors embedded so far, vectors to embed so far)
+Progress = Callable[[int, int, int, int, int], None]
 
 
 def run_job(spec: JobSpec, *, address: str | None = None, progress: Progress | None = None,
@@ -82,7 +82,7 @@ def run_job(spec: JobSpec, *, address: str | None = None, progress: Progress | N
                             "use the same model or another output directory")
     ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
              log_to_driver=False, ignore_reinit_error=True, configure_logging=False)
-    driver = _Driver(spec, model_id, catalog, progress or (lambda *a: None), log)
+    driver = _Driver(spec, model_id, catalog, progress or (lambda *_: None), log)
     try:
         driver.run()
     finally:
@@ -125,6 +125,7 @@ class _Driver:
         self.busy: dict[int, int] = {}
         self._finish_started: dict[str, float] = {}
         self.done = 0
+        self.embedded = 0
 
     def run(self) -> None:
         prepare = self.ray.remote(prepare_repo).options(num_cpus=1, max_retries=TASK_RETRIES)
@@ -185,6 +186,7 @@ class _Driver:
         self.busy[actor] -= 1
         with self.pool.transaction():
             self.pool.add_vectors(self.model_id, hashes, vectors)
+        self.embedded += len(hashes)
         done = set(hashes)
         for needed in self.waiting.values():
             needed -= done
@@ -268,7 +270,7 @@ class _Driver:
     def _report_progress(self) -> None:
         chunks = sum(r.chunks for r in self.reports.values())
         vectors = sum(r.new_vectors for r in self.reports.values())
-        self.progress(self.done, len(self.reports), chunks, vectors)
+        self.progress(self.done, len(self.reports), chunks, self.embedded, vectors)
 
 
 def _with_model(catalog: Catalog, model_id: str) -> Catalog:

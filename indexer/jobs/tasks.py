@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from codesearch.indexer.jobs.git import ensure_commit, materialise, resolve_ref
+from codesearch.indexer.jobs.git import anchored_folders, ensure_commit, materialise, resolve_ref
 from codesearch.indexer.jobs.spec import RepoSpec
 from codesearch.indexer.sync import sync_chunks
 
@@ -73,7 +73,7 @@ def prepare_repo(repo: RepoSpec, output: str, model_id: str, current_commit: str
         (cache / "trees").mkdir(parents=True, exist_ok=True)
         tree = Path(tempfile.mkdtemp(prefix=shard_name(repo.name, result.commit, run_id) + ".", dir=cache / "trees"))
         try:
-            materialise(clone, result.commit, tree)
+            materialise(clone, result.commit, tree, anchored_folders(repo.include))
             result.shard = f"{SHARDS_DIR}/{shard_name(repo.name, result.commit, run_id)}"
             _chunk_into_shard(repo, result, tree, out, model_id, max_file_bytes)
         finally:

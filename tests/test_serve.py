@@ -1,0 +1,192 @@
+"""`codesearch serve`: the team server over a catalog, its tokens, its limits, and its clients."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalogs import build_catalog, make_org
+from conftest import json_lines, run_cli
+
+from codesearch.catalog.shards import CatalogSearcher
+
+fastapi = pytest.importorskip("fastapi", reason="the serve extra is installed by .ci/setup")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from codesearch.search import search  # noqa: E402
+from codesearch.service.http import create_app  # noqa: E402
+from codesearch.service.tokens import TokenTable  # noqa: E402
+from codesearch.store import Store  # noqa: E402
+
+ALL_TOKEN, WEB_TOKEN = "all-repositories-token", "web-team-only-token"
+
+
+@pytest.fixture
+def output(tmp_path: Path, fake_encoder: Any) -> Path:
+    repos = make_org(tmp_path / "org")
+    build_catalog(tmp_path / "out", {"team-payments": repos["payments"], "team-web": repos["web"],
+                                     "tools": repos["tools"]}, fake_encoder)
+    return tmp_path / "out"
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> TokenTable:
+    (tmp_path / "tokens.toml").write_text(
+        f'[[token]]\nsecret = "{ALL_TOKEN}"\nrepos = ["*"]\n\n'
+        f'[[token]]\nsecret = "{WEB_TOKEN}"\nrepos = ["team-web"]\n')
+    return TokenTable.load(tmp_path / "tokens.toml")
+
+
+def _client(output: Path, fake_encoder: Any, tokens: TokenTable | None) -> TestClient:
+    return TestClient(create_app(CatalogSearcher(output, encoder=fake_encoder), tokens))
+
+
+def _auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_scoped_token_sees_nothing_of_other_repositories(output: Path, fake_encoder: Any,
+                                                           tokens: TokenTable) -> None:
+    client = _client(output, fake_encoder, tokens)
+    assert client.get("/health").json()["status"] == "ok"
+    assert "repos" not in client.get("/health").json()
+    for method, path, body in (("GET", "/repos", None), ("POST", "/search", {"query": "retry"})):
+        assert client.request(method, path, json=body).status_code == 401
+        assert client.request(method, path, json=body, headers=_auth("not-a-token-at-all")).status_code == 401
+    every = client.get("/repos", headers=_auth(ALL_TOKEN)).json()["repos"]
+    assert sorted(r["repo"] for r in every) == ["team-payments", "team-web", "tools"]
+    assert all(r["commit"] and r["chunks"] == r["vectors"] > 0 for r in every)
+    web = client.get("/repos", headers=_auth(WEB_TOKEN)).json()["repos"]
+    assert [r["repo"] for r in web] == ["team-web"]
+    for body in ({"query": "retry the uploads that failed"}, {"query": "retry uploads", "repos": ["team-payments"]},
+                 {"query": "retry uploads", "repos": ["*"], "mode": "lexical"}):
+        results = client.post("/search", json=body, headers=_auth(WEB_TOKEN)).json()["results"]
+        assert {r["repo"] for r in results} <= {"team-web"}
+    full = client.post("/search", json={"query": "retry the uploads that failed"}, headers=_auth(ALL_TOKEN)).json()
+    top = full["results"][0]
+    assert top["repo"] == "team-payments" and top["symbol"] == "retry_failed_uploads" and len(top["commit"]) == 40
+    assert set(top) == {"repo", "commit", "path", "start_line", "end_line", "symbol", "kind", "language", "score",
+                        "text"}
+    related = {"repo": "team-payments", "path": top["path"], "line": top["start_line"]}
+    assert client.post("/related", json=related, headers=_auth(ALL_TOKEN)).status_code == 200
+    hidden = client.post("/related", json=related, headers=_auth(WEB_TOKEN))
+    unknown = client.post("/related", json={**related, "repo": "no-such-repo"}, headers=_auth(WEB_TOKEN))
+    assert hidden.status_code == unknown.status_code == 400
+    said = hidden.json()["detail"].replace("team-payments", "X")
+    assert said == unknown.json()["detail"].replace("no-such-repo", "X")  # a hidden repository is not there
+
+
+def test_a_query_restricted_to_one_repository_ranks_as_its_own_index(output: Path, fake_encoder: Any) -> None:
+    searcher = CatalogSearcher(output, encoder=fake_encoder)
+    entry = searcher.catalog().repos["team-payments"]
+    store = Store.open(searcher.catalog().shard_dir(entry))
+    for query in ("retry the uploads that failed", "invoice total with tax", "backoff"):
+        for mode in ("lexical", "dense", "hybrid"):
+            alone = search(store, query, mode=mode, k=10, encoder=fake_encoder)
+            served = searcher.search(query, mode=mode, k=10, repos=["team-payments"])
+            assert [(r.chunk, r.score) for r in served] == [(r.chunk, r.score) for r in alone]
+    store.close()
+
+
+def test_bad_requests_get_4xx_and_the_server_keeps_answering(output: Path, fake_encoder: Any) -> None:
+    client = _client(output, fake_encoder, None)
+    assert client.post("/search", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
+    cases = [{"query": "x", "colour": "blue"}, {"query": ""}, {"query": "x", "k": 0}, {"query": "x", "k": 10_000},
+             {"query": "x", "mode": "psychic"}, {"k": 3}, {"query": 7}]
+    for body in cases:
+        response = client.post("/search", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["detail"], body
+    assert client.post("/related", json={"repo": "tools", "path": "x.py", "line": 0}).status_code == 422
+    assert client.post("/related", json={"repo": "tools", "path": "nothing.py", "line": 3}).status_code == 400
+    huge = {"query": "x" * 100_000}
+    assert client.post("/search", json=huge).status_code == 413
+
+    def stream() -> Any:
+        for _ in range(100):
+            yield b"x" * 1024
+
+    assert client.post("/search", content=stream(), headers={"Content-Type": "application/json"}).status_code == 413
+    assert client.post("/search", json={"query": "   "}).status_code == 400
+    assert client.post("/search", json={"query": "session expired"}).json()["results"][0]["repo"] == "team-web"
+
+
+def test_a_new_catalog_is_served_without_a_restart(output: Path, fake_encoder: Any, tmp_path: Path) -> None:
+    client = _client(output, fake_encoder, None)
+    assert len(client.get("/repos").json()["repos"]) == 3
+    extra = tmp_path / "extra"
+    (extra / "lib").mkdir(parents=True)
+    # One chunk: in its own index every word is in every chunk, so its own BM25 idf is ~0. The
+    # catalog scores it on the statistics of all repositories together, so it still comes first.
+    (extra / "lib" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return sorted(entries)\n")
+    build_catalog(output, {"ledger": extra}, fake_encoder)
+    assert "ledger" in [r["repo"] for r in client.get("/repos").json()["repos"]]
+    hits = client.post("/search", json={"query": "reconcile ledger entries", "mode": "lexical"}).json()["results"]
+    assert hits[0]["repo"] == "ledger" and hits[0]["symbol"] == "reconcile_ledger_entries"
+
+
+class _Rendezvous(CatalogSearcher):
+    """A searcher whose searches wait for each other: two queries finish only if they run at once."""
+
+    barrier = threading.Barrier(2, timeout=60)
+
+    def search(self, *args: Any, **kw: Any) -> Any:
+        self.barrier.wait()
+        return super().search(*args, **kw)
+
+
+@pytest.mark.slow
+def test_concurrent_queries_and_the_terminal_client(output: Path, fake_encoder: Any, tokens: TokenTable,
+                                                    cli_env: dict[str, str]) -> None:
+    import uvicorn
+
+    app = create_app(_Rendezvous(output, encoder=fake_encoder), tokens)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        statuses: list[int] = []
+
+        def ask(query: str) -> None:
+            response = httpx.post(f"{url}/search", json={"query": query, "mode": "lexical"}, headers=_auth(ALL_TOKEN),
+                                  timeout=120)
+            statuses.append(response.status_code)
+
+        clients = [threading.Thread(target=ask, args=(q,)) for q in ("retry uploads", "session expired")]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join()
+        assert statuses == [200, 200]  # each waited for the other: neither queued behind the other
+
+        _Rendezvous.barrier = threading.Barrier(1)
+        hits = json_lines(run_cli(["query", "retry the uploads that failed", "--server", url, "--token", WEB_TOKEN,
+                                   "--json", "--mode", "lexical"], env=cli_env).stdout)
+        assert hits and {h["repo"] for h in hits} == {"team-web"} and all(len(h["commit"]) == 40 for h in hits)
+        full = json_lines(run_cli(["query", "retry the uploads that failed", "--server", url, "--json"],
+                                  env={**cli_env, "CODESEARCH_TOKEN": ALL_TOKEN}).stdout)
+        assert full[0]["symbol"] == "retry_failed_uploads" and full[0]["repo"] == "team-payments"
+        refused = run_cli(["query", "x", "--server", url, "--token", "wrong-token-wrong-token"], env=cli_env,
+                          check=False)
+        assert refused.returncode == 1 and "refused the token" in refused.stderr
+    finally:
+        server.should_exit = True
+        thread.join()
+    gone = run_cli(["query", "x", "--server", url], env=cli_env, check=False)
+    assert gone.returncode == 1 and "cannot reach" in gone.stderr
+
+
+@pytest.mark.slow
+def test_serve_refuses_the_network_without_tokens(output: Path, cli_env: dict[str, str], tmp_path: Path) -> None:
+    refused = run_cli(["serve", str(output), "--host", "0.0.0.0"], env=cli_env, check=False, timeout=60)
+    assert refused.returncode == 2 and "without --tokens" in refused.stderr
+    missing = run_cli(["serve", str(tmp_path / "nothing")], env=cli_env, check=False, timeout=60)
+    assert missing.returncode == 1 and "no such path" in missing.stderr
