@@ -397,6 +397,44 @@ def bench_retrieval(annotations: Path, repos: Path, mode: str, model: str | None
     run_retrieval(annotations, repos, mode=mode, model=model, only=only, out=out, echo=click.echo, warn=_warn)
 
 
+@bench_group.command("serve")
+@click.option("--url", required=True, help="The team server, e.g. http://127.0.0.1:8765.")
+@click.option("--annotations", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--token", default=None, envvar="CODESEARCH_TOKEN")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--clients", default=8, show_default=True, type=click.IntRange(min=1))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("serve-results.jsonl"), show_default=True)
+def bench_serve(url: str, annotations: Path, token: str | None, mode: str, clients: int, out: Path) -> None:
+    """NDCG@10 and latency through a team server: each query in its repository, then over all."""
+    from codesearch.catalog.bench import run_serve_bench
+
+    run_serve_bench(url, annotations, token=token, mode=mode, clients=clients, out=out, echo=click.echo)
+
+
+@bench_group.command("catalog")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--copies", default=0, type=click.IntRange(min=0),
+              help="First publish every shard again under this many names into --scaled-dir.")
+@click.option("--scaled-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--annotations", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Take the queries from the retrieval benchmark's annotations.")
+@click.option("--queries", "limit", default=100, show_default=True, type=click.IntRange(min=1))
+def bench_catalog(directory: Path, copies: int, scaled_dir: Path | None, annotations: Path | None,
+                  limit: int) -> None:
+    """Query latency, IVF recall@10 against exact search, and memory of a (scaled) catalog."""
+    from codesearch.catalog.bench import run_catalog_bench, scale_catalog
+
+    if copies:
+        if scaled_dir is None:
+            raise click.UsageError("--copies needs --scaled-dir")
+        scale_catalog(directory, scaled_dir, copies, click.echo)
+        directory = scaled_dir
+    queries = ["parse command line options", "retry failed request", "serialize to json", "route handler"]
+    if annotations:
+        queries = [q["query"] for f in sorted(annotations.glob("*.json")) for q in json.loads(f.read_text())]
+    run_catalog_bench(directory, queries[:limit], echo=click.echo)
+
+
 @bench_group.command("encoder")
 @click.option("--model", "-m", default="base", show_default=True, help="Preset, Hugging Face id or directory.")
 @click.option("--random-weights", is_flag=True,

@@ -26,7 +26,12 @@ from codesearch.records import Chunk
 FORMAT_VERSION = 1
 DB_NAME = "index.sqlite3"
 
-_SCHEMA = """
+# The BM25 table; a catalog's merged lexical index uses the same definition.
+FTS_TABLE = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path_terms, symbol_terms, body_terms, tokenize = "porter unicode61 tokenchars '_'"
+)"""
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -51,9 +56,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    path_terms, symbol_terms, body_terms, tokenize = "porter unicode61 tokenchars '_'"
-);
+{FTS_TABLE};
 CREATE TABLE IF NOT EXISTS embeddings (
     model_id TEXT NOT NULL,
     content_hash TEXT NOT NULL,

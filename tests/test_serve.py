@@ -190,3 +190,32 @@ def test_serve_refuses_the_network_without_tokens(output: Path, cli_env: dict[st
     assert refused.returncode == 2 and "without --tokens" in refused.stderr
     missing = run_cli(["serve", str(tmp_path / "nothing")], env=cli_env, check=False, timeout=60)
     assert missing.returncode == 1 and "no such path" in missing.stderr
+
+
+def test_merged_indexes_answer_like_the_shards(output: Path, fake_encoder: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from codesearch.catalog import shards as shards_module
+    from codesearch.catalog.catalog import Catalog, publish
+    from codesearch.catalog.dense import build_dense, ivf_parameters
+    from codesearch.catalog.lexical import build_lexical
+
+    assert ivf_parameters(1_000_000) == {"nlist": 4096, "nprobe": 64, "train": 163_840}
+    queries = ["retry the uploads that failed", "session expired", "invoice total with tax", "cache entry"]
+    apart = CatalogSearcher(output, encoder=fake_encoder)
+    expected = {(q, m): apart.search(q, mode=m, k=3) for q in queries for m in ("lexical", "dense")}
+    catalog = Catalog.load(output)
+    lexical, dense = build_lexical(catalog, "t", threshold=1), build_dense(catalog, "t", threshold=1)
+    assert lexical is not None and dense is not None and dense.kind.startswith("IVF") and dense.count == sum(
+        e.vectors for e in catalog.repos.values())
+    publish(output, lambda c: replace(c.with_merged("lexical", lexical).with_merged("dense", dense)))
+    monkeypatch.setattr(shards_module, "MERGED_SHARDS", 1)
+    monkeypatch.setattr(shards_module, "MERGED_THRESHOLD", 1)
+    merged = CatalogSearcher(output, encoder=fake_encoder)
+    for (query, mode), before in expected.items():
+        after = merged.search(query, mode=mode, k=3)
+        assert (after[0].repo, after[0].chunk.path, after[0].chunk.start_line) == (
+            before[0].repo, before[0].chunk.path, before[0].chunk.start_line), (query, mode)
+    assert merged._merged_lexical(merged._shards(None, ("*",))) is not None
+    assert merged._merged_index() is not None

@@ -7,6 +7,7 @@ the old catalog or the new one, never half. A shard is a single-repository index
       catalog.json        repositories -> current shard, commit, counts; the dense index
       shards/NAME-.../    one index per repository and commit
       dense/GEN/          vectors of every shard in one FAISS index (see `dense.py`)
+      lexical/GEN/        every shard's BM25 index in one FTS5 table (see `lexical.py`)
       vectors.sqlite3     every vector the job has made, by (model, content hash)
       cache/              bare clones and scratch trees
 """
@@ -28,7 +29,7 @@ from codesearch.errors import IndexMismatch, IndexMissing
 
 CATALOG_NAME = "catalog.json"
 CATALOG_FORMAT = 1
-SHARDS_DIR, DENSE_DIR = "shards", "dense"
+SHARDS_DIR, DENSE_DIR, LEXICAL_DIR = "shards", "dense", "lexical"
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class ShardEntry:
 
 
 @dataclass(frozen=True)
-class DenseEntry:
-    """The merged FAISS index of the catalog and the shards whose vectors it holds."""
+class MergedEntry:
+    """A merged index of the catalog (dense or lexical) and the shards it holds."""
 
     file: str  # its folder, relative to the output directory
     shards: tuple[str, ...]
@@ -66,7 +67,8 @@ class Catalog:
     generation: int = 0
     repos: dict[str, ShardEntry] = field(default_factory=dict)
     retired: tuple[tuple[str, float], ...] = ()  # (path, when it stopped being current)
-    dense: DenseEntry | None = None
+    dense: MergedEntry | None = None
+    lexical: MergedEntry | None = None
     updated_at: float = 0.0
 
     @classmethod
@@ -82,14 +84,15 @@ class Catalog:
         if raw.get("format") != CATALOG_FORMAT:
             raise IndexMismatch(f"the catalog {path} has format {raw.get('format')}, this codesearch reads "
                                 f"{CATALOG_FORMAT}; run the job again with this version")
-        dense = raw.get("dense")
+        dense, lexical = raw.get("dense"), raw.get("lexical")
         return cls(
             directory=directory,
             model_id=raw.get("model_id", ""),
             generation=int(raw.get("generation", 0)),
             repos={name: ShardEntry(**entry) for name, entry in raw.get("repos", {}).items()},
             retired=tuple((str(p), float(t)) for p, t in raw.get("retired", [])),
-            dense=DenseEntry(**{**dense, "shards": tuple(dense["shards"])}) if dense else None,
+            dense=MergedEntry(**{**dense, "shards": tuple(dense["shards"])}) if dense else None,
+            lexical=MergedEntry(**{**lexical, "shards": tuple(lexical["shards"])}) if lexical else None,
             updated_at=float(raw.get("updated_at", 0.0)),
         )
 
@@ -103,12 +106,13 @@ class Catalog:
         retired = self.retired + ((old.shard, time.time()),) if old and old.shard != entry.shard else self.retired
         return replace(self, repos={**self.repos, entry.name: entry}, retired=retired)
 
-    def with_dense(self, dense: DenseEntry | None) -> Catalog:
-        """This catalog with a new merged dense index (the old file retired)."""
+    def with_merged(self, kind: str, entry: MergedEntry | None) -> Catalog:
+        """This catalog with a new merged index (`kind` "dense" or "lexical"), the old one retired."""
+        old: MergedEntry | None = getattr(self, kind)
         retired = self.retired
-        if self.dense and (dense is None or dense.file != self.dense.file):
-            retired += ((self.dense.file, time.time()),)
-        return replace(self, dense=dense, retired=retired)
+        if old and (entry is None or entry.file != old.file):
+            retired += ((old.file, time.time()),)
+        return replace(self, retired=retired, **{kind: entry})
 
     def to_json(self) -> dict[str, Any]:
         """What `catalog.json` holds."""
@@ -120,6 +124,7 @@ class Catalog:
             "repos": {name: asdict(entry) for name, entry in sorted(self.repos.items())},
             "retired": [list(pair) for pair in self.retired],
             "dense": {**asdict(self.dense), "shards": list(self.dense.shards)} if self.dense else None,
+            "lexical": {**asdict(self.lexical), "shards": list(self.lexical.shards)} if self.lexical else None,
         }
 
 
@@ -149,7 +154,8 @@ def collect_garbage(directory: Path, grace_seconds: float) -> list[str]:
     now = time.time()
 
     def change(catalog: Catalog) -> Catalog:
-        current = {e.shard for e in catalog.repos.values()} | ({catalog.dense.file} if catalog.dense else set())
+        current = {e.shard for e in catalog.repos.values()}
+        current |= {m.file for m in (catalog.dense, catalog.lexical) if m is not None}
         keep: list[tuple[str, float]] = []
         for path, when in catalog.retired:
             if path in current:
@@ -174,8 +180,7 @@ def collect_garbage(directory: Path, grace_seconds: float) -> list[str]:
 def _orphans(directory: Path, referenced: set[str]) -> list[Path]:
     """Shard and dense folders that neither the catalog nor its retired list names."""
     found = []
-    shards, dense = directory / SHARDS_DIR, directory / DENSE_DIR
-    folders = _folders(shards) + _folders(dense)
+    folders = [f for name in (SHARDS_DIR, DENSE_DIR, LEXICAL_DIR) for f in _folders(directory / name)]
     for folder in folders:
         if folder.relative_to(directory).as_posix() not in referenced:
             found.append(folder)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from codesearch.catalog.catalog import DENSE_DIR, Catalog, DenseEntry
+from codesearch.catalog.catalog import DENSE_DIR, Catalog, MergedEntry
 from codesearch.store import Store
 
 MERGED_THRESHOLD = 100_000
@@ -29,14 +29,15 @@ TRAIN_POINTS_PER_LIST = 40
 
 
 def ivf_parameters(count: int) -> dict[str, int]:
-    """nlist ~ 4 sqrt(n) rounded to a power of two (256..65536), nprobe = nlist / 64 (at least 16)."""
+    """nlist ~ 4 sqrt(n) rounded to a power of two (256..65536, and no more than n/40), nprobe =
+    nlist / 64 (at least 16), trained on 40 points a list."""
     nlist = 2 ** round(math.log2(max(4 * math.sqrt(count), 256)))
-    nlist = min(nlist, 65536)
+    nlist = max(1, min(nlist, 65536, count // TRAIN_POINTS_PER_LIST))  # k-means wants ~40 points a list
     return {"nlist": nlist, "nprobe": max(16, nlist // 64), "train": min(count, TRAIN_POINTS_PER_LIST * nlist)}
 
 
 def build_dense(catalog: Catalog, run_id: str, *, log: Callable[[str], None] = lambda m: None,
-                threshold: int = MERGED_THRESHOLD) -> DenseEntry | None:
+                threshold: int = MERGED_THRESHOLD) -> MergedEntry | None:
     """Build the merged index of `catalog` when it holds at least `threshold` vectors (else None)."""
     import faiss
 
@@ -74,13 +75,13 @@ def build_dense(catalog: Catalog, run_id: str, *, log: Callable[[str], None] = l
     shards = tuple(e.shard for e in entries)
     kind = f"IVF{params['nlist']},SQ8"
     (folder / "meta.json").write_text(json.dumps({"shards": shards, "kind": kind, "params": params}))
-    return DenseEntry(folder.relative_to(catalog.directory).as_posix(), shards, kind, len(all_ids), params)
+    return MergedEntry(folder.relative_to(catalog.directory).as_posix(), shards, kind, len(all_ids), params)
 
 
 class MergedIndex:
     """A loaded merged index: search answers (shard path, chunk id, score)."""
 
-    def __init__(self, directory: Path, entry: DenseEntry) -> None:
+    def __init__(self, directory: Path, entry: MergedEntry) -> None:
         import faiss
 
         folder = directory / entry.file

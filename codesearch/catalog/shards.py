@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesearch.catalog.catalog import CATALOG_NAME, Catalog, ShardEntry
 from codesearch.catalog.dense import MERGED_THRESHOLD, MergedIndex
+from codesearch.catalog.lexical import MERGED_SHARDS, MergedLexical
 from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
@@ -64,6 +65,7 @@ class CatalogSearcher:
         self._vectors: dict[Path, VectorIndex] = {}
         self._merged: MergedIndex | None = None
         self._statistics: dict[Path, dict[str, int]] = {}
+        self._merged_bm25: MergedLexical | None = None
         self._encoder: Encoder | None = encoder
         self._encoder_tried = encoder is not None
         self.warnings: list[str] = []
@@ -208,6 +210,16 @@ class CatalogSearcher:
     def _lexical(self, shards: list[_Shard], query: str) -> list[tuple[int, float]]:
         """BM25 candidates of every shard; with several shards, rescored on the statistics of
         all of them together (`ranking.reweight_idf`), so that scores compare across shards."""
+        merged = self._merged_lexical(shards)
+        if merged is not None:
+            terms = query_terms(query)
+            if not terms:
+                return []
+            numbers = {s.entry.shard: s.number for s in shards}
+            share = len(merged.entry.shards) / max(len(numbers), 1)
+            rows = merged.search(fts_match_expression(terms), int(CANDIDATES * min(share, 8)))
+            found = [(numbers[shard] << 32 | chunk_id, score) for shard, chunk_id, score in rows if shard in numbers]
+            return found[:CANDIDATES]
         per_shard = []
         for shard in shards:
             with self._borrow(shard.path) as store:
@@ -280,6 +292,19 @@ class CatalogSearcher:
             with self._lock:
                 self._vectors[shard.path] = cached
         return cached
+
+    def _merged_lexical(self, shards: list[_Shard]) -> MergedLexical | None:
+        """The catalog's merged BM25 index, when it holds every shard asked for and they are most
+        of it (a few shards are faster, and exact, on their own)."""
+        entry = self.catalog().lexical
+        if entry is None or len(shards) < MERGED_SHARDS or len(shards) * 2 < len(entry.shards):
+            return None
+        if not {s.entry.shard for s in shards} <= set(entry.shards):
+            return None
+        with self._lock:
+            if self._merged_bm25 is None or self._merged_bm25.entry.file != entry.file:
+                self._merged_bm25 = MergedLexical(self.directory, entry)
+            return self._merged_bm25
 
     def _merged_index(self) -> MergedIndex | None:
         catalog = self.catalog()

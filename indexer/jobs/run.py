@@ -15,6 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from codesearch.indexer.jobs.spec import JobSpec
@@ -91,14 +92,23 @@ def run_job(spec: JobSpec, *, address: str | None = None, progress: Progress | N
     encoded = sum(r.new_vectors for r in report.repos)
     report.chunks_per_second = sum(r.chunks for r in report.repos if r.status == "indexed") / max(report.seconds, 1e-9)
     if encoded or any(r.status == "indexed" for r in report.repos):
-        from codesearch.catalog.dense import build_dense
-
-        final = Catalog.load(output)
-        dense = build_dense(final, uuid.uuid4().hex[:8], log=log)
-        if dense != final.dense:
-            publish(output, lambda c: c.with_dense(dense))
+        publish_merged(output, log)
     report.removed = collect_garbage(output, spec.options.grace_minutes * 60)
     return report
+
+
+def publish_merged(output: Path, log: Callable[[str], None]) -> Catalog:
+    """Build and publish the catalog's merged dense and lexical indexes where it is big enough."""
+    from codesearch.catalog.dense import build_dense
+    from codesearch.catalog.lexical import build_lexical
+
+    catalog = Catalog.load(output)
+    run_id = uuid.uuid4().hex[:8]
+    for kind, build in (("dense", build_dense), ("lexical", build_lexical)):
+        entry = build(catalog, run_id, log=log)
+        if entry != getattr(catalog, kind):
+            catalog = publish(output, lambda c, kind=kind, entry=entry: c.with_merged(kind, entry))
+    return catalog
 
 
 class _Driver:
