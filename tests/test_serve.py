@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +130,24 @@ def test_a_new_catalog_is_served_without_a_restart(output: Path, fake_encoder: A
     assert hits[0]["repo"] == "ledger" and hits[0]["symbol"] == "reconcile_ledger_entries"
 
 
+@contextmanager
+def _served(app: Any) -> Iterator[str]:
+    """The app on a real uvicorn server on a free loopback port; yields its URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        assert thread.is_alive(), "the server did not start"
+        thread.join(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
 class _Rendezvous(CatalogSearcher):
     """A searcher whose searches wait for each other: two queries finish only if they run at once."""
 
@@ -140,17 +161,7 @@ class _Rendezvous(CatalogSearcher):
 @pytest.mark.slow
 def test_concurrent_queries_and_the_terminal_client(output: Path, fake_encoder: Any, tokens: TokenTable,
                                                     cli_env: dict[str, str]) -> None:
-    import uvicorn
-
-    app = create_app(_Rendezvous(output, encoder=fake_encoder), tokens)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with _served(create_app(_Rendezvous(output, encoder=fake_encoder), tokens)) as url:
         import httpx
 
         statuses: list[int] = []
@@ -168,7 +179,7 @@ def test_concurrent_queries_and_the_terminal_client(output: Path, fake_encoder: 
         assert statuses == [200, 200]  # each waited for the other: neither queued behind the other
 
         _Rendezvous.barrier = threading.Barrier(1)
-        hits = json_lines(run_cli(["query", "retry the uploads that failed", "--server", url, "--token", WEB_TOKEN,
+        hits = json_lines(run_cli(["query", "session expired cache", "--server", url, "--token", WEB_TOKEN,
                                    "--json", "--mode", "lexical"], env=cli_env).stdout)
         assert hits and {h["repo"] for h in hits} == {"team-web"} and all(len(h["commit"]) == 40 for h in hits)
         full = json_lines(run_cli(["query", "retry the uploads that failed", "--server", url, "--json"],
@@ -177,9 +188,6 @@ def test_concurrent_queries_and_the_terminal_client(output: Path, fake_encoder: 
         refused = run_cli(["query", "x", "--server", url, "--token", "wrong-token-wrong-token"], env=cli_env,
                           check=False)
         assert refused.returncode == 1 and "refused the token" in refused.stderr
-    finally:
-        server.should_exit = True
-        thread.join()
     gone = run_cli(["query", "x", "--server", url], env=cli_env, check=False)
     assert gone.returncode == 1 and "cannot reach" in gone.stderr
 
@@ -219,3 +227,40 @@ def test_merged_indexes_answer_like_the_shards(output: Path, fake_encoder: Any,
             before[0].repo, before[0].chunk.path, before[0].chunk.start_line), (query, mode)
     assert merged._merged_lexical(merged._shards(None, ("*",))) is not None
     assert merged._merged_index() is not None
+
+
+@pytest.mark.slow
+def test_the_editor_merges_the_team_servers_results(output: Path, fake_encoder: Any, tokens: TokenTable,
+                                                    repo: Path, cli_env: dict[str, str]) -> None:
+    from lsprotocol import types
+    from test_lsp import eventually, start
+
+    async def session(url: str) -> tuple[list[str], list[str], list[str]]:
+        # The workspace leaves web/ out of its own index; the team's index has it.
+        options = {"mode": "lexical", "exclude": ["web/"], "server": url, "token": ALL_TOKEN}
+        client = await start(repo, cli_env, options)
+        try:
+            async def indexed() -> bool:
+                status = await client.workspace_execute_command_async(
+                    types.ExecuteCommandParams(command="codesearch.status", arguments=[{}]))
+                return bool(status["folders"]) and status["folders"][0]["state"] == "idle"
+
+            await eventually(indexed, timeout=60)
+            symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="session expired"))
+            retry = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="retry failed uploads"))
+            return ([s.location.uri for s in symbols or []], [s.location.uri for s in retry or []],
+                    [m.message for m in client.messages])
+        finally:
+            await client.shutdown_async(None)
+            client.exit(None)
+            await client.stop()
+
+    with _served(create_app(CatalogSearcher(output, encoder=fake_encoder), tokens)) as url:
+        session_uris, retry_uris, _ = asyncio.run(session(url))
+    assert session_uris and session_uris[0].endswith(str(repo / "web" / "session.ts"))  # from the team
+    assert retry_uris and retry_uris[0].endswith(str(repo / "src" / "payments" / "retry.py"))
+    # A team server that cannot be reached: one warning, and the workspace still answers.
+    session_uris, retry_uris, messages = asyncio.run(session("http://127.0.0.1:9"))
+    assert not any(u.endswith("session.ts") for u in session_uris)
+    assert retry_uris and retry_uris[0].endswith("retry.py")
+    assert sum("team server" in m for m in messages) == 1

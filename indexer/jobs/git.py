@@ -41,7 +41,9 @@ def _git(*args: str, cwd: Path | None = None, timeout: float = GIT_TIMEOUT_SECON
         raise RepoError(f"git {args[0]} took longer than {timeout:.0f} s") from None
     if done.returncode != 0:
         lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        raise RepoError(lines[-1] if lines else f"git {args[0]} failed with exit code {done.returncode}")
+        first_error = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        message = (first_error or lines[-1:] or [f"git {args[0]} failed with exit code {done.returncode}"])[0]
+        raise RepoError(message)
     return done.stdout
 
 
