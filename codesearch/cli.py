@@ -335,6 +335,9 @@ def serve_command(directory: Path, host: str, port: int, tokens_path: Path | Non
                                "read every repository; give a token file or listen on 127.0.0.1")
     searcher = CatalogSearcher(check_directory(directory), EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
     _raise_open_files_limit()
+    searcher.encoder()  # load the model now, not on the first query
+    for warning in searcher.warnings:
+        _warn(warning)
     _note(f"serving {directory} on http://{host}:{port} ({len(searcher.repos()):,} repositories"
           + (", tokens required)" if tokens else ", no tokens: loopback only)"))
     uvicorn.run(create_app(searcher, tokens), host=host, port=port, log_level="warning")

@@ -13,6 +13,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
 from codesearch.records import Chunk, SearchResult
@@ -78,14 +79,21 @@ def definition_boost(chunk: Chunk, query: str) -> float:
     """How much a chunk gains for defining a symbol the query names."""
     if chunk.kind in ("module", "block") or not chunk.symbol:
         return 1.0
-    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query)}
+    words, tokens = _query_words(query)
     symbol = chunk.symbol.lower()
     if symbol in words and (len(symbol) > 3 or any(c.isupper() or c == "_" for c in chunk.symbol)):
         return DEFINITION_BOOST
     parts = [p.lower() for p in split_identifier(chunk.symbol)]
-    if len(parts) > 1 and set(parts) <= set(code_tokens(query)):
+    if len(parts) > 1 and set(parts) <= tokens:
         return PARTIAL_DEFINITION_BOOST
     return 1.0
+
+
+@lru_cache(maxsize=256)
+def _query_words(query: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A query's words and code tokens, worked out once per query rather than once per chunk."""
+    words = frozenset(w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
+    return words, frozenset(code_tokens(query))
 
 
 def rank(

@@ -208,8 +208,10 @@ class CatalogSearcher:
                 self._idle[path].append(store)
 
     def _lexical(self, shards: list[_Shard], query: str) -> list[tuple[int, float]]:
-        """BM25 candidates of every shard; with several shards, rescored on the statistics of
-        all of them together (`ranking.reweight_idf`), so that scores compare across shards."""
+        """BM25 candidates of the shards. One shard answers as its own index would. Several are
+        scored on the statistics of all of them together (`ranking.reweight_idf`), so that scores
+        compare across shards: each term's best chunks in each shard, a chunk's score summed over
+        the terms whose lists it is in. Past `MERGED_SHARDS` shards, the merged index answers."""
         merged = self._merged_lexical(shards)
         if merged is not None:
             terms = query_terms(query)
@@ -220,28 +222,25 @@ class CatalogSearcher:
             rows = merged.search(fts_match_expression(terms), int(CANDIDATES * min(share, 8)))
             found = [(numbers[shard] << 32 | chunk_id, score) for shard, chunk_id, score in rows if shard in numbers]
             return found[:CANDIDATES]
-        per_shard = []
-        for shard in shards:
-            with self._borrow(shard.path) as store:
-                per_shard.append((shard, search_lexical(store, query)))
         terms = query_terms(query)
-        found: list[tuple[int, float]] = []
-        if len(shards) > 1 and terms:
-            stats = {shard.path: self._term_statistics(shard.path, terms) for shard, _ in per_shard}
-            rows = sum(n for n, _ in stats.values())
-            global_idf = {t: bm25_idf(rows, sum(df[t] for _, df in stats.values())) for t in terms}
-            for shard, candidates in per_shard:
-                if not candidates:
-                    continue
-                n, df = stats[shard.path]
-                ids = [i for i, _ in candidates]
-                with self._borrow(shard.path) as store:
-                    scores = {t: store.term_scores(fts_match_expression([t]), ids) for t in terms if df[t]}
-                local_idf = {t: bm25_idf(n, df[t]) for t in scores}
-                rescored = reweight_idf(scores, local_idf, global_idf)
-                found += [(shard.number << 32 | i, rescored.get(i, 0.0)) for i in ids]
-        else:
-            found = [(shard.number << 32 | i, s) for shard, candidates in per_shard for i, s in candidates]
+        if not terms or not shards:
+            return []
+        if len(shards) == 1:
+            with self._borrow(shards[0].path) as store:
+                return [(shards[0].number << 32 | i, s) for i, s in search_lexical(store, query)]
+        stats = {shard.path: self._term_statistics(shard.path, terms) for shard in shards}
+        rows = sum(n for n, _ in stats.values())
+        global_idf = {t: bm25_idf(rows, sum(df[t] for _, df in stats.values())) for t in terms}
+        found = []
+        for shard in shards:
+            n, df = stats[shard.path]
+            present = [t for t in terms if df[t]]
+            if not present:
+                continue
+            with self._borrow(shard.path) as store:
+                scores = {t: dict(store.lexical_search(fts_match_expression([t]), CANDIDATES)) for t in present}
+            rescored = reweight_idf(scores, {t: bm25_idf(n, df[t]) for t in present}, global_idf)
+            found += [(shard.number << 32 | i, score) for i, score in rescored.items()]
         found.sort(key=lambda pair: -pair[1])
         return found[:CANDIDATES]
 
