@@ -45,6 +45,16 @@ def _nearest(
     return vectors.search(vector, limit) if vectors.count else []
 
 
+def check_request(query: str, mode: str, k: int) -> None:
+    """QueryError for an empty query, an unknown mode or a k below 1 (every door checks these)."""
+    if not query.strip():
+        raise QueryError("the query is empty; say what the code does, e.g. `codesearch query \"parse config\"`")
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    if k < 1:
+        raise QueryError("--top (k) must be at least 1")
+
+
 def search(
     store: Store,
     query: str,
@@ -61,12 +71,7 @@ def search(
 
     `vectors` is a FAISS index already loaded for this state of the store (the live index keeps
     one); `overlay` holds unsaved buffers, searched in place of their files' indexed chunks."""
-    if not query.strip():
-        raise QueryError("the query is empty; say what the code does, e.g. `codesearch query \"parse config\"`")
-    if mode not in MODES:
-        raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    if k < 1:
-        raise QueryError("--top must be at least 1")
+    check_request(query, mode, k)
     if encoder is None:
         mode = "lexical"
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None

@@ -91,18 +91,23 @@ class Store:
     # --- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, index_dir: Path, *, create: bool = False) -> Store:
-        """Open an index; with `create`, make the directory and schema if they are missing."""
+    def open(cls, index_dir: Path, *, create: bool = False, immutable: bool = False) -> Store:
+        """Open an index; with `create`, make the directory and schema if they are missing.
+
+        `immutable` is for a published shard of a catalog, which never changes: it is read with
+        no locks and no WAL files, so it can live on a read-only or network filesystem."""
         db_path = index_dir / DB_NAME
         if not db_path.exists():
             if not create:
                 raise IndexMissing(f"no index at {index_dir}; run `codesearch index` first")
             index_dir.mkdir(parents=True, exist_ok=True)
             (index_dir / ".gitignore").write_text("*\n")
-        connection = sqlite3.connect(db_path, timeout=30.0, isolation_level=None, check_same_thread=False, uri=True)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA foreign_keys=ON")
+        target = f"file:{quote(str(db_path))}?immutable=1" if immutable else db_path
+        connection = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False, uri=True)
+        if not immutable:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
         store = cls(index_dir, connection)
         if create:
             with store.transaction():
@@ -354,6 +359,18 @@ class Store:
             "INSERT OR REPLACE INTO embeddings(model_id, content_hash, vector) VALUES (?, ?, ?)",
             [(model_id, h, data[i].tobytes()) for i, h in enumerate(hashes)],
         )
+
+    def hashes_with_vectors(self, model_id: str, hashes: Iterable[str]) -> set[str]:
+        """Which of these content hashes have a vector for the model."""
+        wanted = list(dict.fromkeys(hashes))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            found.update(row[0] for row in self._db.execute(
+                f"SELECT content_hash FROM embeddings WHERE model_id = ? AND content_hash IN ({marks})",
+                [model_id, *batch]))
+        return found
 
     def copy_vectors_from(self, other_dir: Path, model_id: str) -> int:
         """Copy in every vector another index directory (a job's vector pool) has for this

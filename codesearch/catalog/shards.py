@@ -28,7 +28,7 @@ from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
 from codesearch.ranking import bm25_idf, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
-from codesearch.search import CANDIDATES, MODES, RELATED_TERMS, keep_chunk, search_lexical
+from codesearch.search import CANDIDATES, RELATED_TERMS, check_request, keep_chunk, search_lexical
 from codesearch.store import DB_NAME, Store
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class CatalogSearcher:
         self._merged: MergedIndex | None = None
         self._statistics: dict[Path, dict[str, int]] = {}
         self._merged_bm25: MergedLexical | None = None
+        self._shards_immutable = (self.directory / CATALOG_NAME).exists()  # a job's shards never change
         self._encoder: Encoder | None = encoder
         self._encoder_tried = encoder is not None
         self.warnings: list[str] = []
@@ -127,12 +128,7 @@ class CatalogSearcher:
                glob: str | None = None, repos: Sequence[str] | None = None,
                scope: Sequence[str] = ALL) -> list[SearchResult]:
         """The best `k` chunks of the selected repositories, ranked as one collection."""
-        if not query.strip():
-            raise QueryError("the query is empty; say what the code does, e.g. \"parse config file\"")
-        if mode not in MODES:
-            raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if k < 1:
-            raise QueryError("k must be at least 1")
+        check_request(query, mode, k)
         shards = self._shards(repos, scope)
         encoder = self.encoder() if mode != "lexical" else None
         if encoder is None:
@@ -200,7 +196,7 @@ class CatalogSearcher:
             idle = self._idle[path]
             store = idle.pop() if idle else None
         if store is None:
-            store = Store.open(path)
+            store = Store.open(path, immutable=self._shards_immutable)
         try:
             yield store
         finally:

@@ -10,16 +10,11 @@ A token sees only the repositories its patterns match, by every endpoint.
 from __future__ import annotations
 
 import hmac
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from codesearch.errors import CodesearchError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from codesearch.tomlfile import read_toml
 
 MIN_SECRET_LENGTH = 16
 
@@ -45,12 +40,7 @@ class TokenTable:
     @classmethod
     def load(cls, path: Path) -> TokenTable:
         """Read and check a token file."""
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise TokenFileError(f"no such token file: {path}") from None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise TokenFileError(f"cannot read token file {path}: {error}") from None
+        raw = read_toml(path, "token file", TokenFileError)
         entries = raw.get("token")
         if not isinstance(entries, list) or not entries:
             raise TokenFileError(f"{path} has no [[token]] tables; add one with secret and repos")

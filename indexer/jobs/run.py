@@ -175,9 +175,9 @@ class _Driver:
             report.status, report.files, report.chunks = "unchanged", entry.files, entry.chunks
             self.done += 1
             return
-        report.files, report.chunks, report.reused_vectors = prepared.files, prepared.chunks, prepared.reused
+        report.files, report.chunks = prepared.files, prepared.chunks
         self.prepared[name] = prepared
-        have = self.pool.vectors_for(self.model_id, [h for h, _ in prepared.missing])
+        have = self.pool.hashes_with_vectors(self.model_id, [h for h, _ in prepared.missing])
         needed = {h for h, _ in prepared.missing if h not in have}
         if not self.spec.options.embed:
             needed = set()
@@ -187,7 +187,7 @@ class _Driver:
                 self.queued.add(content_hash)
                 self.queue.append((content_hash, text))
                 report.new_vectors += 1
-        report.reused_vectors += len(prepared.missing) - report.new_vectors  # the pool or another repository has them
+        report.reused_vectors = len(prepared.missing) - report.new_vectors  # the pool or another repository has them
         prepared.missing = []
         self._finish_ready()
 
@@ -236,7 +236,10 @@ class _Driver:
     # --- scheduling ----------------------------------------------------------------------
 
     def _finish_ready(self) -> None:
-        finish = self.ray.remote(finish_shard).options(num_cpus=1, max_retries=TASK_RETRIES)
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(self.ray.get_runtime_context().get_node_id(), soft=False)
+        finish = self.ray.remote(finish_shard).options(num_cpus=1, max_retries=TASK_RETRIES, scheduling_strategy=here)
         for name in [n for n, needed in self.waiting.items() if not needed]:
             del self.waiting[name]
             self._finish_started[name] = time.monotonic()

@@ -21,18 +21,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codesearch.encoding import DEFAULT_MODEL, DTYPES
 from codesearch.errors import CodesearchError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from codesearch.tomlfile import read_toml
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 
@@ -77,15 +72,7 @@ class JobSpec:
     @classmethod
     def load(cls, path: Path) -> JobSpec:
         """Read and check a SPEC file; relative paths in it are relative to the file."""
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise SpecError(f"no such SPEC file: {path}") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise SpecError(f"cannot read SPEC file {path}: {error}") from None
-        except tomllib.TOMLDecodeError as error:
-            raise SpecError(f"{path} is not valid TOML: {error}") from None
-        return cls.parse(raw, base=path.resolve().parent)
+        return cls.parse(read_toml(path, "SPEC file", SpecError), base=path.resolve().parent)
 
     @classmethod
     def parse(cls, raw: dict[str, Any], *, base: Path) -> JobSpec:

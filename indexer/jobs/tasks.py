@@ -1,11 +1,12 @@
 """The two kinds of work a job hands to Ray, and the step that completes a shard.
 
-- `prepare_repo` (a CPU task): resolve the ref, skip an unchanged commit, materialise the tree,
-  walk and chunk it into a new shard, copy in every vector the job's vector pool already has,
-  and return the chunks still without one.
+- `prepare_repo` (a CPU task, on any node): resolve the ref, skip an unchanged commit,
+  materialise the tree, walk and chunk it into a new shard, and return its distinct chunks.
 - `EncodeActor`: loads the encoder once (one GPU each where the cluster has them) and turns
   batches of chunk texts into vectors.
-- `finish_shard`: copy the new vectors from the pool into the shard and write its FAISS file.
+- `finish_shard` (on the driver's node, the only one that touches the vector pool, so that SQLite
+  never shares a database between hosts): copy the shard's vectors in from the pool and write
+  its FAISS file.
 
 Everything here takes and returns plain values, so a task can be retried on another node.
 """
@@ -44,7 +45,6 @@ class Prepared:
     shard: str = ""  # relative to the output directory
     files: int = 0
     chunks: int = 0
-    reused: int = 0
     missing: list[tuple[str, str]] = field(default_factory=list)  # (content hash, text to embed)
     skipped: bool = False
     error: str = ""
@@ -99,7 +99,6 @@ def _chunk_into_shard(repo: RepoSpec, result: Prepared, tree: Path, out: Path, m
                 store.set_meta("shard_of", repo.name)
                 store.set_meta("commit", result.commit)
                 store.set_meta("url", repo.url)
-            result.reused = store.copy_vectors_from(out / POOL_DIR, model_id)
         result.files = summary.files
         result.chunks = store.counts(model_id)["chunks"]
         result.missing = [(c.content_hash, embedding_text(c)) for c in store.missing_vectors(model_id)]
