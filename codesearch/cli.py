@@ -89,7 +89,7 @@ def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
     options = _options(root, kw)
     index = open_index(options, create=True, rebuild_first=rebuild)
     with index.writing(options.wait_seconds), progress_bar() as progress:
-        summary = update_index(index, options, embed=not no_embed, progress=progress, warn=_warn)  # type: ignore[arg-type]
+        summary = update_index(index, options, embed=not no_embed, progress=progress, warn=_warn)
     click.echo(f"indexed {root}: {summary_line(summary)}", err=True)
     index.close()
 
@@ -192,7 +192,7 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
     index = open_index(options)
     counts = index.store.counts(index.model_id)
     updated = index.store.get_meta("updated_at")
-    info = {
+    info: dict[str, Any] = {
         "root": str(root),
         "index_dir": str(index.index_dir),
         "model": index.model_id,

@@ -27,7 +27,8 @@ POLL_SECONDS = 0.02
 
 async def _status(client: LanguageClient) -> dict[str, Any]:
     params = types.ExecuteCommandParams(command="codesearch.status", arguments=[{}])
-    return (await client.workspace_execute_command_async(params))["folders"][0]
+    status: Any = await client.workspace_execute_command_async(params)
+    return dict(status["folders"][0])
 
 
 async def _first(client: LanguageClient, query: str) -> str | None:

@@ -64,7 +64,9 @@ def run_serve_bench(url: str, annotations: Path, *, token: str | None, mode: str
         with ThreadPoolExecutor(clients) as pool:
             answers = list(pool.map(ask, queries))
         wall = time.perf_counter() - started
-        lines, scores, latencies = [], {}, []
+        lines: list[str] = []
+        scores: dict[str, list[float]] = {}
+        latencies: list[float] = []
         for repo, q, results, elapsed in answers:
             # a hit in another repository never counts, whatever its path
             hits = [{"path": r["path"] if r["repo"] == repo else f"other:{r['repo']}/{r['path']}",

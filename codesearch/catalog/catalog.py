@@ -112,7 +112,9 @@ class Catalog:
         retired = self.retired
         if old and (entry is None or entry.file != old.file):
             retired += ((old.file, time.time()),)
-        return replace(self, retired=retired, **{kind: entry})
+        if kind == "dense":
+            return replace(self, retired=retired, dense=entry)
+        return replace(self, retired=retired, lexical=entry)
 
     def to_json(self) -> dict[str, Any]:
         """What `catalog.json` holds."""

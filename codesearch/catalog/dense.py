@@ -62,7 +62,7 @@ def build_dense(catalog: Catalog, run_id: str, *, log: Callable[[str], None] = l
     log(f"building the catalog's dense index: {len(all_ids):,} vectors, IVF{params['nlist']},SQ8")
     dim = vectors.shape[1]
     quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, params["nlist"], faiss.ScalarQuantizer.QT_8bit,
+    index: Any = faiss.IndexIVFScalarQuantizer(quantizer, dim, params["nlist"], faiss.ScalarQuantizer.QT_8bit,
                                           faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(len(vectors), params["train"], replace=False)
     index.train(vectors[np.sort(sample)])
@@ -86,15 +86,17 @@ class MergedIndex:
 
         folder = directory / entry.file
         self.entry = entry
-        self._index: Any = faiss.read_index(str(folder / "index.faiss"))
-        self._index.nprobe = entry.params.get("nprobe", 16)
+        index: Any = faiss.read_index(str(folder / "index.faiss"))
+        index.nprobe = entry.params.get("nprobe", 16)
+        self._index = index
         self._ids = np.load(folder / "ids.npy")
 
     def search(self, vector: np.ndarray, k: int, nprobe: int | None = None) -> list[tuple[str, int, float]]:
         """Nearest rows, best first, as (shard, chunk id, inner product)."""
         import faiss
 
-        params = faiss.SearchParametersIVF(nprobe=nprobe or self._index.nprobe)
+        params: Any = faiss.SearchParametersIVF()
+        params.nprobe = nprobe or self._index.nprobe
         scores, rows = self._index.search(np.asarray(vector, np.float32).reshape(1, -1), k, params=params)
         found = []
         for row, score in zip(rows[0], scores[0], strict=True):

@@ -225,8 +225,8 @@ class CatalogSearcher:
             with self._borrow(shards[0].path) as store:
                 return [(shards[0].number << 32 | i, s) for i, s in search_lexical(store, query)]
         stats = {shard.path: self._term_statistics(shard.path, terms) for shard in shards}
-        rows = sum(n for n, _ in stats.values())
-        global_idf = {t: bm25_idf(rows, sum(df[t] for _, df in stats.values())) for t in terms}
+        total = sum(n for n, _ in stats.values())
+        global_idf = {t: bm25_idf(total, sum(df[t] for _, df in stats.values())) for t in terms}
         found = []
         for shard in shards:
             n, df = stats[shard.path]

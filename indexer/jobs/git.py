@@ -54,7 +54,11 @@ def resolve_ref(url: str, ref: str | None) -> str:
         return ref.lower()
     wanted = ref or "HEAD"
     listing = _git("ls-remote", "--", url, wanted, timeout=120)
-    refs = dict(reversed(line.split("\t", 1)) for line in listing.splitlines() if "\t" in line)
+    refs: dict[str, str] = {}
+    for line in listing.splitlines():
+        commit, _, name = line.partition("\t")
+        if name:
+            refs[name] = commit
     for name in (f"refs/tags/{wanted}^{{}}", f"refs/tags/{wanted}", f"refs/heads/{wanted}", wanted):
         if name in refs:
             return refs[name]

@@ -15,6 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def publish_merged(output: Path, log: Callable[[str], None]) -> Catalog:
     for kind, build in (("dense", build_dense), ("lexical", build_lexical)):
         entry = build(catalog, run_id, log=log)
         if entry != getattr(catalog, kind):
-            catalog = publish(output, lambda c, kind=kind, entry=entry: c.with_merged(kind, entry))
+            catalog = publish(output, partial(Catalog.with_merged, kind=kind, entry=entry))
     return catalog
 
 
