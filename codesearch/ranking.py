@@ -1,6 +1,9 @@
 """Ranking: fuse lexical and dense candidate lists, then apply code-aware signals. Pure functions.
 
 - Reciprocal rank fusion (RRF) joins the two lists by rank, so their score scales never matter.
+  A chunk whose vector is not computed yet is one dense search has no opinion of: it is scored
+  on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
+- A query that is exactly a symbol's name is a lookup: the definitions of that name come first.
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it.
 - Test files rank below the code they test, unless the query asks about tests.
 - Files where several chunks match gain a little (the answer is often "this file"), and a
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
@@ -31,12 +34,21 @@ _TEST_PATH = re.compile(
 )
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
-    """score(id) = sum over lists of 1 / (k + rank), ranks from 1."""
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,
+                           abstaining: Sequence[Collection[int]] = ()) -> dict[int, float]:
+    """score(id) = sum over lists of 1 / (k + rank), ranks from 1.
+
+    `abstaining[n]` holds the items list n cannot rank (dense search, for chunks that have no
+    vector yet). Such an item is scored on the lists that can: the mean of their contributions
+    times the number of lists, so a missing opinion neither costs nor earns it anything."""
     fused: dict[int, float] = defaultdict(float)
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
             fused[item] += 1.0 / (k + rank)
+    for item in fused:
+        opinions = len(rankings) - sum(item in absent for absent in abstaining)
+        if 0 < opinions < len(rankings):
+            fused[item] *= len(rankings) / opinions
     return dict(fused)
 
 
@@ -75,6 +87,23 @@ def is_test_path(path: str) -> bool:
     return bool(_TEST_PATH.search(path))
 
 
+_SYMBOL_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
+
+
+def names_definition(chunk: Chunk, query: str) -> bool:
+    """Whether the whole query is this chunk's symbol (`parse_args`, `Router.ServeHTTP`): a lookup."""
+    name = query.strip()
+    if chunk.kind in ("module", "block") or not chunk.symbol or not _SYMBOL_QUERY.fullmatch(name):
+        return False
+    qualified = chunk.qualified_name.replace("::", ".").replace("#", ".")
+    return name in (chunk.symbol, chunk.qualified_name) or name.replace("::", ".").replace("#", ".") == qualified
+
+
+def is_symbol_query(query: str) -> bool:
+    """Whether a query could be a symbol's name (one identifier, perhaps qualified)."""
+    return bool(_SYMBOL_QUERY.fullmatch(query.strip()))
+
+
 def definition_boost(chunk: Chunk, query: str) -> float:
     """How much a chunk gains for defining a symbol the query names."""
     if chunk.kind in ("module", "block") or not chunk.symbol:
@@ -105,11 +134,13 @@ def rank(
     mode: str,
     k: int,
     file_of: Callable[[int], str] | None = None,
+    unembedded: Collection[int] = (),
 ) -> list[SearchResult]:
     """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
 
     `file_of(id)` names the file a candidate belongs to for the file signals (default: its
-    path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ)."""
+    path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ).
+    `unembedded` holds candidates without a vector: dense search abstains on them."""
     file_of = file_of or (lambda item: chunks[item].path)
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
@@ -118,8 +149,11 @@ def rank(
     elif mode == "dense":
         base = {i: max(s, 0.0) for i, s in dense}
     else:
-        fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]])
+        fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]],
+                                       abstaining=[(), unembedded])
         base = normalise(list(fused.items()))
+    lookups = {i for i, chunk in chunks.items() if names_definition(chunk, query)}
+    base.update({i: base.get(i, 0.0) for i in lookups})
     wants_tests = any(t in ("test", "tests", "testing", "spec") for t in query_terms(query))
     scores: dict[int, float] = {}
     for item, score in base.items():
@@ -141,5 +175,8 @@ def rank(
         seen[path] += 1
         decay = REPEAT_DECAY ** max(0, repeat - 1)
         final.append(((scores[item] + file_bonus[path]) * decay, item))
+    if lookups:  # named exactly: the definitions lead, in their own order, above everything else
+        lead = max(score for score, _ in final) or 1.0
+        final = [(score + 2 * lead if item in lookups else score, item) for score, item in final]
     final.sort(key=lambda pair: (-pair[0], pair[1]))
     return [SearchResult(chunks[item], score) for score, item in final[:k]]

@@ -11,7 +11,7 @@ from codesearch.encoding import Encoder
 from codesearch.errors import QueryError
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import rank
+from codesearch.ranking import is_symbol_query, rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.store import Store
 
@@ -75,7 +75,8 @@ def search(
     if encoder is None:
         mode = "lexical"
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
-    lexical = search_lexical(store, query) if mode != "dense" else []
+    # a symbol's name is looked up in every mode, so dense mode asks BM25 for its definition too
+    lexical = search_lexical(store, query) if mode != "dense" or is_symbol_query(query) else []
     dense = []
     if encoder is not None and query_vector is not None:
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
@@ -88,7 +89,16 @@ def search(
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep,
                                                 lexical_wanted=mode != "dense")
-    return rank(query, chunks, lexical, dense, mode=mode, k=k)
+    pending = unembedded(store, encoder.model_id, chunks, overlay) if encoder and mode == "hybrid" else set()
+    return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending)
+
+
+def unembedded(store: Store, model_id: str, chunks: dict[int, Chunk], overlay: Overlay = EMPTY) -> set[int]:
+    """The candidates that have no vector of `model_id` yet (overlay chunks have negative ids)."""
+    indexed = {i: c for i, c in chunks.items() if i >= 0}
+    have = store.hashes_with_vectors(model_id, {c.content_hash for c in indexed.values()})
+    pending = {i for i, c in indexed.items() if c.content_hash not in have}
+    return pending | {i for i, c in chunks.items() if i < 0 and overlay.vector(c) is None}
 
 
 def related(

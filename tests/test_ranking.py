@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier
-from codesearch.ranking import definition_boost, is_test_path, rank, reciprocal_rank_fusion
+from codesearch.ranking import definition_boost, is_test_path, names_definition, rank, reciprocal_rank_fusion
 from codesearch.records import Chunk
 
 
@@ -28,6 +28,44 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1, 4]])
     assert max(fused, key=fused.__getitem__) == 1
     assert fused[3] > fused[2] and fused[4] < fused[2]
+
+
+def test_a_list_that_abstains_neither_costs_nor_earns() -> None:
+    # 9 has no vector yet: dense search cannot rank it, so it is scored on the lexical list alone.
+    fused = reciprocal_rank_fusion([[9, 1, 2], [1, 2]], abstaining=[(), {9}])
+    assert fused[9] == 2 / 61  # as if dense had put it where lexical did
+    assert fused[9] > fused[1] > fused[2]
+    plain = reciprocal_rank_fusion([[9, 1, 2], [1, 2]])
+    assert plain[9] < plain[1]  # without abstaining, a missing vector reads as "dense ranked it last"
+
+
+def test_a_chunk_waiting_for_its_vector_keeps_its_lexical_rank_in_hybrid() -> None:
+    chunks = {i: chunk(f"m{i}.py", f"f{i}") for i in range(1, 6)}
+    lexical = [(5, 9.0), (1, 5.0), (2, 4.0)]
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6)]
+    assert rank("q", chunks, lexical, dense, mode="hybrid", k=5)[0].chunk.symbol == "f1"
+    ranked = rank("q", chunks, lexical, dense, mode="hybrid", k=5, unembedded={5})
+    assert ranked[0].chunk.symbol == "f5"
+
+
+def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
+    chunks = {
+        1: chunk("gen/a.py", "handler_number_1", text="def handler_number_1(request):\n    return 1"),
+        2: chunk("gen/b.py", "handler_number_1499", text="def handler_number_1499(request):\n    return 1499"),
+        3: chunk("gen/c.py", "handler_number_14", text="def handler_number_14(request):\n    return 14"),
+    }
+    lexical = [(1, 9.0), (3, 8.5), (2, 8.0)]
+    dense = [(3, 0.9), (1, 0.8)]  # the definition has no vector yet
+    for mode in ("lexical", "dense", "hybrid"):
+        ranked = rank("handler_number_1499", chunks, lexical, dense, mode=mode, k=3)
+        assert ranked[0].chunk.symbol == "handler_number_1499", mode
+        assert ranked[0].score > ranked[1].score
+    method = Chunk.build(path="web/router.go", language="go", symbol="ServeHTTP", qualified_name="Router.ServeHTTP",
+                         kind="method", start_line=1, end_line=3, text="func (r *Router) ServeHTTP() {}")
+    assert names_definition(method, "ServeHTTP") and names_definition(method, " Router.ServeHTTP ")
+    assert names_definition(method, "Router::ServeHTTP")
+    assert not names_definition(method, "serve http requests") and not names_definition(method, "servehttp")
+    assert not names_definition(chunk("a.py", "main", kind="module"), "main")
 
 
 def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:

@@ -26,9 +26,9 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
-from codesearch.ranking import bm25_idf, rank, reweight_idf
+from codesearch.ranking import bm25_idf, is_symbol_query, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
-from codesearch.search import CANDIDATES, RELATED_TERMS, check_request, keep_chunk, search_lexical
+from codesearch.search import CANDIDATES, RELATED_TERMS, check_request, keep_chunk, search_lexical, unembedded
 from codesearch.store import DB_NAME, Store
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class CatalogSearcher:
         encoder = self.encoder() if mode != "lexical" else None
         if encoder is None:
             mode = "lexical"
-        lexical = self._lexical(shards, query) if mode != "dense" else []
+        lexical = self._lexical(shards, query) if mode != "dense" or is_symbol_query(query) else []
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
         return self._rank(shards, query, lexical, dense, mode, k, language, glob)
 
@@ -317,13 +317,17 @@ class CatalogSearcher:
         for gid, _ in [*lexical, *dense]:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
         chunks: dict[int, Chunk] = {}
+        pending: set[int] = set()
+        model_id = self.catalog().model_id
         for number, ids in wanted.items():
             shard = shards[number]
             with self._borrow(shard.path) as store:
-                for chunk_id, chunk in store.chunks_by_id(ids).items():
-                    if keep_chunk(chunk, language, glob) and (accept is None or accept(shard, chunk)):
-                        chunks[number << 32 | chunk_id] = chunk
-        results = rank(query, chunks, lexical, dense, mode=mode, k=k,
+                found = {chunk_id: chunk for chunk_id, chunk in store.chunks_by_id(ids).items()
+                         if keep_chunk(chunk, language, glob) and (accept is None or accept(shard, chunk))}
+                if mode == "hybrid":
+                    pending.update(number << 32 | i for i in unembedded(store, model_id, found))
+            chunks.update((number << 32 | chunk_id, chunk) for chunk_id, chunk in found.items())
+        results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending,
                        file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
         owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
         return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]
