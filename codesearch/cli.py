@@ -7,27 +7,33 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from codesearch.encoding import DTYPES, EncoderSettings
 from codesearch.errors import CodesearchError, IndexBusy
-from codesearch.index import check_directory, find_root
-from codesearch.indexing import IndexOptions, open_index, update_index
-from codesearch.presets import PRESETS
-from codesearch.render import print_results, progress_bar, stderr, summary_line
-from codesearch.search import MODES, search
+from codesearch.paths import check_directory, find_root
+from codesearch.search import MODES
 
+if TYPE_CHECKING:
+    from codesearch.indexing import IndexOptions
+
+# Imports beyond these happen inside the commands that need them: a query answered by the warm
+# local server, `--mode lexical` and `--help` never load numpy, torch, FAISS or the grammars.
 F = TypeVar("F", bound=Callable[..., Any])
 QUERY_EMBED_SECONDS = 3.0
 
 
 def _warn(message: str) -> None:
+    from codesearch.render import stderr
+
     stderr.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
 
 
 def _note(message: str) -> None:
+    from codesearch.render import stderr
+
     stderr.print(f"[dim]{message}[/]", soft_wrap=True)
 
 
@@ -55,6 +61,8 @@ def index_options(function: F) -> F:
 
 
 def _options(root: Path, kw: dict[str, Any]) -> IndexOptions:
+    from codesearch.indexing import IndexOptions
+
     return IndexOptions.create(root, index_dir=kw["index_dir"], model=kw["model"],
                                max_file_bytes=kw["max_file_bytes"], excludes=tuple(kw["excludes"]),
                                wait_seconds=kw["wait_seconds"],
@@ -68,7 +76,7 @@ class _Group(click.Group):
         except CodesearchError as error:
             raise click.ClickException(str(error)) from None
         except KeyboardInterrupt:
-            stderr.print("interrupted; the index keeps its last completed state")
+            _note("interrupted; the index keeps its last completed state")
             sys.exit(130)
 
 
@@ -85,6 +93,9 @@ def main() -> None:
 @index_options
 def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
     """Index PATH (default: the current directory): chunks, BM25 and vectors, incrementally."""
+    from codesearch.indexing import open_index, update_index
+    from codesearch.render import progress_bar, summary_line
+
     root = check_directory(path)
     options = _options(root, kw)
     index = open_index(options, create=True, rebuild_first=rebuild)
@@ -112,10 +123,12 @@ def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
               help="Bearer token for --server. [env: CODESEARCH_TOKEN]")
 @click.option("--repo", "repos", multiple=True,
               help="With --catalog or --server: only repositories matching this name or glob (repeatable).")
+@click.option("--no-daemon", is_flag=True, envvar="CODESEARCH_NO_DAEMON",
+              help="Answer in this process; neither ask nor start the warm local server. [env: CODESEARCH_NO_DAEMON]")
 @index_options
 def query_command(text: str, path: Path | None, top: int, mode: str, lang: str | None, glob: str | None,
                   as_json: bool, no_refresh: bool, catalog_dir: Path | None, server: str | None, token: str | None,
-                  repos: tuple[str, ...], **kw: Any) -> None:
+                  repos: tuple[str, ...], no_daemon: bool, **kw: Any) -> None:
     """Search the repository for TEXT, e.g. `codesearch query "where do we retry uploads"`."""
     if not text.strip():
         raise click.UsageError("the query is empty; say what the code does, e.g. \"parse config file\"")
@@ -126,6 +139,43 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
     if repos:
         raise click.UsageError("--repo needs --catalog DIR or --server URL")
     root = check_directory(path) if path else find_root(Path.cwd())
+    request = {"op": "search", "root": str(root), "query": text, "k": top, "mode": mode, "lang": lang, "glob": glob,
+               "refresh": not no_refresh, "index_dir": kw["index_dir"], "model": kw["model"],
+               "max_file_size": kw["max_file_bytes"], "excludes": list(kw["excludes"]), "wait": kw["wait_seconds"],
+               "device": kw["device"], "dtype": kw["dtype"], "threads": kw["threads"]}
+    use_daemon, then = not no_daemon and not _daemon_disabled(), "start"
+    if use_daemon:
+        from codesearch.service.local import DaemonUnavailable, ask_search, start_server
+
+        try:
+            results, notes = ask_search(request)
+        except DaemonUnavailable as reason:
+            then = reason.then
+            if then == "warn":
+                _warn(str(reason))
+        else:
+            for note in notes:
+                _note(note)
+            _print(results, text, as_json)
+            return
+    results = _query_here(root, text, top=top, mode=mode, lang=lang, glob=glob, no_refresh=no_refresh, kw=kw)
+    _print(results, text, as_json)
+    if use_daemon:  # warm up for the next query, on this repository
+        start_server(warm=request, then=then)
+
+
+def _daemon_disabled() -> bool:
+    from codesearch.service.local import daemon_disabled
+
+    return daemon_disabled()
+
+
+def _query_here(root: Path, text: str, *, top: int, mode: str, lang: str | None, glob: str | None,
+                no_refresh: bool, kw: dict[str, Any]) -> list[Any]:
+    """Answer a query in this process: sync the index with the disk (briefly embed), then search."""
+    from codesearch.indexing import open_index, update_index
+    from codesearch.search import search
+
     options = _options(root, kw)
     index = open_index(options, create=not no_refresh)
     if index.is_shard:
@@ -142,9 +192,10 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
                 _note(f"{summary.missing_vectors:,} of {summary.chunks:,} chunks have no vectors yet; "
                       "run `codesearch index` to embed them")
     encoder = options.encoder(options.model_id(index), _warn) if mode != "lexical" else None
-    results = search(index.store, text, mode=mode, k=top, encoder=encoder, language=lang, glob=glob)
-    _print(results, text, as_json)
-    index.close()
+    try:
+        return search(index.store, text, mode=mode, k=top, encoder=encoder, language=lang, glob=glob)
+    finally:
+        index.close()
 
 
 def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: str | None,
@@ -178,6 +229,8 @@ def _print(results: list[Any], text: str, as_json: bool) -> None:
     else:
         from rich.console import Console
 
+        from codesearch.render import print_results
+
         print_results(Console(highlight=False, soft_wrap=True), results, text)
 
 
@@ -187,6 +240,8 @@ def _print(results: list[Any], text: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> None:
     """Files, chunks, model, vectors, size on disk and last update of an index."""
+    from codesearch.indexing import IndexOptions, open_index
+
     root = check_directory(path) if path else find_root(Path.cwd())
     options = IndexOptions.create(root, index_dir=index_dir)
     index = open_index(options)
@@ -254,6 +309,61 @@ class _ConsoleListener:
         pass
 
 
+@main.group("daemon")
+def daemon_group() -> None:
+    """The warm local query server that answers `codesearch query` (started by the first query)."""
+
+
+@daemon_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def daemon_status(as_json: bool) -> None:
+    """Whether the server runs, since when, and the repositories it keeps open."""
+    from codesearch.service.local import DaemonUnavailable, ask, runtime_dir
+
+    try:
+        status = ask({"op": "status"}, timeout=10.0, check_build=False)
+    except DaemonUnavailable as reason:
+        if as_json:
+            click.echo(json.dumps({"running": False, "reason": str(reason)}))
+        else:
+            click.echo(f"not running ({reason}); the next `codesearch query` starts it")
+        return
+    if as_json:
+        click.echo(json.dumps({"running": True, **status}))
+        return
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status["started"]))
+    click.echo(f"running      pid {status['pid']}, since {started}, build {status['build']}\n"
+               f"socket       {runtime_dir(create=False)}\n"
+               f"idle exit    after {status['idle_seconds']:g} s without a query")
+    for index in status["indexes"]:
+        click.echo(f"repository   {index['root']}: {index['files']:,} files, {index['chunks']:,} chunks, "
+                   f"{index['with_vectors']:,} vectors, {index['state']}, encoder {index['encoder']}")
+
+
+@daemon_group.command("stop")
+def daemon_stop() -> None:
+    """Stop the server (it also stops by itself when idle)."""
+    from codesearch.service.local import stop_server
+
+    click.echo("stopped" if stop_server() else "not running")
+
+
+@daemon_group.command("start")
+@click.option("--foreground", is_flag=True, help="Run in this terminal, logging here, until Ctrl-C.")
+@click.option("--idle", "idle_seconds", default=None, type=click.FloatRange(min=1),
+              help="Exit after this many seconds without a query (default 900).")
+def daemon_start(foreground: bool, idle_seconds: float | None) -> None:
+    """Start the server now instead of at the next query."""
+    from codesearch.service.local import start_server
+
+    if foreground:
+        from codesearch.service.daemon import main as serve_main
+
+        raise SystemExit(serve_main([] if idle_seconds is None else ["--idle", str(idle_seconds)]))
+    start_server(idle_seconds=idle_seconds)
+    click.echo("starting; `codesearch daemon status` shows it")
+
+
 @main.command("lsp")
 @click.option("--tcp", "address", default=None, metavar="HOST:PORT",
               help="Listen on TCP instead of talking over stdin/stdout.")
@@ -296,6 +406,8 @@ def job_run(spec_path: Path, address: str | None, report_path: Path | None) -> N
     except ImportError:
         raise click.ClickException(
             "indexing jobs need the distributed extra: pip install 'codesearch[distributed]'") from None
+    from codesearch.render import stderr
+
     report = run_with_progress(spec, address=address, console=stderr)
     print_report(report, stderr)
     if report_path:
@@ -363,6 +475,8 @@ def model_group() -> None:
 @model_group.command("list")
 def model_list() -> None:
     """The preset names and what they stand for."""
+    from codesearch.presets import PRESETS
+
     for preset in PRESETS.values():
         click.echo(f"{preset.name:6s} {preset.hub_id}  ({preset.dim} dims) {preset.description}")
 
@@ -372,6 +486,7 @@ def model_list() -> None:
 def model_download(name: str) -> None:
     """Download NAME (preset or hub id) into the Hugging Face cache for later offline use."""
     from codesearch.model.hub import locate_checkpoint
+    from codesearch.presets import PRESETS
 
     hub_id = PRESETS[name].hub_id if name in PRESETS else name
     directory = locate_checkpoint(hub_id, download=True)

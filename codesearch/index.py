@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,38 +9,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from codesearch.errors import IndexBusy, IndexMismatch, IndexMissing, PathError
+from codesearch.errors import IndexBusy, IndexMismatch, IndexMissing
 from codesearch.indexer.chunker import CHUNKER_VERSION
-from codesearch.store import DB_NAME, Store
+from codesearch.paths import DB_NAME, INDEX_DIR_NAME, check_directory, find_root, index_dir_for
+from codesearch.store import Store
 
-INDEX_DIR_NAME = ".codesearch"
-INDEX_DIR_ENV = "CODESEARCH_INDEX_DIR"
-
-
-def find_root(start: Path) -> Path:
-    """The repository containing `start`: the nearest ancestor with an index or a `.git`."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / INDEX_DIR_NAME / DB_NAME).exists() or (candidate / ".git").exists():
-            return candidate
-    return start
-
-
-def check_directory(path: Path) -> Path:
-    """The resolved directory, or a PathError saying what is wrong with it."""
-    if not path.exists():
-        raise PathError(f"no such path: {path}")
-    if not path.is_dir():
-        raise PathError(f"not a directory: {path}; give the repository's folder")
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise PathError(f"cannot read directory {path}; check its permissions")
-    return path.resolve()
-
-
-def index_dir_for(root: Path, override: str | None = None) -> Path:
-    """`--index-dir`, else $CODESEARCH_INDEX_DIR, else ROOT/.codesearch."""
-    chosen = override or os.environ.get(INDEX_DIR_ENV)
-    return Path(chosen).expanduser().resolve() if chosen else root / INDEX_DIR_NAME
+__all__ = ["INDEX_DIR_NAME", "CodeIndex", "check_directory", "find_root", "index_dir_for", "rebuild"]
 
 
 @dataclass

@@ -12,6 +12,7 @@ chunks exist, dense ones as vectors arrive. Unsaved buffers live in an `Overlay`
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,11 @@ class LiveIndex:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.ready = threading.Event()  # set once the first sync has committed
+        self._synced = threading.Condition()
+        self._synced_from = 0.0  # when the last completed sync began (time.monotonic)
+        self.encoder_loaded = threading.Event()  # set once the encoder is loaded, or could not be
+        if not embed:
+            self.encoder_loaded.set()
         self._writer = threading.Thread(target=self._run, name=f"codesearch-writer:{self.root.name}", daemon=True)
         self._watcher = ChangeWatcher(self.root, self._changed, index_dir=options.index_dir,
                                       extra_excludes=options.excludes) if watch else None
@@ -105,6 +111,11 @@ class LiveIndex:
             self._reader.close()
         self._index.close()
 
+    @property
+    def embeds(self) -> bool:
+        """Whether this index fills in vectors (it was opened with `embed=True`)."""
+        return self._embed
+
     def alive(self) -> bool:
         """Whether the writer is still running (it stops on close or on an unexpected error)."""
         return self._writer.is_alive()
@@ -113,6 +124,15 @@ class LiveIndex:
         """Bring the index in line with the disk soon (after a save or a reported change)."""
         self._sync_wanted.set()
         self._wake.set()
+
+    def sync_now(self, timeout: float) -> bool:
+        """Bring the index in line with the disk before returning, as a fresh `codesearch query`
+        would; waits at most `timeout` seconds (the writer may be embedding a batch). False if the
+        sync did not finish in time: the caller then reads the last committed state."""
+        asked = time.monotonic()
+        self.request_sync()
+        with self._synced:
+            return self._synced.wait_for(lambda: self._synced_from >= asked or not self.alive(), timeout)
 
     def request_rebuild(self) -> None:
         """Drop the chunks and index everything again (cached vectors are kept)."""
@@ -145,12 +165,14 @@ class LiveIndex:
             self._listener.warn(f"codesearch stopped updating the index of {self.root}: {error}")
         finally:
             self.ready.set()
+            self.encoder_loaded.set()
 
     def _sync(self, first: bool = False) -> None:
         def progress(stage: str, done: int, total: int) -> None:
             if first:
                 self._listener.progress(INDEXING, done, total)
 
+        began = time.monotonic()
         self.state = INDEXING if first else "syncing"
         if first:
             self._listener.progress(INDEXING, 0, 1)
@@ -174,6 +196,9 @@ class LiveIndex:
         self.last_sync = summary
         self.state = "idle"
         self.ready.set()
+        with self._synced:
+            self._synced_from = began
+            self._synced.notify_all()
         if first or summary.changed or summary.removed:
             self._listener.log(f"synced {self.root}: {summary_line(summary)}")
         self._settle_overlays()
@@ -181,6 +206,7 @@ class LiveIndex:
     def _load_encoder(self) -> None:
         self._encoder = self.options.encoder(self.model_id, self._listener.warn)
         self.encoder_state = "ready" if self._encoder else "unavailable (lexical search only)"
+        self.encoder_loaded.set()
         if self._encoder:
             with self._overlay_lock:
                 files = list(self._overlay.files.values())

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from codesearch.lexical import query_terms
 from codesearch.records import Chunk
 from codesearch.store import Store
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Scored = list[tuple[int, float]]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 CHUNK_KINDS = ("function", "method", "class", "module", "block")
 
@@ -86,3 +87,12 @@ class SearchResult:
             "score": round(self.score, 6),
             "text": c.text,
         }
+
+
+def result_from_json(item: dict[str, Any]) -> SearchResult:
+    """A result back from its `to_json` shape (what the team server and the local server send).
+    The JSON names a method by its qualified name only, so both name fields get it; it carries
+    no content hash, which only the index needs."""
+    chunk = Chunk(item["path"], item["language"], item["symbol"], item["symbol"], item["kind"],
+                  item["start_line"], item["end_line"], item["text"], "")
+    return SearchResult(chunk, float(item["score"]), item.get("repo", ""), item.get("commit", ""))

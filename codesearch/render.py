@@ -6,14 +6,16 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from codesearch.indexer.sync import SyncSummary
 from codesearch.lexical import query_terms
 from codesearch.records import SearchResult
+
+if TYPE_CHECKING:
+    from codesearch.indexer.sync import SyncSummary
 
 SNIPPET_LINES = 4
 stderr = Console(stderr=True, highlight=False)
@@ -74,6 +76,8 @@ def summary_line(summary: SyncSummary) -> str:
 @contextmanager
 def progress_bar() -> Iterator[object]:
     """A progress callback drawing a bar on stderr (nothing when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=stderr, transient=True, disable=not sys.stderr.isatty(),

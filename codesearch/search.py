@@ -5,8 +5,6 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from codesearch.encoding import Encoder
 from codesearch.errors import QueryError
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
@@ -16,6 +14,8 @@ from codesearch.records import Chunk, SearchResult
 from codesearch.store import Store
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from codesearch.vectors import VectorIndex
 
 MODES = ("hybrid", "dense", "lexical")

@@ -15,16 +15,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import numpy as np
 
 from codesearch.errors import IndexMismatch, IndexMissing
 from codesearch.lexical import code_tokens
+from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
 
+if TYPE_CHECKING:
+    import numpy as np
+
 FORMAT_VERSION = 1
-DB_NAME = "index.sqlite3"
 
 # The BM25 table; a catalog's merged lexical index uses the same definition.
 FTS_TABLE = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -354,6 +356,8 @@ class Store:
 
     def add_vectors(self, model_id: str, hashes: list[str], vectors: np.ndarray) -> None:
         """Cache vectors by content hash (inside the caller's transaction)."""
+        import numpy as np
+
         data = np.ascontiguousarray(vectors, dtype=np.float32)
         self._db.executemany(
             "INSERT OR REPLACE INTO embeddings(model_id, content_hash, vector) VALUES (?, ?, ?)",
@@ -395,6 +399,8 @@ class Store:
     def vectors_for(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         """Cached vectors by content hash (hashes with none are left out)."""
         wanted = list(dict.fromkeys(hashes))
+        import numpy as np
+
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(wanted), 500):
             batch = wanted[start : start + 500]
@@ -408,6 +414,8 @@ class Store:
 
     def chunk_vectors(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, float32 matrix) for every chunk that has a vector for this model."""
+        import numpy as np
+
         rows = self._db.execute(
             "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
             "ON e.model_id = ? AND e.content_hash = c.content_hash ORDER BY c.id",

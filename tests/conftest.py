@@ -125,6 +125,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         CODESEARCH_CACHE_DIR=str(tmp_path / "cs-cache"),
         HF_ENDPOINT="http://127.0.0.1:9",
         COLUMNS="200",
+        CODESEARCH_NO_DAEMON="1",  # tests of the warm local server (test_daemon.py) turn it on
     )
     return env
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codesearch.errors import CodesearchError
-from codesearch.records import Chunk, SearchResult
+from codesearch.records import SearchResult, result_from_json
 
 TOKEN_ENV = "CODESEARCH_TOKEN"
 TIMEOUT_SECONDS = 30.0
@@ -44,7 +44,7 @@ class ServerClient:
         for key, value in (("lang", language), ("glob", glob), ("repos", repos or None)):
             if value is not None:
                 body[key] = value
-        return [_result(item) for item in self._call("POST", "/search", body)["results"]]
+        return [result_from_json(item) for item in self._call("POST", "/search", body)["results"]]
 
     def repos(self) -> list[dict[str, Any]]:
         """GET /repos."""
@@ -77,9 +77,3 @@ def _detail(body: bytes) -> str:
     if isinstance(detail, list):  # a validation error: say which field and why
         return "; ".join(f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}" for d in detail)
     return str(detail)
-
-
-def _result(item: dict[str, Any]) -> SearchResult:
-    chunk = Chunk(item["path"], item["language"], item["symbol"], item["symbol"], item["kind"],
-                  item["start_line"], item["end_line"], item["text"], "")
-    return SearchResult(chunk, float(item["score"]), item.get("repo", ""), item.get("commit", ""))

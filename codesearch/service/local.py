@@ -1,0 +1,248 @@
+"""Finding, asking and starting the warm local query server (`codesearch daemon`).
+
+The client side, standard library only, so `codesearch query` reaches a running server before
+it imports anything heavy. Like dmypy: the server lives in a per-user directory (mode 0700; its
+socket 0600, so another user's connection is refused by the kernel), answers one JSON request
+per connection, and stamps every answer with its build. A client that finds no server, a
+server of another build, or one that does not answer within `CONNECT_SECONDS` answers the query
+itself (the caller's business) and starts a fresh server for the next one.
+
+Files in the runtime directory: `daemon.sock` (the socket), `daemon.lock` (held by the live
+server, so two starting servers end up as one and a killed server's lock is free at once),
+`daemon.json` (pid and build of the server holding the lock) and `daemon.log`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from codesearch.errors import CodesearchError
+from codesearch.records import SearchResult, result_from_json
+
+RUNTIME_ENV = "CODESEARCH_RUNTIME_DIR"
+NO_DAEMON_ENV = "CODESEARCH_NO_DAEMON"
+CONNECT_SECONDS = 1.0
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+SOCKET_NAME, LOCK_NAME, INFO_NAME, LOG_NAME = "daemon.sock", "daemon.lock", "daemon.json", "daemon.log"
+
+
+class DaemonUnavailable(CodesearchError):
+    """No usable server: none is running, it is of another build, or it did not answer in time.
+
+    `then` says what the client does after answering by itself: "start" a server (there is
+    none), "replace" it (another build, or hung), "nothing" (the server asked it to), or "warn"
+    (nothing, and the user should hear why: the runtime directory is not private)."""
+
+    def __init__(self, message: str, then: str = "start") -> None:
+        super().__init__(message)
+        self.then = then
+
+
+def daemon_disabled() -> bool:
+    """Whether the environment turns the server off (CODESEARCH_NO_DAEMON=1), or the OS has no Unix sockets."""
+    return os.environ.get(NO_DAEMON_ENV, "") not in ("", "0") or not hasattr(socket, "AF_UNIX")
+
+
+def runtime_dir(create: bool = True) -> Path:
+    """The per-user directory of the server: $CODESEARCH_RUNTIME_DIR, $XDG_RUNTIME_DIR/codesearch,
+    or codesearch-UID in the temp directory. Created 0700; refused if another user can enter it."""
+    chosen = os.environ.get(RUNTIME_ENV)
+    if chosen:
+        directory = Path(chosen)
+    elif os.environ.get("XDG_RUNTIME_DIR"):
+        directory = Path(os.environ["XDG_RUNTIME_DIR"]) / "codesearch"
+    else:
+        directory = Path(tempfile.gettempdir()) / f"codesearch-{os.getuid()}"
+    if create:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.exists():
+        info = directory.lstat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o077 or not directory.is_dir() or directory.is_symlink():
+            raise DaemonUnavailable(f"{directory} is not a private directory of this user, so the local query "
+                                    f"server is off; remove it or set {RUNTIME_ENV} to another place", "warn")
+    return directory
+
+
+def build_stamp() -> str:
+    """What a server and a client must share: the package version and its source files' last change
+    (an editable install changes code without changing its version)."""
+    package = Path(__file__).resolve().parent.parent
+    folders = [package]
+    if (package.parent / "pyproject.toml").exists():  # a source checkout: the other packages are beside it
+        folders += [package.parent / name for name in ("indexer", "model", "lsp")]
+    newest = 0
+    for folder in folders:
+        for base, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            newest = max([newest, *(os.stat(os.path.join(base, f)).st_mtime_ns for f in files if f.endswith(".py"))])
+    return f"{_version()}+{newest}"
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("codesearch")
+    except Exception:  # not installed as a distribution (running from a source tree)
+        return "0"
+
+
+def ask(request: dict[str, Any], *, timeout: float | None = None, check_build: bool = True,
+        directory: Path | None = None) -> dict[str, Any]:
+    """Send one request to the running server and return its answer. The server acknowledges a
+    request at once and answers when it is done; DaemonUnavailable when there is no server, it is
+    of another build, or it does not acknowledge within CONNECT_SECONDS (or answer within `timeout`)."""
+    directory = directory or runtime_dir(create=False)
+    path = directory / SOCKET_NAME
+    if not path.exists():
+        raise DaemonUnavailable("no server is running")
+    stamp = build_stamp()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(CONNECT_SECONDS)
+        try:
+            connection.connect(str(path))
+            connection.sendall(json.dumps({**request, "build": stamp}).encode() + b"\n")
+            reader = connection.makefile("rb")
+            acknowledged = _read_message(reader)
+            if check_build and acknowledged.get("build") != stamp:
+                raise DaemonUnavailable(f"the server is of another build ({acknowledged.get('build')}, this is "
+                                        f"{stamp})", "replace")
+            connection.settimeout(timeout)
+            return _read_message(reader)
+        except (ConnectionRefusedError, FileNotFoundError):
+            raise DaemonUnavailable("the server's socket is stale (no server behind it)") from None
+        except TimeoutError:
+            raise DaemonUnavailable("the server did not answer in time", "replace") from None
+        except OSError as error:
+            raise DaemonUnavailable(f"the server could not be asked: {error}", "replace") from None
+
+
+def ask_search(request: dict[str, Any]) -> tuple[list[SearchResult], list[str]]:
+    """A `codesearch query` through the server: its results and the notes to show beside them."""
+    answer = ask(request)
+    if "local" in answer:
+        raise DaemonUnavailable(str(answer["local"]), "nothing")
+    if "error" in answer:
+        raise CodesearchError(str(answer["error"]))
+    results = [result_from_json(item) for item in answer.get("results", [])]
+    return results, [str(note) for note in answer.get("notes", [])]
+
+
+def _read_message(reader: Any) -> dict[str, Any]:
+    line = reader.readline(MAX_MESSAGE_BYTES)
+    if not line.endswith(b"\n"):
+        raise DaemonUnavailable("the server's answer was cut short", "replace")
+    message = json.loads(line)
+    if not isinstance(message, dict):
+        raise DaemonUnavailable("the server's answer was not an object", "replace")
+    return message
+
+
+def server_info(directory: Path | None = None) -> dict[str, Any] | None:
+    """What `daemon.json` says of the server (pid, build, started), if it is there."""
+    directory = directory or runtime_dir(create=False)
+    try:
+        info = json.loads((directory / INFO_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idle_seconds: float | None = None) -> None:
+    """Start a server in the background, detached from this process and its terminal, after ending
+    the current one when `then` is "replace"; "nothing" starts nothing. `warm` is a search request
+    the new server answers first, so the repository and the encoder are ready for the next query.
+    If a server is already starting or running, the new one finds the lock taken and exits."""
+    if then in ("nothing", "warn"):
+        return
+    if then == "replace":
+        _end_current()
+    directory = runtime_dir()
+    command = [sys.executable, "-m", "codesearch.service.daemon"]
+    if idle_seconds is not None:
+        command += ["--idle", str(idle_seconds)]
+    if warm is not None:
+        command += ["--warm", json.dumps(warm)]
+    with open(directory / LOG_NAME, "ab") as log:
+        subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                         close_fds=True, cwd="/")
+
+
+def _end_current() -> None:
+    """End a server that is of another build or hung: SIGTERM, then SIGKILL if it lingers."""
+    info = server_info()
+    pid = int(info["pid"]) if info and str(info.get("pid", "")).isdigit() else None
+    if pid and _is_our_server(pid):
+        _end(pid)
+
+
+def stop_server(wait_seconds: float = 10.0) -> bool:
+    """Ask the server to exit; True if one was running."""
+    info = server_info()
+    try:
+        ask({"op": "stop"}, timeout=wait_seconds, check_build=False)
+    except DaemonUnavailable:
+        pid = int(info["pid"]) if info and str(info.get("pid", "")).isdigit() else None
+        if not pid or not _is_our_server(pid):
+            return False
+        _end(pid)
+        return True
+    if info and str(info.get("pid", "")).isdigit():
+        _wait_gone(int(info["pid"]), wait_seconds)
+    return True
+
+
+def _is_our_server(pid: int) -> bool:
+    """Whether `pid` is a codesearch server of this user (pids are reused)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        try:
+            os.kill(pid, 0)  # no /proc (macOS): trust daemon.json, written by the lock holder
+        except OSError:
+            return False
+        return True
+    return b"codesearch.service.daemon" in command
+
+
+def _end(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    if not _wait_gone(pid, 3.0):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            return
+        _wait_gone(pid, 3.0)
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        if _is_zombie(pid):
+            return True  # gone, waiting for its parent to reap it
+        time.sleep(0.02)
+    return False
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
