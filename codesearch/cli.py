@@ -14,7 +14,7 @@ import click
 from codesearch.encoding import DTYPES, EncoderSettings
 from codesearch.errors import CodesearchError, IndexBusy
 from codesearch.paths import check_directory, find_root
-from codesearch.search import MODES
+from codesearch.requests import MODES
 
 if TYPE_CHECKING:
     from codesearch.indexing import IndexOptions
@@ -227,11 +227,9 @@ def _print(results: list[Any], text: str, as_json: bool) -> None:
         for result in results:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        from rich.console import Console
+        from codesearch.listing import print_results, wants_color
 
-        from codesearch.render import print_results
-
-        print_results(Console(highlight=False, soft_wrap=True), results, text)
+        print_results(sys.stdout, results, text, color=wants_color(sys.stdout))
 
 
 @main.command("status")

@@ -7,10 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from codesearch.errors import IndexBusy, IndexMismatch, IndexMissing
 from codesearch.indexer.chunker import CHUNKER_VERSION
+from codesearch.locks import LockTimeout, hold
 from codesearch.paths import DB_NAME, INDEX_DIR_NAME, check_directory, find_root, index_dir_for
 from codesearch.store import Store
 
@@ -74,18 +73,14 @@ class CodeIndex:
     @contextmanager
     def writing(self, wait_seconds: float) -> Iterator[None]:
         """Hold the index's write lock; IndexBusy when another process keeps it past `wait_seconds`."""
-        lock = FileLock(str(self.index_dir / "write.lock"))
         try:
-            lock.acquire(timeout=wait_seconds)
-        except Timeout as error:
+            with hold(self.index_dir / "write.lock", wait_seconds):
+                yield
+        except LockTimeout as error:
             raise IndexBusy(
                 f"the index at {self.index_dir} is busy: another codesearch process is writing it; "
                 "wait for it to finish or pass --wait SECONDS"
             ) from error
-        try:
-            yield
-        finally:
-            lock.release()
 
     def close(self) -> None:
         """Close the database."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +41,8 @@ class Chunk:
         text: str,
     ) -> Chunk:
         """Make a chunk, computing its content hash from the fields the encoder sees."""
+        import hashlib  # here, not at the top: a query answered by the local server never hashes
+
         digest = hashlib.blake2b(digest_size=16)
         for part in (language, kind, qualified_name, text):
             digest.update(part.encode("utf-8", "surrogatepass"))

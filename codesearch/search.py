@@ -6,11 +6,11 @@ import fnmatch
 from typing import TYPE_CHECKING
 
 from codesearch.encoding import Encoder
-from codesearch.errors import QueryError
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.ranking import is_symbol_query, rank
 from codesearch.records import Chunk, SearchResult
+from codesearch.requests import check_request
 from codesearch.store import Store
 
 if TYPE_CHECKING:
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
     from codesearch.vectors import VectorIndex
 
-MODES = ("hybrid", "dense", "lexical")
 CANDIDATES = 300
 RELATED_TERMS = 24
 
@@ -43,16 +42,6 @@ def _nearest(
 
     vectors = vectors or VectorIndex.load(store, model_id)
     return vectors.search(vector, limit) if vectors.count else []
-
-
-def check_request(query: str, mode: str, k: int) -> None:
-    """QueryError for an empty query, an unknown mode or a k below 1 (every door checks these)."""
-    if not query.strip():
-        raise QueryError("the query is empty; say what the code does, e.g. `codesearch query \"parse config\"`")
-    if mode not in MODES:
-        raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    if k < 1:
-        raise QueryError("--top (k) must be at least 1")
 
 
 def search(

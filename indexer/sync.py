@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codesearch.indexer.chunker import chunk_source
-from codesearch.indexer.languages import language_for
 from codesearch.indexer.walk import FileEntry, WalkReport, looks_binary, looks_minified, walk_files
 
 from codesearch.encoding import Encoder
@@ -123,6 +121,9 @@ def _sync_file(
     if looks_minified(text):
         report.skip("minified")
         return "skipped"
+    from codesearch.indexer.chunker import chunk_source  # tree-sitter: only once a file has changed
+    from codesearch.indexer.languages import language_for
+
     language = language_for(entry.rel_path, text[:8192])
     store.replace_file(entry.rel_path, entry.size, mtime, sha, language, chunk_source(text, entry.rel_path, language))
     return "changed"

@@ -30,7 +30,7 @@ from codesearch.errors import CodesearchError
 from codesearch.indexing import IndexOptions
 from codesearch.live import EMBEDDING, INDEXING, Hit, LiveFolders, LiveIndex
 from codesearch.records import Chunk
-from codesearch.search import MODES
+from codesearch.requests import MODES
 
 logger = logging.getLogger("codesearch.lsp")
 EDIT_DEBOUNCE_SECONDS = 0.15

@@ -28,7 +28,8 @@ from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
 from codesearch.ranking import bm25_idf, is_symbol_query, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
-from codesearch.search import CANDIDATES, RELATED_TERMS, check_request, keep_chunk, search_lexical, unembedded
+from codesearch.requests import check_request
+from codesearch.search import CANDIDATES, RELATED_TERMS, keep_chunk, search_lexical, unembedded
 from codesearch.store import DB_NAME, Store
 
 if TYPE_CHECKING:

@@ -18,7 +18,6 @@ asks the client to answer by itself (a catalog shard, which only its job writes)
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import signal
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codesearch.errors import CodesearchError
+from codesearch.locks import take
 from codesearch.service.local import INFO_NAME, LOCK_NAME, LOG_NAME, SOCKET_NAME, build_stamp, runtime_dir
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def serve(idle_seconds: float = IDLE_SECONDS, warm: dict[str, Any] | None = None
     anything heavy is imported, so a start that loses the race costs next to nothing."""
     directory = runtime_dir()
     lock = open(directory / LOCK_NAME, "a+")  # noqa: SIM115 - held for the life of the process
-    if not _take(lock, LOCK_WAIT_SECONDS):
+    if not take(lock.fileno(), LOCK_WAIT_SECONDS):
         _log("another codesearch server is running; exiting")
         return 1
     from codesearch.service.queries import QueryService
@@ -159,18 +159,6 @@ def _warm_up(server: _Server, request: dict[str, Any]) -> None:
     """Answer the query that started us, for nobody: opens the index and loads the encoder."""
     answer = server.answer({**request, "build": server.build, "k": 1})
     _log(f"warmed up on {request.get('root')}" + (f": {answer['error']}" if "error" in answer else ""))
-
-
-def _take(lock: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +58,8 @@ def runtime_dir(create: bool = True) -> Path:
     elif os.environ.get("XDG_RUNTIME_DIR"):
         directory = Path(os.environ["XDG_RUNTIME_DIR"]) / "codesearch"
     else:
+        import tempfile
+
         directory = Path(tempfile.gettempdir()) / f"codesearch-{os.getuid()}"
     if create:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -73,27 +72,23 @@ def runtime_dir(create: bool = True) -> Path:
 
 
 def build_stamp() -> str:
-    """What a server and a client must share: the package version and its source files' last change
-    (an editable install changes code without changing its version)."""
+    """What a server and a client must share: the count, total size and newest change of the
+    package's source files. An upgrade or an edit of an editable install changes it; reading it
+    costs a stat per file (importlib.metadata's version lookup alone would cost more)."""
     package = Path(__file__).resolve().parent.parent
     folders = [package]
     if (package.parent / "pyproject.toml").exists():  # a source checkout: the other packages are beside it
         folders += [package.parent / name for name in ("indexer", "model", "lsp")]
-    newest = 0
-    for folder in folders:
-        for base, dirs, files in os.walk(folder):
-            dirs[:] = [d for d in dirs if d != "__pycache__"]
-            newest = max([newest, *(os.stat(os.path.join(base, f)).st_mtime_ns for f in files if f.endswith(".py"))])
-    return f"{_version()}+{newest}"
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("codesearch")
-    except Exception:  # not installed as a distribution (running from a source tree)
-        return "0"
+    count = size = newest = 0
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                    folders.append(Path(entry.path))
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    count, size, newest = count + 1, size + info.st_size, max(newest, info.st_mtime_ns)
+    return f"{count}-{size}-{newest}"
 
 
 def ask(request: dict[str, Any], *, timeout: float | None = None, check_build: bool = True,
@@ -164,6 +159,8 @@ def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idl
     If a server is already starting or running, the new one finds the lock taken and exits."""
     if then in ("nothing", "warn"):
         return
+    import subprocess
+
     if then == "replace":
         _end_current()
     directory = runtime_dir()
@@ -215,6 +212,8 @@ def _is_our_server(pid: int) -> bool:
 
 
 def _end(pid: int) -> None:
+    import signal
+
     try:
         os.kill(pid, signal.SIGTERM)
     except OSError:

@@ -20,7 +20,7 @@ from codesearch.indexing import IndexOptions, open_index
 from codesearch.live import LiveIndex
 from codesearch.paths import check_directory
 from codesearch.records import SearchResult
-from codesearch.search import check_request
+from codesearch.requests import check_request
 
 SYNC_SECONDS = 2.0  # at most this long for the disk's changes to reach the index before answering
 ENCODER_WAIT_SECONDS = 300.0

@@ -1,0 +1,59 @@
+"""Search results as terminal text: rank, place, symbol and score, then a few lines of code with
+the query's words highlighted. ANSI styles on a terminal (unless NO_COLOR is set), plain text
+otherwise. Written without rich, whose import alone costs more than a query answered by the
+warm local server."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TextIO
+
+from codesearch.lexical import query_terms
+from codesearch.records import SearchResult
+
+SNIPPET_LINES = 4
+_RESET = "\x1b[0m"
+BOLD, DIM, CYAN, MAGENTA, HIGHLIGHT = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[35m", "\x1b[1;33m"
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Styles for a terminal, not for a pipe or a file, and never with NO_COLOR or TERM=dumb."""
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def print_results(stream: TextIO, results: list[SearchResult], query: str, *, color: bool = False) -> None:
+    """Write the results to `stream`, styled when `color`."""
+    def paint(text: str, style: str) -> str:
+        return f"{style}{text}{_RESET}" if color else text
+
+    if not results:
+        stream.write(paint("no results", DIM) + "\n")
+        return
+    terms = [t for t in query_terms(query) if len(t) > 2]
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.I) if terms else None
+    for rank, result in enumerate(results, 1):
+        c = result.chunk
+        name = c.qualified_name or c.symbol or f"({c.kind})"
+        repo = f"{paint(result.repo, MAGENTA)}@{result.commit[:8]} " if result.repo else ""
+        stream.write(f"{paint(f'{rank:>2}.', BOLD)} {repo}{paint(c.path, CYAN)}:{c.start_line}-{c.end_line}  "
+                     f"{paint(name, BOLD)} {paint(f'{c.kind}, {c.language}, score {result.score:.3f}', DIM)}\n")
+        for number, line in snippet(c.text, c.start_line, pattern):
+            text = line.rstrip()[:160].expandtabs(4)
+            if pattern and color:
+                text = pattern.sub(lambda m: paint(m.group(0), HIGHLIGHT), text)
+            stream.write(f"    {paint(f'{number:>5} │', DIM)} {text}\n")
+
+
+def snippet(text: str, first_line: int, pattern: re.Pattern[str] | None) -> list[tuple[int, str]]:
+    """The lines to show of a chunk: its first, those matching the query, then the next ones."""
+    lines = text.split("\n")
+    picked = [0]
+    if pattern:
+        picked += [i for i, line in enumerate(lines) if i and pattern.search(line)][: SNIPPET_LINES - 1]
+    for i in range(1, len(lines)):
+        if len(picked) >= min(SNIPPET_LINES, len(lines)):
+            break
+        if i not in picked and lines[i].strip():
+            picked.append(i)
+    return [(first_line + i, lines[i]) for i in sorted(set(picked))]
