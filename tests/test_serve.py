@@ -209,7 +209,7 @@ def test_merged_indexes_answer_like_the_shards(output: Path, fake_encoder: Any,
     from codesearch.catalog.dense import build_dense, ivf_parameters
     from codesearch.catalog.lexical import build_lexical
 
-    assert ivf_parameters(1_000_000) == {"nlist": 4096, "nprobe": 64, "train": 163_840}
+    assert ivf_parameters(1_000_000) == {"nlist": 4096, "nprobe": 256, "train": 163_840}
     queries = ["retry the uploads that failed", "session expired", "invoice total with tax", "cache entry"]
     apart = CatalogSearcher(output, encoder=fake_encoder)
     expected = {(q, m): apart.search(q, mode=m, k=3) for q in queries for m in ("lexical", "dense")}
