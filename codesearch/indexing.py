@@ -102,8 +102,8 @@ def update_index(
             summary.embed_seconds = time.monotonic() - started
             counts = index.store.counts(model_id)
             summary.missing_vectors = counts["chunks"] - counts["with_vectors"]
-    from codesearch.vectors import VectorIndex
+    if embed and counts["with_vectors"]:  # lexical work never loads numpy and FAISS; a stale file is rebuilt on use
+        from codesearch.vectors import VectorIndex
 
-    if counts["with_vectors"]:
         VectorIndex.load(index.store, model_id, save=True)
     return summary
