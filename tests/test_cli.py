@@ -17,14 +17,19 @@ from conftest import EXECUTABLE, json_lines, run_cli
 pytestmark = pytest.mark.slow
 
 
-def test_help_does_not_import_torch(cli_env) -> None:
+@pytest.mark.parametrize("args", [["--help"], ["status"], ["query", "--mode", "lexical", "retry failed uploads"],
+                                  ["query", "--mode", "lexical", "--no-refresh", "retry failed uploads"]])
+def test_lexical_work_imports_no_model_or_vector_libraries(args: list[str], repo: Path, cli_env) -> None:
+    run_cli(["index", str(repo), "--no-embed"], env=cli_env)
     code = ("import sys; from codesearch.cli import main\n"
-            "try: main(['--help'])\nexcept SystemExit: pass\n"
-            "assert 'torch' not in sys.modules and 'faiss' not in sys.modules, 'heavy import'")
-    result = subprocess.run([str(EXECUTABLE.with_name("python")), "-c", code], env=cli_env,
+            f"try: main({args!r})\nexcept SystemExit as exit: assert not exit.code, exit.code\n"
+            "heavy = {'torch', 'transformers', 'numpy', 'faiss', 'rich.progress'} & set(sys.modules)\n"
+            "assert not heavy, f'imported {sorted(heavy)}'")
+    result = subprocess.run([str(EXECUTABLE.with_name("python")), "-c", code], env=cli_env, cwd=repo,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "query" in result.stdout and "index" in result.stdout
+    assert ("retry_failed_uploads" if args[0] == "query" else "index" if args[0] == "--help" else "chunks") \
+        in result.stdout
 
 
 def test_index_query_status_with_a_tiny_modernbert(repo: Path, tiny_model: Path, cli_env) -> None:
