@@ -7,6 +7,7 @@ FTS5 then stems each token (Porter) and scores with BM25.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -32,11 +33,16 @@ def code_tokens(text: str) -> list[str]:
     """Lower-cased tokens of code or prose: each identifier whole and, when compound, its words."""
     tokens: list[str] = []
     for word in _WORD.findall(text):
-        parts = split_identifier(word)
-        if len(parts) != 1 or parts[0] != word:
-            tokens.append(word.lower())
-        tokens.extend(p.lower() for p in parts)
+        tokens.extend(_word_tokens(word))
     return tokens
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """One word's tokens, worked out once: code repeats its identifiers, so most words are seen before."""
+    parts = split_identifier(word)
+    whole = (word.lower(),) if len(parts) != 1 or parts[0] != word else ()
+    return (*whole, *(p.lower() for p in parts))
 
 
 def query_terms(query: str) -> list[str]:
