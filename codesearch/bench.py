@@ -64,13 +64,21 @@ def run_retrieval(
     out: Path | None,
     echo: Callable[[str], None],
     warn: Callable[[str], None],
+    budgets: tuple[int, ...] = (),
 ) -> dict[str, float]:
-    """Index each repository, answer its queries, print and return NDCG@10 per repository."""
+    """Index each repository, answer its queries, print and return NDCG@10 per repository.
+
+    With `budgets`, also the share of queries whose answer, laid out as the MCP `search` tool
+    lays it out within that many tokens, shows a relevant target's chunk whole."""
+    from codesearch.service.budget import estimate_tokens, layout
+
     table = _repos_table(annotations)
     per_repo: dict[str, float] = {}
     by_language: dict[str, list[float]] = defaultdict(list)
     latencies: list[float] = []
     lines: list[str] = []
+    inside: dict[int, list[bool]] = {budget: [] for budget in budgets}
+    answer_tokens: dict[int, list[int]] = {budget: [] for budget in budgets}
     for file in sorted(annotations.glob("*.json")):
         name = file.stem
         if name == "repos" or (only and name not in only):
@@ -96,6 +104,10 @@ def run_retrieval(
                     for r in results]
             lines.append(json.dumps({"repo": name, "query": item["query"], "hits": hits}))
             scores.append(ndcg_at_10(hits, item.get("relevant", []) + item.get("secondary", [])))
+            for budget in budgets:
+                text, whole = layout(results, item["query"], budget)
+                inside[budget].append(any(_hit_matches(hits[i], t) for i in whole for t in item.get("relevant", [])))
+                answer_tokens[budget].append(estimate_tokens(text))
         index.close()
         per_repo[name] = statistics.mean(scores) if scores else 0.0
         language = info.get("language", "?")
@@ -108,4 +120,8 @@ def run_retrieval(
         echo("by language: " + ", ".join(f"{k} {statistics.mean(v):.3f}" for k, v in sorted(by_language.items())))
         echo(f"median query latency: {statistics.median(latencies) * 1000:.1f} ms over {len(latencies)} queries")
         echo(f"NDCG@10 ({mode}, mean over {len(per_repo)} repos): {statistics.mean(per_repo.values()):.4f}")
+    for budget, found in sorted(inside.items()):
+        if found:
+            echo(f"a relevant target whole within {budget:,} tokens: {sum(found) / len(found):.3f} of {len(found)} "
+                 f"queries; median answer {statistics.median(answer_tokens[budget]):,.0f} tokens")
     return per_repo

@@ -362,6 +362,28 @@ def daemon_start(foreground: bool, idle_seconds: float | None) -> None:
     click.echo("starting; `codesearch daemon status` shows it")
 
 
+@main.command("mcp")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_options
+def mcp_command(paths: tuple[Path, ...], **kw: Any) -> None:
+    """Serve code search to coding agents over MCP (stdio): PATHS are the repositories (default: here)."""
+    try:
+        from codesearch.service.mcp import Listener, build_server
+    except ImportError as error:
+        raise click.ClickException(
+            f"the MCP server needs the mcp extra ({error.name} is missing): pip install 'codesearch[mcp]'") from None
+    from codesearch.live import LiveIndex
+    from codesearch.service.queries import can_watch
+
+    roots = [check_directory(p) for p in paths] or [find_root(Path.cwd())]
+    listener = Listener()
+    server, folders = build_server(roots, lambda root: LiveIndex(_options(root, kw), listener, watch=can_watch()))
+    try:
+        server.run("stdio")
+    finally:
+        folders.close()
+
+
 @main.command("lsp")
 @click.option("--tcp", "address", default=None, metavar="HOST:PORT",
               help="Listen on TCP instead of talking over stdin/stdout.")
@@ -505,12 +527,16 @@ def bench_group() -> None:
 @click.option("--model", "-m", default=None, help="Model for dense and hybrid modes.")
 @click.option("--only", multiple=True, help="Only these repositories (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the hits as JSON Lines here.")
+@click.option("--max-tokens", "budgets", multiple=True, type=click.IntRange(min=100),
+              help="Also the share of queries whose MCP answer within this many tokens shows a relevant "
+                   "target whole (repeatable).")
 def bench_retrieval(annotations: Path, repos: Path, mode: str, model: str | None, only: tuple[str, ...],
-                    out: Path | None) -> None:
+                    out: Path | None, budgets: tuple[int, ...]) -> None:
     """NDCG@10 per repository, per language and overall, with index time and query latency."""
     from codesearch.bench import run_retrieval
 
-    run_retrieval(annotations, repos, mode=mode, model=model, only=only, out=out, echo=click.echo, warn=_warn)
+    run_retrieval(annotations, repos, mode=mode, model=model, only=only, out=out, echo=click.echo, warn=_warn,
+                  budgets=budgets)
 
 
 @bench_group.command("serve")

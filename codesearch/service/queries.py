@@ -117,12 +117,13 @@ class QueryService:
                 index.close()
             options._encoders = self._encoders.setdefault(settings, {})
             listener = _Listener()
-            live = LiveIndex(options, listener, watch=_can_watch(), embed=embed).start()
+            live = LiveIndex(options, listener, watch=can_watch(), embed=embed).start()
             self._indexes[key] = (live, listener)
             return live, listener
 
 
-def _can_watch() -> bool:
+def can_watch() -> bool:
+    """Whether the file watcher (watchdog, the lsp extra) is installed."""
     try:
         import watchdog  # noqa: F401
     except ImportError:
