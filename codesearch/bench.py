@@ -105,7 +105,8 @@ def run_retrieval(
             lines.append(json.dumps({"repo": name, "query": item["query"], "hits": hits}))
             scores.append(ndcg_at_10(hits, item.get("relevant", []) + item.get("secondary", [])))
             for budget in budgets:
-                text, whole = layout(results, item["query"], budget)
+                text, shown = layout(results, item["query"], budget)
+                whole = [i for i, form in enumerate(shown) if form == "whole"]
                 inside[budget].append(any(_hit_matches(hits[i], t) for i in whole for t in item.get("relevant", [])))
                 answer_tokens[budget].append(estimate_tokens(text))
         index.close()

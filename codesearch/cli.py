@@ -123,18 +123,21 @@ def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
               help="Bearer token for --server. [env: CODESEARCH_TOKEN]")
 @click.option("--repo", "repos", multiple=True,
               help="With --catalog or --server: only repositories matching this name or glob (repeatable).")
+@click.option("--max-tokens", default=None, type=click.IntRange(min=100),
+              help="Fit the answer in about this many tokens (4 characters each): whole chunks, then outlines.")
 @click.option("--no-daemon", is_flag=True, envvar="CODESEARCH_NO_DAEMON",
               help="Answer in this process; neither ask nor start the warm local server. [env: CODESEARCH_NO_DAEMON]")
 @index_options
 def query_command(text: str, path: Path | None, top: int, mode: str, lang: str | None, glob: str | None,
                   as_json: bool, no_refresh: bool, catalog_dir: Path | None, server: str | None, token: str | None,
-                  repos: tuple[str, ...], no_daemon: bool, **kw: Any) -> None:
+                  repos: tuple[str, ...], max_tokens: int | None, no_daemon: bool, **kw: Any) -> None:
     """Search the repository for TEXT, e.g. `codesearch query "where do we retry uploads"`."""
     if not text.strip():
         raise click.UsageError("the query is empty; say what the code does, e.g. \"parse config file\"")
     if catalog_dir or server:
-        _query_many(text, catalog_dir, server, token, repos, top=top, mode=mode, lang=lang, glob=glob,
-                    as_json=as_json, settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
+        results = _query_many(text, catalog_dir, server, token, repos, top=top, mode=mode, lang=lang, glob=glob,
+                              settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
+        _print(results, text, as_json, max_tokens)
         return
     if repos:
         raise click.UsageError("--repo needs --catalog DIR or --server URL")
@@ -156,10 +159,10 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
         else:
             for note in notes:
                 _note(note)
-            _print(results, text, as_json)
+            _print(results, text, as_json, max_tokens)
             return
     results = _query_here(root, text, top=top, mode=mode, lang=lang, glob=glob, no_refresh=no_refresh, kw=kw)
-    _print(results, text, as_json)
+    _print(results, text, as_json, max_tokens)
     if use_daemon:  # warm up for the next query, on this repository
         start_server(warm=request, then=then)
 
@@ -200,7 +203,7 @@ def _query_here(root: Path, text: str, *, top: int, mode: str, lang: str | None,
 
 def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: str | None,
                 repos: tuple[str, ...], *, top: int, mode: str, lang: str | None, glob: str | None,
-                as_json: bool, settings: EncoderSettings) -> None:
+                settings: EncoderSettings) -> list[Any]:
     """`query --catalog DIR` (in this process) or `query --server URL` (over HTTP)."""
     if catalog_dir and server:
         raise click.UsageError("give --catalog or --server, not both")
@@ -219,17 +222,39 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
         for warning in searcher.warnings:
             _warn(warning)
         searcher.close()
-    _print(results, text, as_json)
+    return results
 
 
-def _print(results: list[Any], text: str, as_json: bool) -> None:
-    if as_json:
+def _print(results: list[Any], text: str, as_json: bool, max_tokens: int | None = None) -> None:
+    if max_tokens is not None:
+        _print_within(results, text, as_json, max_tokens)
+    elif as_json:
         for result in results:
             click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         from codesearch.listing import print_results, wants_color
 
         print_results(sys.stdout, results, text, color=wants_color(sys.stdout))
+
+
+def _print_within(results: list[Any], text: str, as_json: bool, max_tokens: int) -> None:
+    """`--max-tokens`: the answer the MCP `search` tool gives; as JSON, the results it shows, outlined
+    ones with only their first and matching lines and `"truncated": true`."""
+    from codesearch.service.budget import layout, outline_lines, query_pattern
+
+    answer, shown = layout(results, text, max_tokens)
+    if not as_json:
+        click.echo(answer)
+        return
+    pattern = query_pattern(text)
+    for result, form in zip(results, shown, strict=True):
+        if form == "whole":
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        elif form == "outline":
+            line = {**result.to_json(), "text": outline_lines(result, pattern), "truncated": True}
+            click.echo(json.dumps(line, ensure_ascii=False))
+    if None in shown:
+        _note(f"{shown.count(None)} more result(s) did not fit in {max_tokens} tokens")
 
 
 @main.command("status")
