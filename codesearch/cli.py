@@ -389,24 +389,48 @@ def daemon_start(foreground: bool, idle_seconds: float | None) -> None:
 
 @main.command("mcp")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path),
+              help="Serve the catalog an indexing job wrote in this directory instead of local repositories.")
+@click.option("--server", default=None, envvar="CODESEARCH_SERVER",
+              help="Serve what this team server (`codesearch serve`) lets the token see. [env: CODESEARCH_SERVER]")
+@click.option("--token", default=None, envvar="CODESEARCH_TOKEN",
+              help="Bearer token for --server. [env: CODESEARCH_TOKEN]")
 @index_options
-def mcp_command(paths: tuple[Path, ...], **kw: Any) -> None:
+def mcp_command(paths: tuple[Path, ...], catalog_dir: Path | None, server: str | None, token: str | None,
+                **kw: Any) -> None:
     """Serve code search to coding agents over MCP (stdio): PATHS are the repositories (default: here)."""
     try:
-        from codesearch.service.mcp import Listener, build_server
+        from codesearch.service import mcp
     except ImportError as error:
         raise click.ClickException(
             f"the MCP server needs the mcp extra ({error.name} is missing): pip install 'codesearch[mcp]'") from None
-    from codesearch.live import LiveIndex
-    from codesearch.service.queries import can_watch
+    if sum(bool(x) for x in (paths, catalog_dir, server)) > 1:
+        raise click.UsageError("serve local PATHS, --catalog DIR or --server URL: one of them")
+    settings = EncoderSettings(kw["device"], kw["dtype"], kw["threads"])
+    backend: mcp.Backend
+    folders = None
+    if server:
+        from codesearch.service.client import ServerClient
 
-    roots = [check_directory(p) for p in paths] or [find_root(Path.cwd())]
-    listener = Listener()
-    server, folders = build_server(roots, lambda root: LiveIndex(_options(root, kw), listener, watch=can_watch()))
+        backend = mcp.ServerBackend(ServerClient.create(server, token))
+    elif catalog_dir:
+        from codesearch.catalog.shards import CatalogSearcher
+
+        backend = mcp.CatalogBackend(CatalogSearcher(check_directory(catalog_dir), settings))
+    else:
+        from codesearch.live import LiveFolders, LiveIndex
+        from codesearch.service.queries import can_watch
+
+        listener = mcp.Listener()
+        folders = LiveFolders(lambda root: LiveIndex(_options(root, kw), listener, watch=can_watch()))
+        for root in [check_directory(p) for p in paths] or [find_root(Path.cwd())]:
+            folders.add(root)
+        backend = mcp.LiveBackend(folders)
     try:
-        server.run("stdio")
+        mcp.build_server(backend).run("stdio")
     finally:
-        folders.close()
+        if folders is not None:
+            folders.close()
 
 
 @main.command("lsp")

@@ -111,3 +111,65 @@ def test_the_terminal_takes_the_same_budget(repo: Path, cli_env: dict[str, str])
     assert str(lines[0]["text"]).startswith("11: def retry_failed_uploads(")
     roomy = json_lines(run_cli([*ask[:-1], "4000", "--json"], env=cli_env, cwd=repo).stdout)
     assert len(roomy) == 5 and not any(line.get("truncated") for line in roomy)
+
+
+@pytest.mark.slow
+def test_an_organisations_catalog_directly_and_through_a_scoped_team_server(tmp_path: Path, cli_env: dict[str, str],
+                                                                            fake_encoder: object) -> None:
+    import socket
+    import subprocess
+
+    from catalogs import build_catalog, git, make_org
+
+    def git_head(path: Path) -> str:
+        return git(path, "rev-parse", "HEAD")
+
+    repos = make_org(tmp_path / "org")
+    build_catalog(tmp_path / "out", {"team-payments": repos["payments"], "team-web": repos["web"]}, fake_encoder)
+    (tmp_path / "tokens.toml").write_text('[[token]]\nsecret = "web-team-only-secret"\nrepos = ["team-web"]\n')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(EXECUTABLE), "serve", str(tmp_path / "out"), "--port", str(port), "--tokens",
+                               str(tmp_path / "tokens.toml")], env=cli_env, stderr=subprocess.DEVNULL)
+
+    async def session_run(args: list[str]) -> dict[str, str]:
+        parameters = StdioServerParameters(command=str(EXECUTABLE), args=["mcp", *args], env=cli_env)
+        async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            answers = {
+                "all": text_of(await call(session, "search", query="retry failed uploads session", mode="lexical")),
+                "web": text_of(await call(session, "search", query="session", mode="lexical", path="team-w*")),
+                "status": text_of(await call(session, "status")),
+            }
+            related = await call(session, "related", path="team-payments:src/payments/retry.py", line=12, k=3)
+            answers["related"] = ("error: " if related.is_error else "") + text_of(related)
+            assert (await call(session, "related", path="src/payments/retry.py", line=12)).is_error  # no REPO:
+            return answers
+
+    try:
+        local = asyncio.run(session_run(["--catalog", str(tmp_path / "out")]))
+        commit = git_head(repos["payments"])[:8]
+        assert f"team-payments@{commit}:src/payments/retry.py:11-19 retry_failed_uploads" in local["all"]
+        assert "web/session.ts" in local["all"]
+        assert "team-web@" in local["web"] and "team-payments@" not in local["web"]
+        assert '"team-payments"' in local["status"] and not local["related"].startswith("error")
+        deadline = time.monotonic() + 60
+        while not _healthy(port):
+            assert server.poll() is None and time.monotonic() < deadline, "the team server did not start"
+            time.sleep(0.1)
+        remote = asyncio.run(session_run(["--server", f"http://127.0.0.1:{port}", "--token", "web-team-only-secret"]))
+        assert "web/session.ts" in remote["all"] and "team-payments" not in remote["all"]
+        assert "team-payments" not in remote["status"] and remote["related"].startswith("error")
+    finally:
+        server.kill()
+
+
+def _healthy(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -46,6 +46,11 @@ class ServerClient:
                 body[key] = value
         return [result_from_json(item) for item in self._call("POST", "/search", body)["results"]]
 
+    def related(self, repo: str, path: str, line: int, *, k: int = 10) -> list[SearchResult]:
+        """POST /related: code like the definition at repo:path:line."""
+        body = {"repo": repo, "path": path, "line": line, "k": k}
+        return [result_from_json(item) for item in self._call("POST", "/related", body)["results"]]
+
     def repos(self) -> list[dict[str, Any]]:
         """GET /repos."""
         return list(self._call("GET", "/repos")["repos"])
