@@ -151,7 +151,7 @@ class ServerBackend:
 
 def build_server(backend: Backend) -> MCPServer:
     """The MCP server answering from `backend`."""
-    server = MCPServer("codesearch", instructions=INSTRUCTIONS)
+    server = MCPServer("codesearch", instructions=INSTRUCTIONS, log_level="WARNING")  # stderr is the agent's log
 
     @server.tool(description=(
         "Search the code for a natural-language description or a symbol name. Returns the best chunks "
