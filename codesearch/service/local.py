@@ -142,14 +142,14 @@ def _read_message(reader: Any) -> dict[str, Any]:
     return message
 
 
-def server_info(directory: Path | None = None) -> dict[str, Any] | None:
-    """What `daemon.json` says of the server (pid, build, started), if it is there."""
-    directory = directory or runtime_dir(create=False)
+def server_pid() -> int | None:
+    """The pid `daemon.json` names (written by the server holding the lock), if it names one."""
     try:
-        info = json.loads((directory / INFO_NAME).read_text())
+        info = json.loads((runtime_dir(create=False) / INFO_NAME).read_text())
     except (OSError, ValueError):
         return None
-    return info if isinstance(info, dict) else None
+    pid = info.get("pid") if isinstance(info, dict) else None
+    return pid if isinstance(pid, int) and pid > 0 else None
 
 
 def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idle_seconds: float | None = None) -> None:
@@ -176,25 +176,23 @@ def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idl
 
 def _end_current() -> None:
     """End a server that is of another build or hung: SIGTERM, then SIGKILL if it lingers."""
-    info = server_info()
-    pid = int(info["pid"]) if info and str(info.get("pid", "")).isdigit() else None
+    pid = server_pid()
     if pid and _is_our_server(pid):
         _end(pid)
 
 
 def stop_server(wait_seconds: float = 10.0) -> bool:
     """Ask the server to exit; True if one was running."""
-    info = server_info()
+    pid = server_pid()
     try:
         ask({"op": "stop"}, timeout=wait_seconds, check_build=False)
     except DaemonUnavailable:
-        pid = int(info["pid"]) if info and str(info.get("pid", "")).isdigit() else None
         if not pid or not _is_our_server(pid):
             return False
         _end(pid)
         return True
-    if info and str(info.get("pid", "")).isdigit():
-        _wait_gone(int(info["pid"]), wait_seconds)
+    if pid:
+        _wait_gone(pid, wait_seconds)
     return True
 
 

@@ -19,7 +19,6 @@ from codesearch.errors import QueryError
 from codesearch.indexing import IndexOptions, open_index
 from codesearch.live import LiveIndex
 from codesearch.paths import check_directory
-from codesearch.records import SearchResult
 from codesearch.requests import check_request
 
 SYNC_SECONDS = 2.0  # at most this long for the disk's changes to reach the index before answering
@@ -69,14 +68,14 @@ class QueryService:
         if mode != "lexical":
             live.encoder_loaded.wait(ENCODER_WAIT_SECONDS)
         results = live.search(query, mode=mode, k=k, language=request.get("lang"), glob=request.get("glob"))
-        notes = list(dict.fromkeys(listener.warnings[seen:]))
+        notes = listener.warnings[seen:]
         status = live.status()
         if mode != "lexical" and live.encoder_state == "ready" and status["chunks"] > status["with_vectors"]:
             notes.append(f"{status['chunks'] - status['with_vectors']:,} of {status['chunks']:,} chunks have no "
                          "vectors yet; the server is embedding them")
         elif mode != "lexical" and live.encoder_state != "ready" and listener.warnings:
             notes.append(listener.warnings[-1])
-        return {"results": [_shape(r) for r in results], "notes": list(dict.fromkeys(notes))}
+        return {"results": [r.to_json() for r in results], "notes": list(dict.fromkeys(notes))}
 
     def status(self) -> list[dict[str, Any]]:
         """Every open index's status."""
@@ -129,7 +128,3 @@ def can_watch() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _shape(result: SearchResult) -> dict[str, Any]:
-    return result.to_json()
