@@ -1,14 +1,17 @@
 """`codesearch bench retrieval`: the shared benchmark's protocol (NDCG@10), run through the same
-index and search code a user runs."""
+index and search code a user runs, several modes side by side, with a chart people can compare."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ from codesearch.indexing import IndexOptions, open_index, update_index
 from codesearch.search import search
 
 K = 10
+# Published figures on the same protocol (semble's table, all 63 repositories), drawn as lines.
+ANCHORS = {"semble hybrid": 0.854, "CodeRankEmbed hybrid": 0.862, "semble BM25 + re-ranking": 0.834}
 
 
 def _path_matches(hit: str, target: str) -> bool:
@@ -54,31 +59,60 @@ def _repos_table(annotations: Path) -> dict[str, dict[str, Any]]:
     return {}
 
 
+def default_index_root() -> Path:
+    """Where the benchmark keeps its indexes: codesearch's cache, never inside the checkouts."""
+    from codesearch.model.hub import cache_dir
+
+    return cache_dir() / "bench"
+
+
+def model_folder(model_id: str) -> str:
+    """A folder name for a model's indexes: readable, and distinct for distinct ids."""
+    tail = "-".join(model_id.replace("\\", "/").rstrip("/").split("/")[-2:])
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", tail).strip("-.")[:60] or "model"
+    return f"{readable}-{hashlib.sha1(model_id.encode()).hexdigest()[:8]}"
+
+
+@dataclass
+class ModeScores:
+    """One mode's results: NDCG@10 per repository and per category, latencies, budget recall."""
+
+    per_repo: dict[str, float] = field(default_factory=dict)
+    per_category: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    latencies: list[float] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    inside: dict[int, list[bool]] = field(default_factory=lambda: defaultdict(list))
+    answer_tokens: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def mean(self) -> float:
+        return statistics.mean(self.per_repo.values()) if self.per_repo else 0.0
+
+
 def run_retrieval(
     annotations: Path,
     repos: Path,
     *,
-    mode: str,
+    modes: tuple[str, ...],
     model: str | None,
     only: tuple[str, ...],
     out: Path | None,
     echo: Callable[[str], None],
     warn: Callable[[str], None],
     budgets: tuple[int, ...] = (),
-) -> dict[str, float]:
-    """Index each repository, answer its queries, print and return NDCG@10 per repository.
+    index_root: Path | None = None,
+    chart: Path | None = None,
+) -> dict[str, ModeScores]:
+    """Index each repository once, answer its queries in every mode, print NDCG@10 per
+    repository, language and category side by side, and write the hits and a chart.
 
-    With `budgets`, also the share of queries whose answer, laid out as the MCP `search` tool
-    lays it out within that many tokens, shows a relevant target's chunk whole."""
-    from codesearch.service.budget import estimate_tokens, layout
-
+    Indexes live under `index_root/<model>/<repo>`, one set per model, so runs with different
+    models never meet each other's index. With `budgets`, also the share of queries whose answer,
+    laid out as the MCP `search` tool lays it out within that many tokens, shows a relevant
+    target's chunk whole."""
     table = _repos_table(annotations)
-    per_repo: dict[str, float] = {}
-    by_language: dict[str, list[float]] = defaultdict(list)
-    latencies: list[float] = []
-    lines: list[str] = []
-    inside: dict[int, list[bool]] = {budget: [] for budget in budgets}
-    answer_tokens: dict[int, list[int]] = {budget: [] for budget in budgets}
+    results = {mode: ModeScores() for mode in modes}
+    languages: dict[str, str] = {}
+    root_of_indexes = index_root or default_index_root()
     for file in sorted(annotations.glob("*.json")):
         name = file.stem
         if name == "repos" or (only and name not in only):
@@ -88,41 +122,117 @@ def run_retrieval(
         if not root.is_dir():
             warn(f"skipping {name}: {root} does not exist")
             continue
-        options = IndexOptions.create(root.resolve(), model=model)
+        probe = IndexOptions.create(root.resolve(), model=model)
+        options = IndexOptions.create(root.resolve(), model=model,
+                                      index_dir=str(root_of_indexes / model_folder(probe.model_id()) / name))
         started = time.monotonic()
         index = open_index(options, create=True)
         with index.writing(options.wait_seconds):
-            update_index(index, options, embed=mode != "lexical", warn=warn)
+            update_index(index, options, embed=any(mode != "lexical" for mode in modes), warn=warn)
         index_seconds = time.monotonic() - started
-        encoder = options.encoder(options.model_id(index), warn) if mode != "lexical" else None
-        scores = []
-        for item in json.loads(file.read_text()):
-            t0 = time.perf_counter()
-            results = search(index.store, item["query"], mode=mode, k=K, encoder=encoder)
-            latencies.append(time.perf_counter() - t0)
-            hits = [{"path": r.chunk.path, "start_line": r.chunk.start_line, "end_line": r.chunk.end_line}
-                    for r in results]
-            lines.append(json.dumps({"repo": name, "query": item["query"], "hits": hits}))
-            scores.append(ndcg_at_10(hits, item.get("relevant", []) + item.get("secondary", [])))
-            for budget in budgets:
-                text, shown = layout(results, item["query"], budget)
-                whole = [i for i, form in enumerate(shown) if form == "whole"]
-                inside[budget].append(any(_hit_matches(hits[i], t) for i in whole for t in item.get("relevant", [])))
-                answer_tokens[budget].append(estimate_tokens(text))
+        encoder = options.encoder(options.model_id(index), warn) if set(modes) - {"lexical"} else None
+        queries = json.loads(file.read_text())
+        for mode in modes:
+            _answer(name, queries, index.store, mode, encoder, results[mode], budgets)
         index.close()
-        per_repo[name] = statistics.mean(scores) if scores else 0.0
-        language = info.get("language", "?")
-        by_language[language].append(per_repo[name])
-        echo(f"{name:14s} {language:11s} NDCG@10 {per_repo[name]:.4f}  ({len(scores)} queries, "
-             f"index {index_seconds:.1f} s)")
+        languages[name] = info.get("language", "?")
+        echo(f"{name:14s} {languages[name]:11s} "
+             + "  ".join(f"{mode} {results[mode].per_repo[name]:.4f}" for mode in modes)
+             + f"  ({len(queries)} queries, index {index_seconds:.1f} s)")
+    if not languages:
+        return results
+    _report(results, languages, echo)
+    for mode, scores in results.items():
+        for budget, found in sorted(scores.inside.items()):
+            echo(f"{mode}: a relevant target whole within {budget:,} tokens: {sum(found) / len(found):.3f} of "
+                 f"{len(found)} queries; median answer {statistics.median(scores.answer_tokens[budget]):,.0f} tokens")
     if out:
-        out.write_text("\n".join(lines) + "\n")
-    if per_repo:
-        echo("by language: " + ", ".join(f"{k} {statistics.mean(v):.3f}" for k, v in sorted(by_language.items())))
-        echo(f"median query latency: {statistics.median(latencies) * 1000:.1f} ms over {len(latencies)} queries")
-        echo(f"NDCG@10 ({mode}, mean over {len(per_repo)} repos): {statistics.mean(per_repo.values()):.4f}")
-    for budget, found in sorted(inside.items()):
-        if found:
-            echo(f"a relevant target whole within {budget:,} tokens: {sum(found) / len(found):.3f} of {len(found)} "
-                 f"queries; median answer {statistics.median(answer_tokens[budget]):,.0f} tokens")
-    return per_repo
+        for mode, scores in results.items():
+            target = out if len(modes) == 1 else out.with_name(f"{out.stem}-{mode}{out.suffix}")
+            target.write_text("\n".join(scores.lines) + "\n")
+            echo(f"hits written to {target}")
+    if chart:
+        try:
+            draw_chart(results, languages, chart)
+            echo(f"chart written to {chart}")
+        except ImportError:
+            warn("the chart needs matplotlib: pip install 'codesearch[bench]'")
+    return results
+
+
+def _answer(name: str, queries: list[dict[str, Any]], store: Any, mode: str, encoder: Any, scores: ModeScores,
+            budgets: tuple[int, ...]) -> None:
+    from codesearch.service.budget import estimate_tokens, layout
+
+    per_query = []
+    for item in queries:
+        t0 = time.perf_counter()
+        answer = search(store, item["query"], mode=mode, k=K, encoder=encoder)
+        scores.latencies.append(time.perf_counter() - t0)
+        hits = [{"path": r.chunk.path, "start_line": r.chunk.start_line, "end_line": r.chunk.end_line}
+                for r in answer]
+        scores.lines.append(json.dumps({"repo": name, "query": item["query"], "hits": hits}))
+        ndcg = ndcg_at_10(hits, item.get("relevant", []) + item.get("secondary", []))
+        per_query.append(ndcg)
+        scores.per_category[item.get("category", "?")].append(ndcg)
+        for budget in budgets:
+            text, shown = layout(answer, item["query"], budget)
+            whole = [i for i, form in enumerate(shown) if form == "whole"]
+            scores.inside[budget].append(any(_hit_matches(hits[i], t) for i in whole for t in item.get("relevant", [])))
+            scores.answer_tokens[budget].append(estimate_tokens(text))
+    scores.per_repo[name] = statistics.mean(per_query) if per_query else 0.0
+
+
+def by_language(scores: ModeScores, languages: dict[str, str]) -> dict[str, float]:
+    """A language's score: the mean over its repositories."""
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for name, value in scores.per_repo.items():
+        grouped[languages[name]].append(value)
+    return {language: statistics.mean(values) for language, values in sorted(grouped.items())}
+
+
+def _report(results: dict[str, ModeScores], languages: dict[str, str], echo: Callable[[str], None]) -> None:
+    modes = list(results)
+    header = " " * 16 + "".join(f"{mode:>10s}" for mode in modes)
+    echo("\nby language" + header[11:])
+    per_language = {mode: by_language(scores, languages) for mode, scores in results.items()}
+    for language in per_language[modes[0]]:
+        echo(f"  {language:14s}" + "".join(f"{per_language[mode][language]:10.3f}" for mode in modes))
+    echo("by category" + header[11:])
+    for category in sorted(results[modes[0]].per_category):
+        echo(f"  {category:14s}" + "".join(
+            f"{statistics.mean(results[mode].per_category[category]):10.3f}" for mode in modes))
+    echo("median query latency: " + ", ".join(
+        f"{mode} {statistics.median(s.latencies) * 1000:.1f} ms" for mode, s in results.items())
+        + f" (over {len(results[modes[0]].latencies)} queries)")
+    for mode, scores in results.items():
+        echo(f"NDCG@10 ({mode}, mean over {len(scores.per_repo)} repos): {scores.mean():.4f}; "
+             f"mean over {len(per_language[mode])} languages: {statistics.mean(per_language[mode].values()):.4f}")
+
+
+def draw_chart(results: dict[str, ModeScores], languages: dict[str, str], path: Path) -> None:
+    """Per-language bars, one colour per mode, the published anchors as dashed lines (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    modes = list(results)
+    per_language = {mode: by_language(scores, languages) for mode, scores in results.items()}
+    names = list(per_language[modes[0]])
+    width = 0.8 / len(modes)
+    figure, axes = plt.subplots(figsize=(min(20.0, max(8.0, 0.3 * len(names) * len(modes) + 4)), 5))
+    for n, mode in enumerate(modes):
+        positions = [i + (n - (len(modes) - 1) / 2) * width for i in range(len(names))]
+        axes.bar(positions, [per_language[mode][name] for name in names], width,
+                 label=f"{mode} ({results[mode].mean():.3f})")
+    for (label, value), style in zip(ANCHORS.items(), ("--", ":", "-."), strict=True):
+        axes.axhline(value, color="grey", linestyle=style, linewidth=1, label=f"{label} {value:.3f} (published)")
+    axes.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axes.set_ylim(0, 1)
+    axes.set_ylabel("NDCG@10")
+    axes.set_title("codesearch retrieval, per language")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -252,20 +252,29 @@ def bench_group() -> None:
               help="Folder of NAME.json query files (with repos.json beside or inside it).")
 @click.option("--repos", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder holding one checkout per repository, REPOS/NAME.")
-@click.option("--mode", type=click.Choice(MODES), default="lexical", show_default=True)
+@click.option("--mode", "modes", type=click.Choice(MODES), multiple=True,
+              help="Search mode; repeat to compare modes side by side (default: lexical).")
 @click.option("--model", "-m", default=None, help="Model for dense and hybrid modes.")
 @click.option("--only", multiple=True, help="Only these repositories (repeatable).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the hits as JSON Lines here.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("retrieval.jsonl"), show_default=True,
+              help="Write the hits as JSON Lines here (one file per mode: NAME-MODE.jsonl).")
+@click.option("--chart", type=click.Path(path_type=Path), default=None,
+              help="The PNG chart per language (default: beside --out, NAME.png).")
+@click.option("--index-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the indexes are kept, one folder per model (default: codesearch's cache).")
 @click.option("--max-tokens", "budgets", multiple=True, type=click.IntRange(min=100),
               help="Also the share of queries whose MCP answer within this many tokens shows a relevant "
                    "target whole (repeatable).")
-def bench_retrieval(annotations: Path, repos: Path, mode: str, model: str | None, only: tuple[str, ...],
-                    out: Path | None, budgets: tuple[int, ...]) -> None:
-    """NDCG@10 per repository, per language and overall, with index time and query latency."""
+def bench_retrieval(annotations: Path, repos: Path, modes: tuple[str, ...], model: str | None,
+                    only: tuple[str, ...], out: Path, chart: Path | None, index_root: Path | None,
+                    budgets: tuple[int, ...]) -> None:
+    """NDCG@10 per repository, language and category for one or more modes, with index time,
+    query latency and a chart."""
     from codesearch.bench import run_retrieval
 
-    run_retrieval(annotations, repos, mode=mode, model=model, only=only, out=out, echo=click.echo, warn=warn,
-                  budgets=budgets)
+    run_retrieval(annotations, repos, modes=modes or ("lexical",), model=model, only=only, out=out,
+                  echo=click.echo, warn=warn, budgets=budgets, index_root=index_root,
+                  chart=chart or out.with_suffix(".png"))
 
 
 @bench_group.command("serve")

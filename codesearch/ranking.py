@@ -4,15 +4,20 @@
   A chunk whose vector is not computed yet is one dense search has no opinion of: it is scored
   on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first.
+- A file whose name or folder the query names is lifted (`path_match`).
+- Tests, examples, docs, shims, generated code, barrels, stubs and prose rank below the
+  implementation unless the query asks for them (`path_prior`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it.
-- Test files rank below the code they test, unless the query asks about tests.
-- Files where several chunks match gain a little (the answer is often "this file"), and a
-  file's third and later chunks give way to other files, so ten results cover more ground.
+- Files where several chunks match gain (the answer is often "this file"), and each further
+  chunk of one file counts half as much as the one before, so ten results cover more files.
+
+Each signal's worth on the development benchmark (NDCG@10 with and without it) is in the README.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -24,9 +29,14 @@ from codesearch.records import Chunk, SearchResult
 RRF_K = 60
 DEFINITION_BOOST = 1.6
 PARTIAL_DEFINITION_BOOST = 1.25
-TEST_PENALTY = 0.6
-FILE_SUPPORT = 0.25
-REPEAT_DECAY = 0.8
+TEST_PENALTY = 0.3
+ASIDE_PENALTY = 0.5
+STUB_PENALTY = 0.7
+PROSE_PENALTY = 0.5
+PROSE = "text"  # indexer.languages.TEXT: files no grammar fits
+PATH_MATCH = 1.0
+FILE_SUPPORT = 0.5
+REPEAT_DECAY = 0.5
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|"
@@ -80,6 +90,63 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
         for item, score in scores.items():
             total[item] += score * factor
     return dict(total)
+
+
+# Code beside the implementation: examples, docs, compatibility shims, vendored and generated code.
+_ASIDE_PATH = re.compile(
+    r"(^|/)(_?examples?|samples?|demos?|docs?|docs?_src|compat|_compat|legacy|vendor|third_party|"
+    r"generated|gen)(/|$)|(\.min\.js|_pb2\.py|\.pb\.go|\.generated\.[a-z]+)$"
+)
+# Files that mostly re-export or declare what is defined elsewhere.
+_STUB_PATH = re.compile(r"(^|/)(__init__\.py|index\.[jt]sx?|package-info\.java)$|\.d\.ts$")
+_ASKS_FOR = {
+    "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
+    "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
+                        "compatibility", "vendor", "generated", "deprecated"}),
+    "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
+                        "yml", "json", "toml", "ci", "workflow", "config", "configuration", "text"}),
+    "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
+                       "mod", "module", "package"}),
+}
+
+
+def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
+    """How much a file's place says about its chunks being the answer, as a multiplier: tests,
+    examples, docs, compatibility shims and generated code, then re-export barrels and type stubs,
+    rank below the implementation, unless the query's `terms` ask for that kind of file."""
+    prior = 1.0
+    asks = set(terms)
+    if is_test_path(path) and not asks & _ASKS_FOR["test"]:
+        prior *= TEST_PENALTY
+    if _ASIDE_PATH.search(path) and not asks & _ASKS_FOR["aside"]:
+        prior *= ASIDE_PENALTY
+    if _STUB_PATH.search(path) and not asks & _ASKS_FOR["stub"]:
+        prior *= STUB_PENALTY
+    if language == PROSE and not asks & _ASKS_FOR["prose"]:
+        prior *= PROSE_PENALTY
+    return prior
+
+
+def path_match(path: str, terms: Collection[str]) -> float:
+    """The share of a query's terms that name the file or its folder (`router` in
+    `src/router.go`, `dependency` in `dependencies/`): a file named for the question is often its
+    answer. Words match when one is a prefix of the other (four letters at least) or, for long
+    words, when they differ only in the last two letters, so plurals and stems count."""
+    if not terms:
+        return 0.0
+    parts = path.lower().rsplit("/", 2)[-2:]
+    names = {t for part in parts for t in code_tokens(part.split(".", 1)[0])}
+    hits = sum(any(_same_stem(term, name) for name in names) for term in terms)
+    return hits / len(terms)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """`route` ~ `router`, `dependency` ~ `dependencies`; `net` is not `network`."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if short == long or (len(short) >= 4 and long.startswith(short)):
+        return True
+    shared = len(os.path.commonprefix([short, long]))
+    return len(short) >= 7 and shared >= len(short) - 2
 
 
 def is_test_path(path: str) -> bool:
@@ -154,14 +221,17 @@ def rank(
         base = normalise(list(fused.items()))
     lookups = {i for i, chunk in chunks.items() if names_definition(chunk, query)}
     base.update({i: base.get(i, 0.0) for i in lookups})
-    wants_tests = any(t in ("test", "tests", "testing", "spec") for t in query_terms(query))
+    terms = query_terms(query)
+    top = max(base.values(), default=0.0) or 1.0
+    priors: dict[str, float] = {}
+    named: dict[str, float] = {}
     scores: dict[int, float] = {}
     for item, score in base.items():
-        chunk = chunks[item]
-        score *= definition_boost(chunk, query)
-        if not wants_tests and is_test_path(chunk.path):
-            score *= TEST_PENALTY
-        scores[item] = score
+        path = chunks[item].path
+        if path not in priors:
+            priors[path] = path_prior(path, terms, chunks[item].language)
+            named[path] = PATH_MATCH * top * path_match(path, terms)
+        scores[item] = (score * definition_boost(chunks[item], query) + named[path]) * priors[path]
     by_file: dict[str, list[float]] = defaultdict(list)
     for item, score in scores.items():
         by_file[file_of(item)].append(score)
@@ -173,7 +243,7 @@ def rank(
         path = file_of(item)
         repeat = seen[path]
         seen[path] += 1
-        decay = REPEAT_DECAY ** max(0, repeat - 1)
+        decay = REPEAT_DECAY ** repeat
         final.append(((scores[item] + file_bonus[path]) * decay, item))
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else
         lead = max(score for score, _ in final) or 1.0

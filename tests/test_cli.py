@@ -149,26 +149,39 @@ def test_killing_during_the_chunk_phase_keeps_the_previous_index(repo: Path, tin
     assert json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)["files"] == 407
 
 
-def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path) -> None:
+def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path, tiny_model: Path) -> None:
     listed = run_cli(["model", "list"], env=cli_env).stdout
     assert "Alibaba-NLP/gte-modernbert-base" in listed and "granite-embedding-small-english-r2" in listed
     annotations = tmp_path / "annotations"
     annotations.mkdir()
     (annotations / "shop.json").write_text(json.dumps([
-        {"query": "retry failed uploads", "relevant": ["src/payments/retry.py"], "secondary": []},
+        {"query": "retry failed uploads", "relevant": ["src/payments/retry.py"], "secondary": [],
+         "category": "semantic"},
         {"query": "evict least recently used entry", "relevant": [
-            {"path": "web/cache.rs", "start_line": 3, "end_line": 8}], "secondary": []},
+            {"path": "web/cache.rs", "start_line": 3, "end_line": 8}], "secondary": [], "category": "symbol"},
     ]))
     (annotations / "repos.json").write_text(json.dumps([{"name": "shop", "language": "mixed"}]))
     repos = tmp_path / "repos"
     repos.mkdir()
     shutil.copytree(repo, repos / "shop")
-    out = tmp_path / "results.jsonl"
-    result = run_cli(["bench", "retrieval", "--annotations", str(annotations), "--repos", str(repos),
-                      "--out", str(out)], env=cli_env)
+    out, indexes = tmp_path / "results.jsonl", tmp_path / "indexes"
+    bench = ["bench", "retrieval", "--annotations", str(annotations), "--repos", str(repos), "--index-root",
+             str(indexes)]
+    result = run_cli([*bench, "--out", str(out)], env=cli_env)
     assert "NDCG@10 (lexical, mean over 1 repos): 1.0000" in result.stdout
+    assert "semantic" in result.stdout and "symbol" in result.stdout and "mixed" in result.stdout
     rows = json_lines(out.read_text())
     assert rows[0]["repo"] == "shop" and rows[0]["hits"][0]["path"] == "src/payments/retry.py"
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (repos / "shop" / ".codesearch").exists()  # indexes live apart from the checkouts
+
+    # several modes side by side, with another model: its own index, no "built with model" refusal
+    result = run_cli([*bench, "--out", str(out), "--mode", "lexical", "--mode", "hybrid", "--model",
+                      str(tiny_model)], env=cli_env)
+    assert "NDCG@10 (hybrid, mean over 1 repos)" in result.stdout, result.stdout + result.stderr
+    assert json_lines((tmp_path / "results-hybrid.jsonl").read_text())[0]["repo"] == "shop"
+    assert (tmp_path / "results-lexical.jsonl").exists()
+    assert len(list(indexes.iterdir())) == 2  # one folder per model
 
 
 def test_bench_encoder_compares_the_fast_path_with_both_baselines(repo: Path, tiny_model: Path, cli_env) -> None:

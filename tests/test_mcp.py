@@ -107,7 +107,7 @@ def test_the_terminal_takes_the_same_budget(repo: Path, cli_env: dict[str, str])
     assert estimate_tokens(text) <= 150 and text.startswith("src/payments/retry.py:11-19 retry_failed_uploads")
     assert "did not fit in 150 tokens" in text
     lines = json_lines(run_cli([*ask, "--json"], env=cli_env, cwd=repo).stdout)
-    assert lines[0]["symbol"] == "retry_failed_uploads" and all(line.get("truncated") for line in lines)
+    assert lines[0]["symbol"] == "retry_failed_uploads" and lines[0].get("truncated")  # outlined to fit
     assert str(lines[0]["text"]).startswith("11: def retry_failed_uploads(")
     roomy = json_lines(run_cli([*ask[:-1], "4000", "--json"], env=cli_env, cwd=repo).stdout)
     assert len(roomy) == 5 and not any(line.get("truncated") for line in roomy)

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier
-from codesearch.ranking import definition_boost, is_test_path, names_definition, rank, reciprocal_rank_fusion
+from codesearch.ranking import (
+    definition_boost,
+    is_test_path,
+    names_definition,
+    path_match,
+    path_prior,
+    rank,
+    reciprocal_rank_fusion,
+)
 from codesearch.records import Chunk
 
 
-def chunk(path: str, symbol: str, kind: str = "function", text: str = "") -> Chunk:
-    return Chunk.build(path=path, language="python", symbol=symbol, qualified_name=symbol, kind=kind,
-                       start_line=1, end_line=2, text=text or f"def {symbol}(): pass")
+def chunk(path: str, symbol: str, kind: str = "function", text: str = "", language: str = "python",
+          start: int = 1) -> Chunk:
+    return Chunk.build(path=path, language=language, symbol=symbol, qualified_name=symbol, kind=kind,
+                       start_line=start, end_line=start + 1, text=text or f"def {symbol}(): pass")
+
+
+def order(query: str, chunks: dict[int, Chunk], lexical: list[tuple[int, float]], k: int = 10) -> list[str]:
+    return [f"{r.chunk.path}:{r.chunk.start_line}" for r in rank(query, chunks, lexical, [], mode="lexical", k=k)]
 
 
 def test_identifiers_split_on_case_underscores_and_digits_and_stay_whole() -> None:
@@ -108,3 +121,45 @@ def test_reweight_idf_scores_an_index_on_the_collections_statistics() -> None:
                             {"ledger": overall, "entries": bm25_idf(1000, 500)})
     assert abs(rescored[7] - (2.0 * overall + 1.5 * bm25_idf(1000, 500))) < 1e-9
     assert rescored[7] > rescored[8] > 0
+
+
+def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_implementation() -> None:
+    implementation = 1.0
+    for aside in ("examples/basic/app.py", "docs/conf.py", "src/compat/legacy_api.py", "vendor/lib/x.go",
+                  "api/service_pb2.py", "tests/test_app.py", "src/__init__.py", "src/index.ts", "types/app.d.ts"):
+        assert path_prior(aside, ["parse", "config"]) < implementation, aside
+    assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
+    assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
+    # unless the query asks for that kind of file
+    assert path_prior("examples/basic/app.py", ["example", "app"]) == implementation
+    assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
+    chunks = {1: chunk("examples/server.py", "serve"), 2: chunk("src/server.py", "serve")}
+    assert order("serve requests", chunks, [(1, 10.0), (2, 8.0)])[0] == "src/server.py:1"
+
+
+def test_prose_ranks_below_code_unless_the_query_asks_for_docs() -> None:
+    chunks = {1: chunk("README.md", "", kind="block", language="text", text="Install nvm, then nvm install 18"),
+              2: chunk("nvm.sh", "nvm_install", language="bash")}
+    lexical = [(1, 10.0), (2, 7.0)]
+    assert order("how nvm installs a version", chunks, lexical)[0] == "nvm.sh:1"
+    assert order("readme install instructions", chunks, lexical)[0] == "README.md:1"
+
+
+def test_a_file_named_for_the_question_is_lifted() -> None:
+    assert path_match("middleware/timeout.go", ["request", "timeout", "middleware"]) == 2 / 3
+    assert path_match("src/dependencies/resolve.py", ["dependency"]) == 1.0  # a shared stem
+    assert path_match("src/net.go", ["network"]) == 0.0  # a three-letter prefix is not enough
+    assert path_match("src/a.go", []) == 0.0
+    chunks = {1: chunk("middleware/throttle.go", "Throttle", language="go"),
+              2: chunk("middleware/timeout.go", "Timeout", language="go")}
+    assert order("request timeout enforcement", chunks, [(1, 10.0), (2, 8.0)])[0] == "middleware/timeout.go:1"
+
+
+def test_ten_results_cover_more_files_and_a_file_of_many_matches_leads() -> None:
+    # one file with four matching chunks, four other files with one each, all scored alike
+    chunks = {i: chunk("pkg/engine.py", f"step{i}", start=10 * i) for i in range(1, 5)}
+    chunks.update({i: chunk(f"pkg/other{i}.py", f"solo{i}") for i in range(5, 9)})
+    lexical = [(i, 10.0 - 0.1 * i) for i in range(1, 9)]
+    ranked = order("run the steps", chunks, lexical, k=5)
+    assert ranked[0] == "pkg/engine.py:10"
+    assert sum(path.startswith("pkg/engine.py") for path in ranked) == 2  # its last two give way
