@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import statistics
 import time
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codesearch.errors import PathError
 from codesearch.indexing import IndexOptions, open_index, update_index
+from codesearch.lexical import split_identifier
 from codesearch.search import search
 
 K = 10
@@ -236,3 +239,107 @@ def draw_chart(results: dict[str, ModeScores], languages: dict[str, str], path: 
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+# --- `codesearch bench index` ----------------------------------------------------------------
+
+class PeakMemory:
+    """The peak resident memory of this process and all its descendants (the indexing workers),
+    sampled from /proc every 0.1 s; where there is no /proc, this process's own peak."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import resource
+
+        while True:
+            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            self.peak = max(self.peak, own, _tree_rss(os.getpid()))
+            if self._stop.wait(0.1):
+                return
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and its descendants (0 without /proc)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            children[int(fields[1])].append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def run_index_bench(root: Path, *, index_dir: Path | None, jobs: int, queries: int,
+                    echo: Callable[[str], None]) -> dict[str, float]:
+    """Build a lexical index of `root` from scratch and print its speed, size, memory and the
+    in-process latency of lexical queries made from the tree's own identifiers."""
+    import random
+    import shutil
+    import tempfile
+
+    scratch = None if index_dir else tempfile.mkdtemp(prefix="codesearch-bench-")
+    folder = index_dir or Path(scratch or "")
+    if folder.exists() and any(folder.iterdir()):
+        raise PathError(f"{folder} is not empty; give a new or empty folder for the benchmark's index")
+    try:
+        options = IndexOptions.create(root.resolve(), index_dir=str(folder), jobs=jobs)
+        with PeakMemory() as memory:
+            started = time.perf_counter()
+            index = open_index(options, create=True)
+            with index.writing(options.wait_seconds):
+                summary = update_index(index, options, embed=False)
+            seconds = time.perf_counter() - started
+        store = index.store
+        store.checkpoint()
+        source = store.source_bytes()
+        on_disk = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        figures = {"files": summary.files, "chunks": summary.chunks, "seconds": seconds,
+                   "mb_per_s": source / 1e6 / seconds, "index_ratio": on_disk / max(source, 1),
+                   "peak_mb": memory.peak / 1e6}
+        echo(f"{summary.files:,} files, {source / 1e6:,.1f} MB, {summary.chunks:,} chunks in {seconds:.1f} s "
+             f"with {jobs} job{'s' if jobs > 1 else ''}: {summary.files / seconds:,.0f} files/s, "
+             f"{figures['mb_per_s']:.1f} MB/s, {summary.chunks / seconds:,.0f} chunks/s")
+        echo(f"index {on_disk / 1e6:,.1f} MB = {figures['index_ratio']:.2f}x the source; peak memory "
+             f"{figures['peak_mb']:,.0f} MB (this process and its workers together)")
+        names = store.sample_symbols(queries, random.Random(0))
+        latencies: list[float] = []
+        for name in names:
+            query = " ".join(split_identifier(name)) if len(latencies) % 2 else name
+            t0 = time.perf_counter()
+            search(store, query, mode="lexical", k=K)
+            latencies.append(time.perf_counter() - t0)
+        index.close()
+        if latencies:
+            latencies.sort()
+            figures["p50_ms"] = statistics.median(latencies) * 1000
+            figures["p99_ms"] = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000
+            echo(f"lexical query in process over {len(latencies)} queries (symbols and their words): "
+                 f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms")
+        return figures
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -57,6 +57,9 @@ def index_options(function: F) -> F:
                      show_default=True, help="Encoder precision; auto is bfloat16 where the hardware has it."),
         click.option("--threads", default=None, type=click.IntRange(min=1), envvar="CODESEARCH_THREADS",
                      help="CPU threads for the encoder (default: one per core). [env: CODESEARCH_THREADS]"),
+        click.option("--jobs", "-j", default=None, type=click.IntRange(min=1), envvar="CODESEARCH_JOBS",
+                     help="Processes that read and parse changed files (default: one per core). "
+                          "[env: CODESEARCH_JOBS]"),
     ]):
         function = option(function)
     return function
@@ -83,7 +86,8 @@ def options_from(root: Path, kw: dict[str, Any]) -> IndexOptions:
     return IndexOptions.create(root, index_dir=kw["index_dir"], model=kw["model"],
                                max_file_bytes=kw["max_file_bytes"], excludes=tuple(kw["excludes"]),
                                wait_seconds=kw["wait_seconds"],
-                               settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))
+                               settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]),
+                               **({"jobs": kw["jobs"]} if kw.get("jobs") else {}))
 
 
 class _Group(click.Group):

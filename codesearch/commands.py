@@ -277,6 +277,25 @@ def bench_retrieval(annotations: Path, repos: Path, modes: tuple[str, ...], mode
                   chart=chart or out.with_suffix(".png"))
 
 
+@bench_group.command("index")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--jobs", "-j", default=None, type=click.IntRange(min=1),
+              help="Processes that parse files (default: one per core).")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Build the index in this new or empty folder (default: a temporary one, removed after).")
+@click.option("--queries", default=200, show_default=True, type=click.IntRange(min=0),
+              help="Lexical queries timed after the build (the tree's own symbols and their words).")
+def bench_index(path: Path, jobs: int | None, index_dir: Path | None, queries: int) -> None:
+    """Lexical index build of PATH from scratch: files/s, MB/s, chunks/s, index size against the
+    source, peak memory, and lexical query p50/p99 in process."""
+    import os
+
+    from codesearch.bench import run_index_bench
+
+    run_index_bench(check_directory(path), index_dir=index_dir, jobs=jobs or os.cpu_count() or 1,
+                    queries=queries, echo=click.echo)
+
+
 @bench_group.command("serve")
 @click.option("--url", required=True, help="The team server, e.g. http://127.0.0.1:8765.")
 @click.option("--annotations", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))

@@ -30,6 +30,7 @@ class IndexOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     excludes: tuple[str, ...] = ()
     wait_seconds: float = 10.0
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # processes that parse changed files
     settings: EncoderSettings = field(default_factory=EncoderSettings)
     _encoders: dict[str, Encoder | None] = field(default_factory=dict, repr=False)
 
@@ -89,7 +90,7 @@ def update_index(
                             "indexing job (`codesearch job run`); query it with --no-refresh")
     kwargs = {"progress": progress} if progress else {}
     summary = sync_chunks(index.store, options.root, max_file_bytes=options.max_file_bytes,
-                          excludes=options.excludes, **kwargs)
+                          excludes=options.excludes, jobs=options.jobs, **kwargs)
     model_id = options.model_id(index)
     counts = index.store.counts(model_id)
     summary.chunks = counts["chunks"]

@@ -55,3 +55,11 @@ def query_terms(query: str) -> list[str]:
 def fts_match_expression(terms: list[str]) -> str:
     """An FTS5 MATCH expression that ORs the terms (each quoted, so none is an operator)."""
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def index_texts(path: str, symbols: list[str], bodies: list[str]) -> list[tuple[str, str, str]]:
+    """The FTS5 columns (path, symbol, body terms) of a file's chunks, as space-separated tokens.
+    Pure and picklable: indexing workers compute them beside the chunks."""
+    path_terms = " ".join(code_tokens(path))
+    return [(path_terms, " ".join(code_tokens(symbol)), " ".join(code_tokens(body)))
+            for symbol, body in zip(symbols, bodies, strict=True)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +25,8 @@ from codesearch.errors import IndexBusy, PathError, QueryError
 from codesearch.index import CodeIndex, rebuild
 from codesearch.indexer.chunker import chunk_source
 from codesearch.indexer.languages import language_for
-from codesearch.indexer.sync import SyncSummary, embed_missing, sync_chunks
+from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks
+from codesearch.indexer.walk import looks_minified
 from codesearch.indexer.watch import ChangeWatcher
 from codesearch.indexing import IndexOptions, open_index
 from codesearch.overlay import EMPTY, Overlay, OverlayFile
@@ -39,6 +40,8 @@ from codesearch.vectors import VectorIndex
 LIVE_EMBED_BATCH = 16
 # Files per commit while building an empty index, so early queries find the first files.
 FIRST_BUILD_COMMIT_FILES = 200
+# At most this many files saved at once go ahead of the first sync (a checkout just waits for it).
+SAVES_AHEAD_OF_FIRST_SYNC = 16
 BUSY_RETRY_SECONDS = 2.0
 INDEXING, EMBEDDING = "indexing", "embedding"
 
@@ -139,8 +142,21 @@ class LiveIndex:
         self._rebuild_wanted.set()
         self._wake.set()
 
-    def _changed(self, paths: set[str]) -> None:
+    def saved(self, paths: Collection[str]) -> None:
+        """Files were saved (relative paths): searchable at once, even while the first sync is
+        still reading the rest of the tree. Until that sync is done they are served from the
+        overlay, like unsaved buffers; the sync that follows indexes them and drops the overlay."""
+        if not self.ready.is_set() and len(paths) <= SAVES_AHEAD_OF_FIRST_SYNC:
+            for path in paths:
+                file = self.root / path
+                small = file.is_file() and file.stat().st_size <= self.options.max_file_bytes
+                text = _disk_text(file) if small else None
+                if text is not None and not looks_minified(text):
+                    self.edit(path, text)
         self.request_sync()
+
+    def _changed(self, paths: set[str]) -> None:
+        self.saved(paths)
 
     # --- the writer ----------------------------------------------------------------------
 
@@ -181,7 +197,8 @@ class LiveIndex:
                 empty = not self._index.store.file_states()
                 summary = sync_chunks(self._index.store, self.root, max_file_bytes=self.options.max_file_bytes,
                                       excludes=self.options.excludes, progress=progress,
-                                      commit_every=FIRST_BUILD_COMMIT_FILES if empty else None)
+                                      commit_every=FIRST_BUILD_COMMIT_FILES if empty else None,
+                                      jobs=self.options.jobs)
         except IndexBusy as error:
             self._listener.warn(f"{error}; retrying")
             self._stop.wait(BUSY_RETRY_SECONDS)
@@ -251,8 +268,9 @@ class LiveIndex:
     def edit(self, path: str, text: str) -> None:
         """Make the buffer `text` of `path` (relative) what searches see of that file.
 
-        A buffer equal to the file on disk needs no overlay; the index has it (or soon will)."""
-        if _disk_text(self.root / path) == text:
+        A buffer equal to the file on disk needs no overlay once the first sync is done: the index
+        has it (or soon will). Before then the overlay is how a saved file gets ahead of the queue."""
+        if self.ready.is_set() and _disk_text(self.root / path) == text:
             self.close_buffer(path)
             return
         language = language_for(path, text[:8192])
@@ -275,9 +293,14 @@ class LiveIndex:
                 self._overlay = Overlay({p: f for p, f in self._overlay.files.items() if p != path})
 
     def _settle_overlays(self) -> None:
-        """Drop overlays the disk has caught up with (the buffer was saved and synced)."""
+        """Drop overlays the index has caught up with: the buffer was saved, and the index holds
+        that very content (not only the disk: a file saved during a sync may not be in it yet)."""
         for path, file in list(self._overlay.files.items()):
-            if _disk_text(self.root / path) == file.text:
+            try:
+                data = (self.root / path).read_bytes()
+            except OSError:
+                continue
+            if _disk_text(self.root / path) == file.text and self._index.store.file_sha(path) == content_sha(data):
                 self.close_buffer(path)
 
     # --- queries -------------------------------------------------------------------------

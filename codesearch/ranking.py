@@ -142,8 +142,12 @@ def path_match(path: str, terms: Collection[str]) -> float:
 
 def _same_stem(a: str, b: str) -> bool:
     """`route` ~ `router`, `dependency` ~ `dependencies`; `net` is not `network`."""
+    if a == b:
+        return True
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if short == long or (len(short) >= 4 and long.startswith(short)):
+    if len(short) < 4 or long[:4] != short[:4]:  # most pairs stop here, cheaply
+        return False
+    if long.startswith(short):
         return True
     shared = len(os.path.commonprefix([short, long]))
     return len(short) >= 7 and shared >= len(short) - 2

@@ -9,9 +9,10 @@ index in `vectors.py` is derived from this database.
 from __future__ import annotations
 
 import math
+import random
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from codesearch.errors import IndexMismatch, IndexMissing
-from codesearch.lexical import code_tokens
+from codesearch.lexical import code_tokens, index_texts
 from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
 
@@ -189,22 +190,43 @@ class Store:
         rows = self._db.execute("SELECT path, id, size, mtime_ns, sha FROM files")
         return {path: FileState(fid, size, mtime, sha) for path, fid, size, mtime, sha in rows}
 
+    def file_sha(self, path: str) -> str | None:
+        """The content hash the index holds for a file, None if it holds no such file."""
+        row = self._db.execute("SELECT sha FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database file and empty it (its size is then the index's)."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def source_bytes(self) -> int:
+        """The total size of the indexed files."""
+        return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM files").fetchone()[0])
+
+    def sample_symbols(self, count: int, rng: random.Random) -> list[str]:
+        """Up to `count` distinct symbol names of the index, drawn with `rng` (benchmark queries)."""
+        names = [row[0] for row in self._db.execute("SELECT DISTINCT symbol FROM chunks WHERE symbol != ''")]
+        return rng.sample(names, min(count, len(names)))
+
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Record a new stat for a file whose content did not change."""
         self._db.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id))
 
     def replace_file(
-        self, path: str, size: int, mtime_ns: int, sha: str, language: str, chunks: Iterable[Chunk]
+        self, path: str, size: int, mtime_ns: int, sha: str, language: str, chunks: Sequence[Chunk],
+        texts: Sequence[tuple[str, str, str]] | None = None,
     ) -> None:
-        """Store a file's new chunks in place of its old ones."""
+        """Store a file's new chunks in place of its old ones. `texts` are their FTS5 columns
+        (`lexical.index_texts`) when a worker has computed them already."""
         self.remove_file(path)
         cursor = self._db.execute(
             "INSERT INTO files(path, size, mtime_ns, sha, language) VALUES (?, ?, ?, ?, ?)",
             (path, size, mtime_ns, sha, language),
         )
         file_id = cursor.lastrowid
-        path_terms = " ".join(code_tokens(path))
-        for c in chunks:
+        if texts is None:
+            texts = index_texts(path, [c.qualified_name for c in chunks], [c.text for c in chunks])
+        for c, columns in zip(chunks, texts, strict=True):
             cursor = self._db.execute(
                 f"INSERT INTO chunks(file_id, {_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (file_id, c.path, c.language, c.symbol, c.qualified_name, c.kind, c.start_line,
@@ -212,8 +234,7 @@ class Store:
             )
             self._db.execute(
                 "INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
-                (cursor.lastrowid, path_terms, " ".join(code_tokens(c.qualified_name)),
-                 " ".join(code_tokens(c.text))),
+                (cursor.lastrowid, *columns),
             )
 
     def remove_file(self, path: str) -> None:

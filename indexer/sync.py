@@ -11,19 +11,22 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codesearch.indexer.walk import FileEntry, WalkReport, looks_binary, looks_minified, walk_files
 
 from codesearch.encoding import Encoder
-from codesearch.records import embedding_text
+from codesearch.lexical import index_texts
+from codesearch.records import Chunk, embedding_text
 from codesearch.store import FileState, Store
 
 # Progress callback: (stage, done, total).
 Progress = Callable[[str, int, int], None]
 EMBED_BATCH = 64
+# Fewer changed files than this are parsed in this process: a pool takes ~0.5 s to start.
+PARALLEL_MIN_FILES = 200
 # A file modified this close to the scan may change again within the same mtime tick: store no
 # mtime for it, so the next run compares its hash.
 _RACY_NS = 2_000_000_000
@@ -57,11 +60,14 @@ def sync_chunks(
     includes: tuple[str, ...] = (),
     progress: Progress = _no_progress,
     commit_every: int | None = None,
+    jobs: int = 1,
 ) -> SyncSummary:
     """Phase 1: walk, re-chunk what changed, drop what vanished; one transaction.
 
-    `commit_every` (files) is for the first build of an empty index: committing as it goes lets
-    readers search the files indexed so far instead of nothing until the end."""
+    With `jobs` > 1 and enough changed files, worker processes read, chunk and tokenize while
+    this process alone writes SQLite, in the walk's order: the index is the same, row for row, as
+    a one-process run's. `commit_every` (files) is for the first build of an empty index:
+    committing as it goes lets readers search the files indexed so far instead of nothing."""
     started = time.monotonic()
     summary = SyncSummary()
     report = WalkReport()
@@ -71,13 +77,14 @@ def sync_chunks(
     racy_after = time.time_ns() - _RACY_NS
     seen: set[str] = set()
     step = commit_every or max(len(entries), 1)
+    parsed = _parse_changed(entries, known, racy_after, jobs)
     for first in range(0, max(len(entries), 1), step):
         changed_before = summary.changed
         with store.transaction():
             for done, entry in enumerate(entries[first : first + step], first + 1):
                 if done % 50 == 0 or done == len(entries):
                     progress("reading files", done, len(entries))
-                outcome = _sync_file(store, entry, known.get(entry.rel_path), racy_after, report)
+                outcome = _apply(store, known.get(entry.rel_path), next(parsed), entry, report)
                 if outcome != "skipped":
                     seen.add(entry.rel_path)
                 if outcome == "changed":
@@ -94,39 +101,96 @@ def sync_chunks(
     return summary
 
 
-def _sync_file(
-    store: Store, entry: FileEntry, state: FileState | None, racy_after: int, report: WalkReport
-) -> str:
-    """Bring one file's chunks up to date: "same", "changed", or "skipped" (not indexable)."""
-    if state and state.size == entry.size and state.mtime_ns == entry.mtime_ns:
-        return "same"
+@dataclass
+class ParsedFile:
+    """What reading one file gave: `changed` (new chunks and their FTS5 texts), `same` (bytes
+    unchanged: only the stat is new) or `skipped` (with the reason)."""
+
+    outcome: str
+    mtime_ns: int = 0
+    sha: str = ""
+    language: str = ""
+    chunks: list[Chunk] = field(default_factory=list)
+    texts: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # skip reasons for the walk report
+
+
+def content_sha(data: bytes) -> str:
+    """The hash a file's bytes are recorded under (`files.sha`)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def parse_file(entry: FileEntry, known_sha: str | None, racy_after: int) -> ParsedFile:
+    """Read, hash, chunk and tokenize one file; pure apart from reading it (runs in workers)."""
     try:
         data = entry.abs_path.read_bytes()
     except OSError:
-        report.skip("unreadable")
-        return "skipped"
+        return ParsedFile("skipped", notes=["unreadable"])
     if looks_binary(data):
-        report.skip("binary")
-        return "skipped"
-    sha = hashlib.blake2b(data, digest_size=16).hexdigest()
+        return ParsedFile("skipped", notes=["binary"])
+    sha = content_sha(data)
     mtime = 0 if entry.mtime_ns > racy_after else entry.mtime_ns
-    if state and state.sha == sha:
-        store.touch_file(state.id, entry.size, mtime)
-        return "same"
+    if known_sha == sha:
+        return ParsedFile("same", mtime, sha)
+    notes = []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
-        report.skip("invalid UTF-8 (decoded with replacement)")
+        notes.append("invalid UTF-8 (decoded with replacement)")
     if looks_minified(text):
-        report.skip("minified")
-        return "skipped"
+        return ParsedFile("skipped", notes=[*notes, "minified"])
     from codesearch.indexer.chunker import chunk_source  # tree-sitter: only once a file has changed
     from codesearch.indexer.languages import language_for
 
     language = language_for(entry.rel_path, text[:8192])
-    store.replace_file(entry.rel_path, entry.size, mtime, sha, language, chunk_source(text, entry.rel_path, language))
-    return "changed"
+    chunks = chunk_source(text, entry.rel_path, language)
+    texts = index_texts(entry.rel_path, [c.qualified_name for c in chunks], [c.text for c in chunks])
+    return ParsedFile("changed", mtime, sha, language, chunks, texts, notes)
+
+
+def _parse_changed(entries: list[FileEntry], known: dict[str, FileState], racy_after: int,
+                   jobs: int) -> Iterator[ParsedFile | None]:
+    """Each entry's ParsedFile in the walk's order; None where the stat says nothing changed.
+    Many changed files and `jobs` > 1: a process pool does the parsing."""
+    def unchanged(entry: FileEntry) -> bool:
+        state = known.get(entry.rel_path)
+        return state is not None and state.size == entry.size and state.mtime_ns == entry.mtime_ns
+
+    def sha_of(entry: FileEntry) -> str | None:
+        state = known.get(entry.rel_path)
+        return state.sha if state else None
+
+    todo = [entry for entry in entries if not unchanged(entry)]
+    if jobs <= 1 or len(todo) < PARALLEL_MIN_FILES:
+        for entry in entries:
+            yield None if unchanged(entry) else parse_file(entry, sha_of(entry), racy_after)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver: workers never inherit this process's threads (watcher, servers) mid-lock
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        results = pool.map(parse_file, todo, [sha_of(e) for e in todo], [racy_after] * len(todo),
+                           chunksize=max(1, min(64, len(todo) // (jobs * 8))))
+        for entry in entries:
+            yield None if unchanged(entry) else next(results)
+
+
+def _apply(store: Store, state: FileState | None, parsed: ParsedFile | None, entry: FileEntry,
+           report: WalkReport) -> str:
+    """Write one file's outcome: "same", "changed", or "skipped" (not indexable)."""
+    if parsed is None:
+        return "same"
+    for note in parsed.notes:
+        report.skip(note)
+    if parsed.outcome == "same" and state is not None:
+        store.touch_file(state.id, entry.size, parsed.mtime_ns)
+    elif parsed.outcome == "changed":
+        store.replace_file(entry.rel_path, entry.size, parsed.mtime_ns, parsed.sha, parsed.language,
+                           parsed.chunks, parsed.texts)
+    return parsed.outcome
 
 
 def embed_missing(

@@ -223,3 +223,39 @@ def test_a_model_that_cannot_load_leaves_lexical_search(repo: Path, tmp_path: Pa
         assert symbols_for(index, "retry failed uploads")[0] == "retry_failed_uploads"
     finally:
         index.close()
+
+
+def test_a_file_saved_during_the_first_sync_is_found_before_it_ends(repo: Path, tmp_path: Path) -> None:
+    for i in range(60):  # progress is reported every 50 files
+        (repo / "src" / f"gen_{i}.py").write_text(f"def generated_{i}():\n    return {i}\n")
+
+    class Stalled(Recorder):
+        """Holds the first sync in the middle of reading files until the test lets it go."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.reading, self.go_on = threading.Event(), threading.Event()
+
+        def progress(self, task: str, done: int, total: int) -> None:
+            super().progress(task, done, total)
+            if task == "indexing" and 0 < done < total and not self.go_on.is_set():
+                self.reading.set()
+                assert self.go_on.wait(30)
+
+    recorder = Stalled()
+    options = IndexOptions.create(repo, index_dir=str(tmp_path / "index"))
+    index = LiveIndex(options, recorder, embed=False).start()
+    try:
+        assert recorder.reading.wait(30) and not index.ready.is_set()  # the first sync is under way
+        (repo / "src" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return entries\n")
+        index.saved(["src/ledger.py"])  # what the editor's didSave does
+        assert index.search("reconcile ledger entries", mode="lexical", k=3)[0].chunk.symbol == \
+            "reconcile_ledger_entries"
+        recorder.go_on.set()
+        assert index.ready.wait(30)
+        # the sync after the first indexes it; the overlay goes only once the index holds the file
+        wait_for(lambda: "src/ledger.py" not in index.status()["unsaved_buffers"])
+        assert paths_for(index, "reconcile ledger entries", mode="lexical")[:1] == ["src/ledger.py"]
+    finally:
+        recorder.go_on.set()
+        index.close()

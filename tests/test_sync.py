@@ -72,3 +72,37 @@ def test_binary_and_invalid_utf8_files(repo: Path, fake_encoder) -> None:
     assert summary.skipped["binary"] == 1
     assert summary.skipped["invalid UTF-8 (decoded with replacement)"] == 1
     assert any(r.chunk.path == "latin1.py" for r in search(index.store, "return", mode="lexical", k=20))
+
+
+def _rows(index: CodeIndex) -> list[tuple]:
+    db = index.store._db
+    chunks = db.execute("SELECT c.id, f.path, f.sha, f.language, c.symbol, c.kind, c.start_line, c.end_line, "
+                        "c.content_hash FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY c.id").fetchall()
+    fts = db.execute("SELECT rowid, path_terms, symbol_terms, body_terms FROM chunks_fts ORDER BY rowid").fetchall()
+    return chunks + fts
+
+
+def test_a_process_pool_builds_the_same_index_row_for_row(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    import codesearch.indexer.sync as sync
+
+    for i in range(30):
+        (repo / "src" / f"gen_{i}.py").write_text(
+            "\n\n".join(f"def handler_{i}_{j}(request):\n    return request.get('field_{j}')" for j in range(5)))
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (repo / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
+    (repo / "bundle.js").write_text("var a=1;" * 20_000)  # one long line: minified
+    monkeypatch.setattr(sync, "PARALLEL_MIN_FILES", 1)  # a pool even for this small tree
+    built = {}
+    for jobs in (1, 2):
+        index = CodeIndex.open(repo, tmp_path / f"jobs-{jobs}", create=True, model_id="fake/encoder")
+        summary = sync_chunks(index.store, repo, max_file_bytes=1_000_000, jobs=jobs, commit_every=8)
+        built[jobs] = (summary.changed, dict(summary.skipped), _rows(index),
+                       search(index.store, "handler request field", mode="lexical", k=10))
+        again = sync_chunks(index.store, repo, max_file_bytes=1_000_000, jobs=jobs)
+        assert (again.changed, again.removed) == (0, 0)  # nothing re-read on the second run
+        index.close()
+    assert built[1][0] == built[2][0] == 38
+    assert built[1][1] == built[2][1] and built[2][1]["binary"] == 1 and built[2][1]["minified"] == 1
+    assert built[1][2] == built[2][2]  # the same chunks, ids and FTS5 texts
+    assert [(r.chunk.path, r.chunk.start_line, r.score) for r in built[1][3]] == \
+           [(r.chunk.path, r.chunk.start_line, r.score) for r in built[2][3]]  # the same BM25 scores
