@@ -134,10 +134,17 @@ def path_match(path: str, terms: Collection[str]) -> float:
     words, when they differ only in the last two letters, so plurals and stems count."""
     if not terms:
         return 0.0
-    parts = path.lower().rsplit("/", 2)[-2:]
-    names = {t for part in parts for t in code_tokens(part.split(".", 1)[0])}
-    hits = sum(any(_same_stem(term, name) for name in names) for term in terms)
+    names = _path_names(path)
+    hits = sum(term in names or any(name[:4] == term[:4] and _same_stem(term, name) for name in names)
+               for term in terms)
     return hits / len(terms)
+
+
+@lru_cache(maxsize=1 << 14)
+def _path_names(path: str) -> frozenset[str]:
+    """The tokens of a file's name (without extensions) and of its folder's."""
+    parts = path.lower().rsplit("/", 2)[-2:]
+    return frozenset(t for part in parts for t in code_tokens(part.split(".", 1)[0]))
 
 
 def _same_stem(a: str, b: str) -> bool:

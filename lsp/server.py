@@ -405,7 +405,8 @@ def build_server() -> CodesearchServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CodesearchServer, params: types.DidSaveTextDocumentParams) -> None:
         if found := ls.folder_of(params.text_document.uri):
-            found[0].request_sync()
+            live, rel = found
+            live.saved([rel])  # ahead of the first sync's queue when that is still running
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CodesearchServer, params: types.DidCloseTextDocumentParams) -> None:
