@@ -108,6 +108,7 @@ def rebuild(root: Path, index_dir: Path, model_id: str) -> None:
     with store.transaction():
         for path in list(store.file_states()):
             store.remove_file(path)
+        store.make_fts_contentless()
         _stamp(store, root, model_id)
         store.bump_generation()
     store.close()

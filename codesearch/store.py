@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 
 # The BM25 table; a catalog's merged lexical index uses the same definition.
+# Contentless (content = ''): the terms are indexed, not stored a second time beside the chunks
+# (that copy was 40% of an index). Deleting a row takes its exact terms again, which
+# `lexical.index_texts` recomputes from the chunk, so a change of tokenizing needs a format bump.
 FTS_TABLE = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    path_terms, symbol_terms, body_terms, tokenize = "porter unicode61 tokenchars '_'"
+    path_terms, symbol_terms, body_terms, content = '', tokenize = "porter unicode61 tokenchars '_'"
 )"""
 
 _SCHEMA = f"""
@@ -90,6 +93,7 @@ class Store:
         self.index_dir = index_dir
         self._db = connection
         self._corpus: tuple[int, int, float] | None = None
+        self._fts_contentless: bool | None = None
 
     # --- opening -------------------------------------------------------------------------
 
@@ -237,14 +241,37 @@ class Store:
                 (cursor.lastrowid, *columns),
             )
 
+    def _contentless(self) -> bool:
+        """Whether the FTS5 table stores no copy of its terms (every index made since it became so)."""
+        if self._fts_contentless is None:
+            row = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()
+            self._fts_contentless = bool(row) and "content = ''" in row[0]
+        return self._fts_contentless
+
+    def make_fts_contentless(self) -> None:
+        """Recreate an empty FTS5 table of an older index as contentless (inside a transaction,
+        once every file is removed: `index.rebuild`)."""
+        if not self._contentless():
+            self._db.execute("DROP TABLE chunks_fts")
+            self._db.execute(FTS_TABLE)
+            self._fts_contentless = True
+
     def remove_file(self, path: str) -> None:
         """Forget a file and its chunks (their vectors stay cached by content hash)."""
         row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         if row is None:
             return
-        self._db.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", (row[0],)
-        )
+        if self._contentless():
+            rows = self._db.execute("SELECT id, qualified_name, text FROM chunks WHERE file_id = ? ORDER BY id",
+                                    (row[0],)).fetchall()
+            texts = index_texts(path, [r[1] for r in rows], [r[2] for r in rows])
+            self._db.executemany(
+                "INSERT INTO chunks_fts(chunks_fts, rowid, path_terms, symbol_terms, body_terms) "
+                "VALUES ('delete', ?, ?, ?, ?)", [(r[0], *columns) for r, columns in zip(rows, texts, strict=True)])
+        else:  # an index made before the table was contentless
+            self._db.execute(
+                "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", (row[0],)
+            )
         self._db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
         self._db.execute("DELETE FROM files WHERE id = ?", (row[0],))
 

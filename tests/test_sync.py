@@ -78,7 +78,8 @@ def _rows(index: CodeIndex) -> list[tuple]:
     db = index.store._db
     chunks = db.execute("SELECT c.id, f.path, f.sha, f.language, c.symbol, c.kind, c.start_line, c.end_line, "
                         "c.content_hash FROM chunks c JOIN files f ON f.id = c.file_id ORDER BY c.id").fetchall()
-    fts = db.execute("SELECT rowid, path_terms, symbol_terms, body_terms FROM chunks_fts ORDER BY rowid").fetchall()
+    fts = db.execute("SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH "
+                     "'handler OR request OR field OR retry OR cache OR def OR return' ORDER BY rowid").fetchall()
     return chunks + fts
 
 
@@ -103,6 +104,53 @@ def test_a_process_pool_builds_the_same_index_row_for_row(repo: Path, tmp_path: 
         index.close()
     assert built[1][0] == built[2][0] == 38
     assert built[1][1] == built[2][1] and built[2][1]["binary"] == 1 and built[2][1]["minified"] == 1
-    assert built[1][2] == built[2][2]  # the same chunks, ids and FTS5 texts
+    assert built[1][2] == built[2][2]  # the same chunks, ids and FTS5 rows and scores
     assert [(r.chunk.path, r.chunk.start_line, r.score) for r in built[1][3]] == \
            [(r.chunk.path, r.chunk.start_line, r.score) for r in built[2][3]]  # the same BM25 scores
+
+
+def test_the_lexical_index_stores_no_second_copy_and_stays_consistent_through_edits(repo: Path) -> None:
+    index = open_index(repo)
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    db = index.store._db
+    assert db.execute("SELECT path_terms, body_terms FROM chunks_fts LIMIT 1").fetchone() == (None, None)
+    retry = repo / "src/payments/retry.py"
+    original = retry.read_text()
+    for round_ in range(3):  # each edit deletes the file's old rows with their recomputed terms
+        retry.write_text(original.replace("retry_failed_uploads", f"resend_batch_{round_}"))
+        sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")  # raises if rows went astray
+    def rows(term: str) -> int:
+        return db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)).fetchone()[0]
+
+    def holding(term: str) -> int:  # the chunks that contain the term, by the chunks table
+        return db.execute("SELECT COUNT(*) FROM chunks WHERE text LIKE ?", (f"%{term}%",)).fetchone()[0]
+
+    for term in ("retry_failed_uploads", "resend_batch_0", "resend_batch_2"):  # the old terms are gone
+        assert rows(term) == holding(term), term
+    assert rows("resend_batch_0") == 0 and rows("resend_batch_2") == 1
+    assert search(index.store, "resend_batch_2", mode="lexical", k=1)[0].chunk.path == "src/payments/retry.py"
+
+
+def test_an_index_from_before_contentless_fts_keeps_working_and_rebuild_converts_it(repo: Path) -> None:
+    from codesearch.index import rebuild
+    from codesearch.store import FTS_TABLE
+
+    index = open_index(repo)
+    db = index.store._db
+    with index.store.transaction():  # what an older codesearch created
+        db.execute("DROP TABLE chunks_fts")
+        db.execute(FTS_TABLE.replace("content = '', ", ""))
+    index.close()
+    index = open_index(repo)
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    (repo / "web/cache.rs").unlink()
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)  # a removal on the old table
+    assert not search(index.store, "LruCache evicts", mode="lexical", k=10, glob="*.rs")
+    index.close()
+    rebuild(repo, index_dir_for(repo), "fake/encoder")
+    index = open_index(repo)
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    table = index.store._db.execute("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()[0]
+    assert "content = ''" in table
+    assert search(index.store, "retry failed uploads", mode="lexical", k=1)[0].chunk.symbol == "retry_failed_uploads"

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from codesearch.catalog.catalog import LEXICAL_DIR, Catalog, MergedEntry
+from codesearch.lexical import index_texts
 from codesearch.store import BM25_WEIGHTS, DB_NAME, FTS_TABLE
 
 MERGED_SHARDS = 64
@@ -42,9 +43,11 @@ def build_lexical(catalog: Catalog, run_id: str, *, log: Callable[[str], None] =
         for number, entry in enumerate(entries):
             shard_db = quote(str(catalog.shard_dir(entry) / DB_NAME))
             db.execute("ATTACH DATABASE ? AS shard", (f"file:{shard_db}?mode=ro",))
-            db.execute("INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) "
-                       "SELECT (? << 32) | rowid, path_terms, symbol_terms, body_terms FROM shard.chunks_fts",
-                       (number,))
+            # the shards' FTS5 tables store no terms (contentless): they are made again from the chunks
+            rows = db.execute("SELECT id, path, qualified_name, text FROM shard.chunks ORDER BY id").fetchall()
+            db.executemany("INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
+                           [(number << 32 | chunk_id, *index_texts(path, [symbol], [text])[0])
+                            for chunk_id, path, symbol, text in rows])
             db.execute("COMMIT")
             db.execute("DETACH DATABASE shard")
             db.execute("BEGIN")
