@@ -5,6 +5,12 @@
 Prints the median (and min/max) of: a `workspace/symbol` round trip; `didChange` of a new
 function until `workspace/symbol` returns it first; a file written on disk until it is returned
 first. The repository is written to (new files, then removed): pass a copy.
+
+    python -m codesearch.lsp.bench --repo BIG_TREE --model MODEL --save-during-first-sync 10
+
+instead starts the server on an unindexed tree, saves a new file SECONDS later (written, then
+`didSave`) and prints how long until `workspace/symbol` returns its function first, and whether
+the first indexing was still running.
 """
 
 from __future__ import annotations
@@ -117,12 +123,47 @@ async def run(repo: Path, model: str, runs: int, queries: list[str]) -> None:
     await client.stop()
 
 
+async def save_during_first_sync(repo: Path, model: str, delay: float) -> None:
+    client = LanguageClient("codesearch-bench", "1")
+    exe = shutil.which("codesearch") or str(Path(sys.executable).with_name("codesearch"))
+    await client.start_io(exe, "lsp")
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(repo)),
+        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(repo)) or "", name=repo.name)],
+        initialization_options={"model": model, "mode": "lexical"}))
+    client.initialized(types.InitializedParams())
+    await asyncio.sleep(delay)
+    name = "settle_quarterly_balance_now"
+    path = repo / "codesearch_bench_saved.py"
+    path.write_text(f"def {name}(book):\n    return book.close()\n")
+    started = time.perf_counter()
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=from_fs_path(str(path)) or "")))
+    try:
+        await _until_first(client, name, name)
+        found = time.perf_counter() - started
+        status = await _status(client)
+        print(f"a file saved {delay:.0f} s after the server started was found first in {found * 1000:.0f} ms; "
+              f"the first indexing was {'still running' if status['state'] == 'indexing' else status['state']} "
+              f"({status['files']:,} files committed of the tree)", flush=True)
+    finally:
+        path.unlink()
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repo", type=Path, required=True, help="A repository copy (files are written in it).")
     parser.add_argument("--model", required=True, help="Model (preset, hub id or local directory).")
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--save-during-first-sync", type=float, default=None, metavar="SECONDS",
+                        help="Only measure a file saved this long after start, during the first indexing.")
     args = parser.parse_args()
+    if args.save_during_first_sync is not None:
+        asyncio.run(save_during_first_sync(args.repo.resolve(), args.model, args.save_during_first_sync))
+        return
     queries = ["parse a string into a date", "validate an email address", "merge two object schemas",
                "error message formatting", "optional and nullable types", "refine with a custom check"]
     asyncio.run(run(args.repo.resolve(), args.model, args.runs, queries))
