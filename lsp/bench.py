@@ -57,15 +57,21 @@ def _line(label: str, seconds: list[float]) -> str:
             f"max {max(ms):8.1f}   runs {len(ms)}")
 
 
-async def run(repo: Path, model: str, runs: int, queries: list[str]) -> None:
+async def _start(repo: Path, options: dict[str, str]) -> LanguageClient:
+    """`codesearch lsp` started over stdio and initialized on `repo` with these options."""
     client = LanguageClient("codesearch-bench", "1")
     exe = shutil.which("codesearch") or str(Path(sys.executable).with_name("codesearch"))
     await client.start_io(exe, "lsp")
     await client.initialize_async(types.InitializeParams(
         capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(repo)),
         workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(repo)) or "", name=repo.name)],
-        initialization_options={"model": model}))
+        initialization_options=options))
     client.initialized(types.InitializedParams())
+    return client
+
+
+async def run(repo: Path, model: str, runs: int, queries: list[str]) -> None:
+    client = await _start(repo, {"model": model})
     started = time.perf_counter()
     while True:
         status = await _status(client)
@@ -124,14 +130,7 @@ async def run(repo: Path, model: str, runs: int, queries: list[str]) -> None:
 
 
 async def save_during_first_sync(repo: Path, model: str, delay: float) -> None:
-    client = LanguageClient("codesearch-bench", "1")
-    exe = shutil.which("codesearch") or str(Path(sys.executable).with_name("codesearch"))
-    await client.start_io(exe, "lsp")
-    await client.initialize_async(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(repo)),
-        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(repo)) or "", name=repo.name)],
-        initialization_options={"model": model, "mode": "lexical"}))
-    client.initialized(types.InitializedParams())
+    client = await _start(repo, {"model": model, "mode": "lexical"})
     await asyncio.sleep(delay)
     name = "settle_quarterly_balance_now"
     path = repo / "codesearch_bench_saved.py"
