@@ -7,7 +7,8 @@
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, barrels, stubs and prose rank below the
   implementation unless the query asks for them (`path_prior`).
-- A chunk that *defines* a symbol the query names ranks above chunks that merely use it.
+- A chunk that *defines* a symbol the query names ranks above chunks that merely use it, and a
+  definition of a few lines gives way to code that does the work (`brevity_prior`).
 - Files where several chunks match gain (the answer is often "this file"), and each further
   chunk of one file counts half as much as the one before, so ten results cover more files.
 
@@ -36,6 +37,8 @@ PROSE_PENALTY = 0.5
 PROSE = "text"  # indexer.languages.TEXT: files no grammar fits
 PATH_MATCH = 1.0
 FILE_SUPPORT = 0.5
+TINY_PENALTY = 0.7
+TINY_LINES = 5
 REPEAT_DECAY = 0.5
 
 _TEST_PATH = re.compile(
@@ -125,6 +128,13 @@ def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
     if language == PROSE and not asks & _ASKS_FOR["prose"]:
         prior *= PROSE_PENALTY
     return prior
+
+
+def brevity_prior(chunk: Chunk) -> float:
+    """A definition of a few lines (a one-line helper, an alias) is rarely what a question is
+    after, yet BM25's length normalisation favours it: it gives way to code that does the work."""
+    lines = chunk.end_line - chunk.start_line + 1
+    return TINY_PENALTY if lines <= TINY_LINES and chunk.kind in ("function", "method") else 1.0
 
 
 def path_match(path: str, terms: Collection[str]) -> float:
@@ -242,7 +252,8 @@ def rank(
         if path not in priors:
             priors[path] = path_prior(path, terms, chunks[item].language)
             named[path] = PATH_MATCH * top * path_match(path, terms)
-        scores[item] = (score * definition_boost(chunks[item], query) + named[path]) * priors[path]
+        scores[item] = (score * definition_boost(chunks[item], query) * brevity_prior(chunks[item])
+                        + named[path]) * priors[path]
     by_file: dict[str, list[float]] = defaultdict(list)
     for item, score in scores.items():
         by_file[file_of(item)].append(score)

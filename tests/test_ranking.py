@@ -163,3 +163,18 @@ def test_ten_results_cover_more_files_and_a_file_of_many_matches_leads() -> None
     ranked = order("run the steps", chunks, lexical, k=5)
     assert ranked[0] == "pkg/engine.py:10"
     assert sum(path.startswith("pkg/engine.py") for path in ranked) == 2  # its last two give way
+
+
+def test_a_few_line_helper_gives_way_to_the_code_that_does_the_work() -> None:
+    helper = Chunk.build(path="indexer/languages.py", language="python", symbol="_any", qualified_name="_any",
+                         kind="function", start_line=47, end_line=48,
+                         text="def _any(*types: str) -> Rules:\n    return dict.fromkeys(types)")
+    worker = Chunk.build(path="indexer/walk.py", language="python", symbol="_is_ignored", qualified_name="_is_ignored",
+                         kind="function", start_line=61, end_line=71,
+                         text="def _is_ignored(rules, rel_path):\n" + "    ...\n" * 10)
+    chunks = {1: helper, 2: worker}
+    # BM25 favours the short chunk that mentions `Rules`; the prior lets the real work lead
+    ranked = rank("where are gitignore rules applied", chunks, [(1, 10.0), (2, 8.0)], [], mode="lexical", k=2)
+    assert [r.chunk.symbol for r in ranked] == ["_is_ignored", "_any"]
+    # named exactly, the helper is still a lookup and comes first
+    assert rank("_any", chunks, [(2, 10.0), (1, 8.0)], [], mode="lexical", k=2)[0].chunk.symbol == "_any"
