@@ -218,7 +218,7 @@ class LiveIndex:
             self._synced.notify_all()
         if first or summary.changed or summary.removed:
             self._listener.log(f"synced {self.root}: {summary_line(summary)}")
-        self._settle_overlays()
+        self._settle_overlays(first)
 
     def _load_encoder(self) -> None:
         self._encoder = self.options.encoder(self.model_id, self._listener.warn)
@@ -292,15 +292,18 @@ class LiveIndex:
             if path in self._overlay.files:
                 self._overlay = Overlay({p: f for p, f in self._overlay.files.items() if p != path})
 
-    def _settle_overlays(self) -> None:
-        """Drop overlays the index has caught up with: the buffer was saved, and the index holds
-        that very content (not only the disk: a file saved during a sync may not be in it yet)."""
+    def _settle_overlays(self, first: bool) -> None:
+        """Drop overlays the index has caught up with: the buffer was saved and the index holds
+        that very content. After the first sync, disk alone is not enough (a file saved during it
+        may not be in it yet: the sync it asked for comes next); after any later sync it is (an
+        ignored file, which the index never holds, leaves the overlay too)."""
         for path, file in list(self._overlay.files.items()):
             try:
                 data = (self.root / path).read_bytes()
             except OSError:
                 continue
-            if _disk_text(self.root / path) == file.text and self._index.store.file_sha(path) == content_sha(data):
+            if _disk_text(self.root / path) == file.text and (
+                    not first or self._index.store.file_sha(path) == content_sha(data)):
                 self.close_buffer(path)
 
     # --- queries -------------------------------------------------------------------------

@@ -132,7 +132,8 @@ def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
 
 def brevity_prior(chunk: Chunk) -> float:
     """A definition of a few lines (a one-line helper, an alias) is rarely what a question is
-    after, yet BM25's length normalisation favours it: it gives way to code that does the work."""
+    after, yet BM25's length normalisation favours it: it gives way to code that does the work,
+    unless the query names it (`rank` applies it only where `definition_boost` does not)."""
     lines = chunk.end_line - chunk.start_line + 1
     return TINY_PENALTY if lines <= TINY_LINES and chunk.kind in ("function", "method") else 1.0
 
@@ -252,8 +253,9 @@ def rank(
         if path not in priors:
             priors[path] = path_prior(path, terms, chunks[item].language)
             named[path] = PATH_MATCH * top * path_match(path, terms)
-        scores[item] = (score * definition_boost(chunks[item], query) * brevity_prior(chunks[item])
-                        + named[path]) * priors[path]
+        boost = definition_boost(chunks[item], query)  # a definition the query names keeps its place
+        brevity = brevity_prior(chunks[item]) if boost == 1.0 else 1.0
+        scores[item] = (score * boost * brevity + named[path]) * priors[path]
     by_file: dict[str, list[float]] = defaultdict(list)
     for item, score in scores.items():
         by_file[file_of(item)].append(score)

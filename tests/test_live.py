@@ -228,6 +228,8 @@ def test_a_model_that_cannot_load_leaves_lexical_search(repo: Path, tmp_path: Pa
 def test_a_file_saved_during_the_first_sync_is_found_before_it_ends(repo: Path, tmp_path: Path) -> None:
     for i in range(60):  # progress is reported every 50 files
         (repo / "src" / f"gen_{i}.py").write_text(f"def generated_{i}():\n    return {i}\n")
+    (repo / ".gitignore").write_text("scratch/\n")
+    (repo / "scratch").mkdir()
 
     class Stalled(Recorder):
         """Holds the first sync in the middle of reading files until the test lets it go."""
@@ -249,13 +251,16 @@ def test_a_file_saved_during_the_first_sync_is_found_before_it_ends(repo: Path, 
         assert recorder.reading.wait(30) and not index.ready.is_set()  # the first sync is under way
         (repo / "src" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return entries\n")
         index.saved(["src/ledger.py"])  # what the editor's didSave does
+        (repo / "scratch" / "notes.py").write_text("def jot_down_notes():\n    return 1\n")
+        index.saved(["scratch/notes.py"])  # ignored: served for now, never indexed
         assert index.search("reconcile ledger entries", mode="lexical", k=3)[0].chunk.symbol == \
             "reconcile_ledger_entries"
         recorder.go_on.set()
         assert index.ready.wait(30)
         # the sync after the first indexes it; the overlay goes only once the index holds the file
-        wait_for(lambda: "src/ledger.py" not in index.status()["unsaved_buffers"])
+        wait_for(lambda: not index.status()["unsaved_buffers"])  # the ignored file leaves the overlay too
         assert paths_for(index, "reconcile ledger entries", mode="lexical")[:1] == ["src/ledger.py"]
+        assert "scratch/notes.py" not in paths_for(index, "jot down notes", mode="lexical")
     finally:
         recorder.go_on.set()
         index.close()

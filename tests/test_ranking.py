@@ -176,5 +176,9 @@ def test_a_few_line_helper_gives_way_to_the_code_that_does_the_work() -> None:
     # BM25 favours the short chunk that mentions `Rules`; the prior lets the real work lead
     ranked = rank("where are gitignore rules applied", chunks, [(1, 10.0), (2, 8.0)], [], mode="lexical", k=2)
     assert [r.chunk.symbol for r in ranked] == ["_is_ignored", "_any"]
-    # named exactly, the helper is still a lookup and comes first
+    # named, exactly or by its words, the helper keeps its place
     assert rank("_any", chunks, [(2, 10.0), (1, 8.0)], [], mode="lexical", k=2)[0].chunk.symbol == "_any"
+    short = chunk("src/q.py", "quarantine_corrupt_upload")
+    assert definition_boost(short, "quarantine corrupt upload") > 1.0
+    named = rank("quarantine corrupt upload", {1: short, 2: worker}, [(1, 10.0), (2, 9.0)], [], mode="lexical", k=2)
+    assert named[0].chunk.symbol == "quarantine_corrupt_upload"
