@@ -244,8 +244,8 @@ def draw_chart(results: dict[str, ModeScores], languages: dict[str, str], path: 
 # --- `codesearch bench index` ----------------------------------------------------------------
 
 class PeakMemory:
-    """The peak resident memory of this process and all its descendants (the indexing workers),
-    sampled from /proc every 0.1 s; where there is no /proc, this process's own peak."""
+    """The peak memory of this process and all its descendants (the indexing workers) together,
+    sampled from /proc every 0.1 s; where there is no /proc, this process's own peak RSS."""
 
     def __init__(self) -> None:
         import threading
@@ -266,31 +266,43 @@ class PeakMemory:
         import resource
 
         while True:
-            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-            self.peak = max(self.peak, own, _tree_rss(os.getpid()))
+            tree = _tree_memory(os.getpid())
+            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 if not tree else 0
+            self.peak = max(self.peak, own, tree)
             if self._stop.wait(0.1):
                 return
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and its descendants (0 without /proc)."""
+def _tree_memory(root: int) -> int:
+    """Bytes of memory a process and its descendants use: each one's proportional set size
+    (shared pages, such as a forkserver's imports in its workers, counted once between them),
+    or its resident size where the kernel has no smaps_rollup; 0 without /proc."""
     children: dict[int, list[int]] = defaultdict(list)
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2:].split()
-            children[int(fields[1])].append(int(entry.name))
-            rss[int(entry.name)] = int(fields[21]) * page
+            children[int(stat[stat.rindex(")") + 2:].split()[1])].append(int(entry.name))
         except (OSError, ValueError, IndexError):
             continue
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += _process_memory(pid)
         todo.extend(children.get(pid, []))
     return total
+
+
+def _process_memory(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def run_index_bench(root: Path, *, index_dir: Path | None, jobs: int, queries: int,

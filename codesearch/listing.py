@@ -23,7 +23,8 @@ def wants_color(stream: TextIO) -> bool:
 
 
 def print_results(stream: TextIO, results: list[SearchResult], query: str, *, color: bool = False) -> None:
-    """Write the results to `stream`, styled when `color`."""
+    """Write the results to `stream`, styled when `color`. Scores print from the 6 places the
+    JSON shape keeps (as the warm server answers), so an edge like 0.2325 reads the same both ways."""
     def paint(text: str, style: str) -> str:
         return f"{style}{text}{_RESET}" if color else text
 
@@ -36,8 +37,9 @@ def print_results(stream: TextIO, results: list[SearchResult], query: str, *, co
         c = result.chunk
         name = c.qualified_name or c.symbol or f"({c.kind})"
         repo = f"{paint(result.repo, MAGENTA)}@{result.commit[:8]} " if result.repo else ""
+        score = round(result.score, 6)
         stream.write(f"{paint(f'{rank:>2}.', BOLD)} {repo}{paint(c.path, CYAN)}:{c.start_line}-{c.end_line}  "
-                     f"{paint(name, BOLD)} {paint(f'{c.kind}, {c.language}, score {result.score:.3f}', DIM)}\n")
+                     f"{paint(name, BOLD)} {paint(f'{c.kind}, {c.language}, score {score:.3f}', DIM)}\n")
         for number, line in snippet(c.text, c.start_line, pattern):
             text = line.rstrip()[:160].expandtabs(4)
             if pattern and color:

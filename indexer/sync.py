@@ -169,9 +169,13 @@ def _parse_changed(entries: list[FileEntry], known: dict[str, FileState], racy_a
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # forkserver: workers never inherit this process's threads (watcher, servers) mid-lock
+    # forkserver: workers never inherit this process's threads (watcher, servers) mid-lock; it
+    # imports the chunker once, and the workers forked from it share those pages
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["codesearch.indexer.sync", "codesearch.indexer.chunker"])
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         results = pool.map(parse_file, todo, [sha_of(e) for e in todo], [racy_after] * len(todo),
                            chunksize=max(1, min(64, len(todo) // (jobs * 8))))
         for entry in entries:

@@ -194,3 +194,21 @@ def test_bench_encoder_compares_the_fast_path_with_both_baselines(repo: Path, ti
         speedup, cosine = rows[variant][6], rows[variant][7]
         assert speedup.endswith("x") and float(cosine) >= 0.9999  # same weights, same vectors
     assert "tokens    " in result.stdout and "12 chunks" in result.stdout
+
+
+def test_bench_index_prints_speed_size_memory_and_query_latency(repo: Path, cli_env, tmp_path: Path) -> None:
+    result = run_cli(["bench", "index", str(repo), "--queries", "6", "--jobs", "2"], env=cli_env)
+    out = result.stdout
+    assert "7 files" in out and "chunks/s" in out and "MB/s" in out, out + result.stderr
+    ratio = float(out.split("x the source")[0].rsplit("=", 1)[1])
+    assert ratio > 0  # (a tiny repository: SQLite's pages dwarf its 7 files)
+    assert int(out.split("peak memory ")[1].split(" MB")[0].replace(",", "")) > 10
+    assert "lexical query in process over 6 queries" in out and "p99" in out
+    assert not (repo / ".codesearch").exists()  # the benchmark's index was temporary
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("mine")
+    refused = run_cli(["bench", "index", str(repo), "--index-dir", str(busy)], env=cli_env, check=False)
+    assert refused.returncode != 0 and "not empty" in refused.stderr
+    assert (busy / "keep.txt").read_text() == "mine"  # nothing of the user's is touched
