@@ -266,9 +266,8 @@ class PeakMemory:
         import resource
 
         while True:
-            tree = _tree_memory(os.getpid())
-            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 if not tree else 0
-            self.peak = max(self.peak, own, tree)
+            now = _tree_memory(os.getpid()) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            self.peak = max(self.peak, now)
             if self._stop.wait(0.1):
                 return
 
@@ -313,8 +312,8 @@ def run_index_bench(root: Path, *, index_dir: Path | None, jobs: int, queries: i
     import shutil
     import tempfile
 
-    scratch = None if index_dir else tempfile.mkdtemp(prefix="codesearch-bench-")
-    folder = index_dir or Path(scratch or "")
+    scratch = index_dir is None
+    folder = index_dir or Path(tempfile.mkdtemp(prefix="codesearch-bench-"))
     if folder.exists() and any(folder.iterdir()):
         raise PathError(f"{folder} is not empty; give a new or empty folder for the benchmark's index")
     try:
@@ -354,4 +353,4 @@ def run_index_bench(root: Path, *, index_dir: Path | None, jobs: int, queries: i
         return figures
     finally:
         if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)

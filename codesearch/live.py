@@ -298,13 +298,15 @@ class LiveIndex:
         may not be in it yet: the sync it asked for comes next); after any later sync it is (an
         ignored file, which the index never holds, leaves the overlay too)."""
         for path, file in list(self._overlay.files.items()):
-            try:
-                data = (self.root / path).read_bytes()
-            except OSError:
+            if _disk_text(self.root / path) != file.text:
                 continue
-            if _disk_text(self.root / path) == file.text and (
-                    not first or self._index.store.file_sha(path) == content_sha(data)):
-                self.close_buffer(path)
+            if first:
+                try:
+                    if self._index.store.file_sha(path) != content_sha((self.root / path).read_bytes()):
+                        continue
+                except OSError:
+                    continue
+            self.close_buffer(path)
 
     # --- queries -------------------------------------------------------------------------
 
