@@ -11,10 +11,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from codesearch.encoding import DTYPES, EncoderSettings
+from codesearch.encoding import EncoderSettings
 from codesearch.errors import CodesearchError, IndexBusy
 from codesearch.paths import check_directory, find_root
-from codesearch.requests import MODES
+from codesearch.requests import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MODE,
+    DEFAULT_TOP,
+    DEFAULT_WAIT_SECONDS,
+    DTYPES,
+    MIN_MAX_TOKENS,
+    MODES,
+)
 
 if TYPE_CHECKING:
     from codesearch.indexing import IndexOptions
@@ -46,10 +54,10 @@ def index_options(function: F) -> F:
                      help="Preset (base, small), Hugging Face id, or local directory. [env: CODESEARCH_MODEL]"),
         click.option("--index-dir", default=None, envvar="CODESEARCH_INDEX_DIR",
                      help="Where the index lives (default: REPO/.codesearch). [env: CODESEARCH_INDEX_DIR]"),
-        click.option("--max-file-size", "max_file_bytes", default=1_000_000, show_default=True, type=int,
+        click.option("--max-file-size", "max_file_bytes", default=DEFAULT_MAX_FILE_BYTES, show_default=True, type=int,
                      help="Skip files larger than this many bytes."),
         click.option("--exclude", "excludes", multiple=True, help="Extra ignore pattern (gitignore syntax)."),
-        click.option("--wait", "wait_seconds", default=10.0, show_default=True, type=float,
+        click.option("--wait", "wait_seconds", default=DEFAULT_WAIT_SECONDS, show_default=True, type=float,
                      help="Seconds to wait for another process writing the index."),
         click.option("--device", default=None, envvar="CODESEARCH_DEVICE",
                      help="Encoder device: cpu, cuda, mps (default: the best available). [env: CODESEARCH_DEVICE]"),
@@ -130,8 +138,8 @@ def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
 @click.argument("text")
 @click.option("--path", "path", default=None, type=click.Path(path_type=Path),
               help="Repository to search (default: the one containing the current directory).")
-@click.option("-k", "--top", default=10, show_default=True, type=int, help="Number of results.")
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("-k", "--top", default=DEFAULT_TOP, show_default=True, type=int, help="Number of results.")
+@click.option("--mode", type=click.Choice(MODES), default=DEFAULT_MODE, show_default=True)
 @click.option("--lang", default=None, help="Only this language (python, go, typescript, ...).")
 @click.option("--glob", default=None, help="Only paths matching this glob, e.g. 'src/*.py'.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one result per line.")
@@ -139,7 +147,7 @@ def index_command(path: Path, rebuild: bool, no_embed: bool, **kw: Any) -> None:
 @organisation_options
 @click.option("--repo", "repos", multiple=True,
               help="With --catalog or --server: only repositories matching this name or glob (repeatable).")
-@click.option("--max-tokens", default=None, type=click.IntRange(min=100),
+@click.option("--max-tokens", default=None, type=click.IntRange(min=MIN_MAX_TOKENS),
               help="Fit the answer in about this many tokens (4 characters each): whole chunks, then outlines.")
 @click.option("--no-daemon", is_flag=True, envvar="CODESEARCH_NO_DAEMON",
               help="Answer in this process; neither ask nor start the warm local server. [env: CODESEARCH_NO_DAEMON]")
@@ -158,24 +166,30 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
     if repos:
         raise click.UsageError("--repo needs --catalog DIR or --server URL")
     root = check_directory(path) if path else find_root(Path.cwd())
-    request = {"op": "search", "root": str(root), "query": text, "k": top, "mode": mode, "lang": lang, "glob": glob,
-               "refresh": not no_refresh, "index_dir": kw["index_dir"], "model": kw["model"],
-               "max_file_size": kw["max_file_bytes"], "excludes": list(kw["excludes"]), "wait": kw["wait_seconds"],
-               "device": kw["device"], "dtype": kw["dtype"], "threads": kw["threads"]}
     use_daemon, then = not no_daemon and not _daemon_disabled(), "start"
     if use_daemon:
-        from codesearch.service.local import DaemonUnavailable, ask_search, start_server
+        from codesearch.quick import wants_color
+        from codesearch.requests import search_request
+        from codesearch.service.local import DaemonUnavailable, ask_answer, start_server
 
+        request = search_request(text, cwd=str(Path.cwd()), path=str(path) if path else None, top=top, mode=mode,
+                                 lang=lang, glob=glob, refresh=not no_refresh, index_dir=kw["index_dir"],
+                                 model=kw["model"], max_file_bytes=kw["max_file_bytes"], excludes=list(kw["excludes"]),
+                                 wait_seconds=kw["wait_seconds"], device=kw["device"], dtype=kw["dtype"],
+                                 threads=kw["threads"], as_json=as_json, max_tokens=max_tokens,
+                                 color=wants_color(sys.stdout))
         try:
-            results, notes = ask_search(request)
+            answer = ask_answer(request)
         except DaemonUnavailable as reason:
             then = reason.then
             if then == "warn":
                 warn(str(reason))
         else:
-            for message in notes:
+            for message in answer.get("notes", []):
                 note(message)
-            _print(results, text, as_json, max_tokens)
+            sys.stdout.write(answer["output"])
+            for message in answer.get("notes_after", []):
+                note(message)
             return
     results = _query_here(root, text, top=top, mode=mode, lang=lang, glob=glob, no_refresh=no_refresh, kw=kw)
     _print(results, text, as_json, max_tokens)
@@ -242,35 +256,13 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
 
 
 def _print(results: list[Any], text: str, as_json: bool, max_tokens: int | None = None) -> None:
-    if max_tokens is not None:
-        _print_within(results, text, as_json, max_tokens)
-    elif as_json:
-        for result in results:
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        from codesearch.listing import print_results, wants_color
+    from codesearch.listing import render
+    from codesearch.quick import wants_color
 
-        print_results(sys.stdout, results, text, color=wants_color(sys.stdout))
-
-
-def _print_within(results: list[Any], text: str, as_json: bool, max_tokens: int) -> None:
-    """`--max-tokens`: the answer the MCP `search` tool gives; as JSON, the results it shows, outlined
-    ones with only their first and matching lines and `"truncated": true`."""
-    from codesearch.service.budget import layout, outline_lines, query_pattern
-
-    answer, shown = layout(results, text, max_tokens)
-    if not as_json:
-        click.echo(answer)
-        return
-    pattern = query_pattern(text)
-    for result, form in zip(results, shown, strict=True):
-        if form == "whole":
-            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
-        elif form == "outline":
-            line = {**result.to_json(), "text": outline_lines(result, pattern), "truncated": True}
-            click.echo(json.dumps(line, ensure_ascii=False))
-    if None in shown:
-        note(f"{shown.count(None)} more result(s) did not fit in {max_tokens} tokens")
+    output, notes = render(results, text, as_json=as_json, max_tokens=max_tokens, color=wants_color(sys.stdout))
+    sys.stdout.write(output)
+    for message in notes:
+        note(message)
 
 
 @main.command("status")

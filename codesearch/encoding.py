@@ -10,12 +10,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from codesearch.requests import DTYPES as DTYPES  # defined with the other request values
+
 if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_MODEL = "base"
 MODEL_ENV = "CODESEARCH_MODEL"
-DTYPES = ("auto", "float32", "bfloat16", "int8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,15 @@
-"""Search results as terminal text: rank, place, symbol and score, then a few lines of code with
-the query's words highlighted. ANSI styles on a terminal (unless NO_COLOR is set), plain text
-otherwise. Written without rich, whose import alone costs more than a query answered by the
-warm local server."""
+"""What `codesearch query` prints. As text: rank, place, symbol and score, then a few lines of
+code with the query's words highlighted; ANSI styles on a terminal (unless NO_COLOR is set),
+plain text otherwise. Written without rich, whose import alone costs more than a query answered
+by the warm local server. Or JSON Lines, or an answer fitted in a token budget.
+
+`render` is the one place that turns results into those bytes: the terminal calls it for an
+answer found in its own process, the warm local server for one it found, so both print alike."""
 
 from __future__ import annotations
 
-import os
+import io
+import json
 import re
 from typing import TextIO
 
@@ -17,9 +21,29 @@ _RESET = "\x1b[0m"
 BOLD, DIM, CYAN, MAGENTA, HIGHLIGHT = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[35m", "\x1b[1;33m"
 
 
-def wants_color(stream: TextIO) -> bool:
-    """Styles for a terminal, not for a pipe or a file, and never with NO_COLOR or TERM=dumb."""
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def render(results: list[SearchResult], query: str, *, as_json: bool = False, max_tokens: int | None = None,
+           color: bool = False) -> tuple[str, list[str]]:
+    """The text `codesearch query` writes to stdout, and the notes it writes to stderr after it.
+    `max_tokens` lays the answer out as the MCP `search` tool does; as JSON, that is the results
+    it shows, outlined ones with only their first and matching lines and `"truncated": true`."""
+    if max_tokens is not None:
+        from codesearch.service.budget import layout, outline_lines, query_pattern
+
+        answer, shown = layout(results, query, max_tokens)
+        notes = [f"{shown.count(None)} more result(s) did not fit in {max_tokens} tokens"] if None in shown else []
+        if not as_json:
+            return answer + "\n", []
+        pattern = query_pattern(query)
+        lines = [json.dumps(result.to_json() if form == "whole" else
+                            {**result.to_json(), "text": outline_lines(result, pattern), "truncated": True},
+                            ensure_ascii=False)
+                 for result, form in zip(results, shown, strict=True) if form is not None]
+        return "".join(line + "\n" for line in lines), notes
+    if as_json:
+        return "".join(json.dumps(result.to_json(), ensure_ascii=False) + "\n" for result in results), []
+    text = io.StringIO()
+    print_results(text, results, query, color=color)
+    return text.getvalue(), []
 
 
 def print_results(stream: TextIO, results: list[SearchResult], query: str, *, color: bool = False) -> None:

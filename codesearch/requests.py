@@ -1,13 +1,23 @@
-"""What every door checks of a query before searching: the modes and the request's values.
+"""What every door checks of a query before searching: the modes and the request's values; and
+the one shape of a `codesearch query` sent to the warm local server.
 
-Kept apart from `search` so that the CLI can name the modes without importing the search code.
+Kept apart from `search` so that the CLI, and the quick first step of `codesearch query`
+(`codesearch.quick`), can name the modes and defaults without importing the search code.
 """
 
 from __future__ import annotations
 
 from codesearch.errors import QueryError
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `codesearch query` imports this first
+if TYPE_CHECKING:
+    from typing import Any
+
 MODES = ("hybrid", "dense", "lexical")
+DTYPES = ("auto", "float32", "bfloat16", "int8")
+# `codesearch query`'s defaults, for click's options and for the quick path alike.
+DEFAULT_TOP, DEFAULT_MODE, DEFAULT_MAX_FILE_BYTES, DEFAULT_WAIT_SECONDS = 10, "hybrid", 1_000_000, 10.0
+MIN_MAX_TOKENS = 100
 
 
 def check_request(query: str, mode: str, k: int) -> None:
@@ -18,3 +28,16 @@ def check_request(query: str, mode: str, k: int) -> None:
         raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if k < 1:
         raise QueryError("--top (k) must be at least 1")
+
+
+def search_request(text: str, *, cwd: str, path: str | None, top: int, mode: str, lang: str | None,
+                   glob: str | None, refresh: bool, index_dir: str | None, model: str | None, max_file_bytes: int,
+                   excludes: list[str], wait_seconds: float, device: str | None, dtype: str, threads: int | None,
+                   as_json: bool, max_tokens: int | None, color: bool) -> dict[str, Any]:
+    """The warm local server's `search` request for one `codesearch query`: the repository is
+    `path` (or the one containing `cwd`), found by the server; `render` asks for the text the
+    terminal prints, so every client prints the same bytes."""
+    return {"op": "search", "cwd": cwd, "path": path, "query": text, "k": top, "mode": mode, "lang": lang,
+            "glob": glob, "refresh": refresh, "index_dir": index_dir, "model": model,
+            "max_file_size": max_file_bytes, "excludes": excludes, "wait": wait_seconds, "device": device,
+            "dtype": dtype, "threads": threads, "render": {"json": as_json, "max_tokens": max_tokens, "color": color}}

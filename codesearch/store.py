@@ -94,6 +94,7 @@ class Store:
         self._db = connection
         self._corpus: tuple[int, int, float] | None = None
         self._fts_contentless: bool | None = None
+        self._counted: tuple[tuple[str, int, int], dict[str, int]] | None = None  # see `counts`
 
     # --- opening -------------------------------------------------------------------------
 
@@ -494,7 +495,12 @@ class Store:
     # --- counts --------------------------------------------------------------------------
 
     def counts(self, model_id: str) -> dict[str, int]:
-        """Files, chunks, and chunks with a vector for this model."""
+        """Files, chunks, and chunks with a vector for this model. Counting the vectors reads
+        every one (milliseconds), so the answer is kept until the database changes: a write
+        through this connection (`total_changes`) or any other (`PRAGMA data_version`)."""
+        version = (model_id, self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
+        if self._counted is not None and self._counted[0] == version:
+            return dict(self._counted[1])
         files = self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         with_vectors = self._db.execute(
@@ -502,7 +508,9 @@ class Store:
             "WHERE e.model_id = ? AND e.content_hash = c.content_hash)",
             (model_id,),
         ).fetchone()[0]
-        return {"files": files, "chunks": chunks, "with_vectors": with_vectors}
+        counts = {"files": files, "chunks": chunks, "with_vectors": with_vectors}
+        self._counted = (version, counts)
+        return dict(counts)
 
     def languages(self) -> dict[str, int]:
         """Chunks per language."""

@@ -8,6 +8,7 @@ Symlinked directories are not followed; symlinked files are read if they point a
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections import Counter
@@ -85,12 +86,18 @@ def walk_files(
     `src/`, `*.go`, `services/payments/**/*.py`."""
     report = report if report is not None else WalkReport()
     root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *extra_excludes]
-    rules = [("", pathspec.GitIgnoreSpec.from_lines(root_rules))]
+    rules = [("", _compiled(tuple(root_rules)))]
     entries = _walk_dir(root, "", rules, max_file_bytes, report)
     if includes:
-        wanted = pathspec.GitIgnoreSpec.from_lines(includes)
+        wanted = _compiled(tuple(includes))
         entries = (entry for entry in entries if wanted.match_file(entry.rel_path))
     yield from entries
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(rules: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    """Rules compiled once per distinct set: a live index walks the same ones on every sync."""
+    return pathspec.GitIgnoreSpec.from_lines(rules)
 
 
 def _walk_dir(
@@ -102,7 +109,7 @@ def _walk_dir(
 ) -> Iterator[FileEntry]:
     local_rules = [line for name in IGNORE_FILES for line in _read_rules(directory / name)]
     if local_rules:
-        rules = [*rules, (rel_dir, pathspec.GitIgnoreSpec.from_lines(local_rules))]
+        rules = [*rules, (rel_dir, _compiled(tuple(local_rules)))]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:

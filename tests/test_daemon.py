@@ -127,6 +127,12 @@ def test_the_first_query_starts_the_server_and_the_next_is_answered_by_it(repo: 
     again = running(env)
     assert again and again["answered"] == 1 and again["pid"] == server["pid"]  # type: ignore[index]
     assert second == first
+    # answered by the server, the query imported neither click nor the rest of the command line
+    traced = run_cli(QUERY, env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=repo)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines()
+                if line.startswith("import time")}
+    assert "codesearch.quick" in imported and not imported & {"click", "codesearch.cli"}
+    assert traced.stdout == first
     assert run_cli([*QUERY, "--no-daemon"], env=env, cwd=repo).stdout == first
     text = run_cli(QUERY[:3] + QUERY[4:], env=env, cwd=repo).stdout  # the text output, through the server
     assert text == run_cli([*QUERY[:3], *QUERY[4:], "--no-daemon"], env=env, cwd=repo).stdout

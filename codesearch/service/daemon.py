@@ -6,8 +6,9 @@ It answers through `QueryService`, which searches the same `LiveIndex` the langu
 uses, so the terminal, the editor and this server rank alike. One JSON object per line each
 way, one request per connection:
 
-    {"op": "search", "root", "query", "k", "mode", "lang"?, "glob"?, "refresh", options...}
-        -> {"results": [...], "notes": [...]}
+    {"op": "search", "root" or "cwd" and "path", "query", "k", "mode", "lang"?, "glob"?, "refresh",
+     options..., "render"?: {"json", "max_tokens", "color"}}
+        -> {"results": [...], "notes": [...], "output"?: text to print, "notes_after"?: [...]}
     {"op": "status"} -> {"pid", "build", "started", "idle_seconds", "indexes": [...]}
     {"op": "stop"}   -> {"stopping": true}
 
@@ -126,7 +127,7 @@ def serve(idle_seconds: float = IDLE_SECONDS, warm: dict[str, Any] | None = None
     """Run the server until it is stopped, idle for `idle_seconds`, or sent SIGTERM. Returns 0,
     or 1 if another server holds the lock (it is running or starting). The lock is taken before
     anything heavy is imported, so a start that loses the race costs next to nothing."""
-    directory = runtime_dir()
+    directory = Path(runtime_dir())
     lock = open(directory / LOCK_NAME, "a+")  # noqa: SIM115 - held for the life of the process
     if not take(lock.fileno(), LOCK_WAIT_SECONDS):
         _log("another codesearch server is running; exiting")
@@ -158,7 +159,8 @@ def serve(idle_seconds: float = IDLE_SECONDS, warm: dict[str, Any] | None = None
 def _warm_up(server: _Server, request: dict[str, Any]) -> None:
     """Answer the query that started us, for nobody: opens the index and loads the encoder."""
     answer = server.answer({**request, "build": server.build, "k": 1})
-    _log(f"warmed up on {request.get('root')}" + (f": {answer['error']}" if "error" in answer else ""))
+    where = request.get("root") or request.get("path") or request.get("cwd")
+    _log(f"warmed up on {where}" + (f": {answer['error']}" if "error" in answer else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,13 +17,18 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import sys
 import time
-from pathlib import Path
-from typing import Any
 
 from codesearch.errors import CodesearchError
-from codesearch.records import SearchResult, result_from_json
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING, whose import costs 5 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+# Imported by `codesearch query`'s first step (codesearch.quick), so this module imports no more
+# than os, socket and json: paths are strings, and pathlib, typing and tempfile stay out.
 
 RUNTIME_ENV = "CODESEARCH_RUNTIME_DIR"
 NO_DAEMON_ENV = "CODESEARCH_NO_DAEMON"
@@ -49,25 +54,26 @@ def daemon_disabled() -> bool:
     return os.environ.get(NO_DAEMON_ENV, "") not in ("", "0") or not hasattr(socket, "AF_UNIX")
 
 
-def runtime_dir(create: bool = True) -> Path:
+def runtime_dir(create: bool = True) -> str:
     """The per-user directory of the server: $CODESEARCH_RUNTIME_DIR, $XDG_RUNTIME_DIR/codesearch,
     or codesearch-UID in the temp directory. Created 0700; refused if another user can enter it."""
     chosen = os.environ.get(RUNTIME_ENV)
     if chosen:
-        directory = Path(chosen)
+        directory = chosen
     elif os.environ.get("XDG_RUNTIME_DIR"):
-        directory = Path(os.environ["XDG_RUNTIME_DIR"]) / "codesearch"
-    else:
-        import tempfile
-
-        directory = Path(tempfile.gettempdir()) / f"codesearch-{os.getuid()}"
+        directory = os.path.join(os.environ["XDG_RUNTIME_DIR"], "codesearch")
+    else:  # the temporary directory as tempfile names it on Unix (its import costs 7 ms)
+        temporary = next((os.environ[name] for name in ("TMPDIR", "TEMP", "TMP") if os.environ.get(name)), "/tmp")
+        directory = os.path.join(temporary, f"codesearch-{os.getuid()}")
     if create:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if directory.exists():
-        info = directory.lstat()
-        if info.st_uid != os.getuid() or info.st_mode & 0o077 or not directory.is_dir() or directory.is_symlink():
-            raise DaemonUnavailable(f"{directory} is not a private directory of this user, so the local query "
-                                    f"server is off; remove it or set {RUNTIME_ENV} to another place", "warn")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return directory
+    if info.st_uid != os.getuid() or info.st_mode & 0o077 or not stat.S_ISDIR(info.st_mode):
+        raise DaemonUnavailable(f"{directory} is not a private directory of this user, so the local query "
+                                f"server is off; remove it or set {RUNTIME_ENV} to another place", "warn")
     return directory
 
 
@@ -75,16 +81,17 @@ def build_stamp() -> str:
     """What a server and a client must share: the count, total size and newest change of the
     package's source files. An upgrade or an edit of an editable install changes it; reading it
     costs a stat per file (importlib.metadata's version lookup alone would cost more)."""
-    package = Path(__file__).resolve().parent.parent
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    checkout = os.path.dirname(package)
     folders = [package]
-    if (package.parent / "pyproject.toml").exists():  # a source checkout: the other packages are beside it
-        folders += [package.parent / name for name in ("indexer", "model", "lsp")]
+    if os.path.exists(os.path.join(checkout, "pyproject.toml")):  # a source checkout: the other packages are beside it
+        folders += [os.path.join(checkout, name) for name in ("indexer", "model", "lsp")]
     count = size = newest = 0
     while folders:
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
-                    folders.append(Path(entry.path))
+                    folders.append(entry.path)
                 elif entry.name.endswith(".py"):
                     info = entry.stat()
                     count, size, newest = count + 1, size + info.st_size, max(newest, info.st_mtime_ns)
@@ -92,19 +99,20 @@ def build_stamp() -> str:
 
 
 def ask(request: dict[str, Any], *, timeout: float | None = None, check_build: bool = True,
-        directory: Path | None = None) -> dict[str, Any]:
+        directory: str | None = None) -> dict[str, Any]:
     """Send one request to the running server and return its answer. The server acknowledges a
     request at once and answers when it is done; DaemonUnavailable when there is no server, it is
     of another build, or it does not acknowledge within CONNECT_SECONDS (or answer within `timeout`)."""
-    directory = directory or runtime_dir(create=False)
-    path = directory / SOCKET_NAME
-    if not path.exists():
+    if _known_unavailable is not None:
+        raise _known_unavailable
+    path = os.path.join(directory or runtime_dir(create=False), SOCKET_NAME)
+    if not os.path.exists(path):
         raise DaemonUnavailable("no server is running")
     stamp = build_stamp()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.settimeout(CONNECT_SECONDS)
         try:
-            connection.connect(str(path))
+            connection.connect(path)
             connection.sendall(json.dumps({**request, "build": stamp}).encode() + b"\n")
             reader = connection.makefile("rb")
             acknowledged = _read_message(reader)
@@ -121,15 +129,25 @@ def ask(request: dict[str, Any], *, timeout: float | None = None, check_build: b
             raise DaemonUnavailable(f"the server could not be asked: {error}", "replace") from None
 
 
-def ask_search(request: dict[str, Any]) -> tuple[list[SearchResult], list[str]]:
-    """A `codesearch query` through the server: its results and the notes to show beside them."""
+def ask_answer(request: dict[str, Any]) -> dict[str, Any]:
+    """A search request's answer from the server: DaemonUnavailable when the client must answer
+    by itself, CodesearchError when the server found the request wrong."""
     answer = ask(request)
     if "local" in answer:
         raise DaemonUnavailable(str(answer["local"]), "nothing")
     if "error" in answer:
         raise CodesearchError(str(answer["error"]))
-    results = [result_from_json(item) for item in answer.get("results", [])]
-    return results, [str(note) for note in answer.get("notes", [])]
+    return answer
+
+
+def remember_unavailable(reason: DaemonUnavailable) -> None:
+    """Make every later `ask` in this process fail at once for `reason`: the quick first step of
+    `codesearch query` found no usable server, so the full command need not wait for it again."""
+    global _known_unavailable
+    _known_unavailable = reason
+
+
+_known_unavailable: DaemonUnavailable | None = None
 
 
 def _read_message(reader: Any) -> dict[str, Any]:
@@ -145,7 +163,8 @@ def _read_message(reader: Any) -> dict[str, Any]:
 def server_pid() -> int | None:
     """The pid `daemon.json` names (written by the server holding the lock), if it names one."""
     try:
-        info = json.loads((runtime_dir(create=False) / INFO_NAME).read_text())
+        with open(os.path.join(runtime_dir(create=False), INFO_NAME)) as file:
+            info = json.load(file)
     except (OSError, ValueError):
         return None
     pid = info.get("pid") if isinstance(info, dict) else None
@@ -169,7 +188,7 @@ def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idl
         command += ["--idle", str(idle_seconds)]
     if warm is not None:
         command += ["--warm", json.dumps(warm)]
-    with open(directory / LOG_NAME, "ab") as log:
+    with open(os.path.join(directory, LOG_NAME), "ab") as log:
         subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                          close_fds=True, cwd="/")
 
@@ -199,7 +218,8 @@ def stop_server(wait_seconds: float = 10.0) -> bool:
 def _is_our_server(pid: int) -> bool:
     """Whether `pid` is a codesearch server of this user (pids are reused)."""
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            command = file.read()
     except OSError:
         try:
             os.kill(pid, 0)  # no /proc (macOS): trust daemon.json, written by the lock holder
@@ -239,7 +259,8 @@ def _wait_gone(pid: int, seconds: float) -> bool:
 
 def _is_zombie(pid: int) -> bool:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read()
     except OSError:
         return False
-    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+    return fields.rsplit(")", 1)[-1].split()[:1] == ["Z"]

@@ -17,8 +17,9 @@ from typing import Any
 from codesearch.encoding import Encoder, EncoderSettings
 from codesearch.errors import QueryError
 from codesearch.indexing import IndexOptions, open_index
+from codesearch.listing import render
 from codesearch.live import LiveIndex
-from codesearch.paths import check_directory
+from codesearch.paths import check_directory, find_root
 from codesearch.requests import check_request
 
 SYNC_SECONDS = 2.0  # at most this long for the disk's changes to reach the index before answering
@@ -69,13 +70,20 @@ class QueryService:
             live.encoder_loaded.wait(ENCODER_WAIT_SECONDS)
         results = live.search(query, mode=mode, k=k, language=request.get("lang"), glob=request.get("glob"))
         notes = listener.warnings[seen:]
-        status = live.status()
-        if mode != "lexical" and live.encoder_state == "ready" and status["chunks"] > status["with_vectors"]:
-            notes.append(f"{status['chunks'] - status['with_vectors']:,} of {status['chunks']:,} chunks have no "
-                         "vectors yet; the server is embedding them")
-        elif mode != "lexical" and live.encoder_state != "ready" and listener.warnings:
+        if mode != "lexical" and live.encoder_state == "ready":
+            status = live.status()
+            if status["chunks"] > status["with_vectors"]:
+                notes.append(f"{status['chunks'] - status['with_vectors']:,} of {status['chunks']:,} chunks have "
+                             "no vectors yet; the server is embedding them")
+        elif mode != "lexical" and listener.warnings:
             notes.append(listener.warnings[-1])
-        return {"results": [r.to_json() for r in results], "notes": list(dict.fromkeys(notes))}
+        answer: dict[str, Any] = {"results": [r.to_json() for r in results], "notes": list(dict.fromkeys(notes))}
+        render_as = request.get("render")
+        if isinstance(render_as, dict):  # the text the terminal prints, so every client prints the same
+            answer["output"], answer["notes_after"] = render(
+                results, query, as_json=bool(render_as.get("json")), max_tokens=render_as.get("max_tokens"),
+                color=bool(render_as.get("color")))
+        return answer
 
     def status(self) -> list[dict[str, Any]]:
         """Every open index's status."""
@@ -92,7 +100,7 @@ class QueryService:
     def _index_for(self, request: dict[str, Any], *, embed: bool) -> tuple[LiveIndex, _Listener]:
         """The live index a request names, opened if need be. An index opened for lexical queries
         does not embed; the first query that wants vectors reopens it with the encoder."""
-        root = check_directory(Path(str(request.get("root", ""))))
+        root = repository_of(request)
         settings = EncoderSettings(request.get("device"), request.get("dtype", "auto"), request.get("threads"))
         options = IndexOptions.create(root, index_dir=request.get("index_dir"), model=request.get("model"),
                                       max_file_bytes=int(request.get("max_file_size", 1_000_000)),
@@ -119,6 +127,17 @@ class QueryService:
             live = LiveIndex(options, listener, watch=can_watch(), embed=embed).start()
             self._indexes[key] = (live, listener)
             return live, listener
+
+
+def repository_of(request: dict[str, Any]) -> Path:
+    """The repository a request names: `root`; else `path`, relative to the client's `cwd`; else
+    the repository containing `cwd` (as `codesearch query` finds it in the terminal)."""
+    if request.get("root"):
+        return check_directory(Path(str(request["root"])))
+    if not request.get("cwd"):
+        raise QueryError("a search request names its repository: root, or cwd (and path)")
+    cwd = Path(str(request["cwd"]))
+    return check_directory(cwd / str(request["path"])) if request.get("path") else find_root(cwd)
 
 
 def can_watch() -> bool:
