@@ -7,12 +7,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from codesearch.encoding import EncoderSettings
-from codesearch.errors import CodesearchError, IndexBusy
+from codesearch.errors import CodesearchError
 from codesearch.paths import check_directory, find_root
 from codesearch.requests import (
     DEFAULT_MAX_FILE_BYTES,
@@ -23,14 +23,12 @@ from codesearch.requests import (
     MIN_MAX_TOKENS,
     MODES,
 )
+from codesearch.terminal import options_from
 
-if TYPE_CHECKING:
-    from codesearch.indexing import IndexOptions
-
-# Imports beyond these happen inside the commands that need them: a query answered by the warm
-# local server, `--mode lexical` and `--help` never load numpy, torch, FAISS or the grammars.
+# Imports beyond these happen inside the commands that need them: `--help` and a lexical query
+# never load numpy, torch, FAISS or the grammars (and most queries never reach this module: see
+# codesearch.quick).
 F = TypeVar("F", bound=Callable[..., Any])
-QUERY_EMBED_SECONDS = 3.0
 
 
 def warn(message: str) -> None:
@@ -87,17 +85,6 @@ def organisation_options(function: F) -> F:
     return function
 
 
-def options_from(root: Path, kw: dict[str, Any]) -> IndexOptions:
-    """The index options of `root` from the `index_options` flags."""
-    from codesearch.indexing import IndexOptions
-
-    return IndexOptions.create(root, index_dir=kw["index_dir"], model=kw["model"],
-                               max_file_bytes=kw["max_file_bytes"], excludes=tuple(kw["excludes"]),
-                               wait_seconds=kw["wait_seconds"],
-                               settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]),
-                               **({"jobs": kw["jobs"]} if kw.get("jobs") else {}))
-
-
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -105,7 +92,9 @@ class _Group(click.Group):
         except CodesearchError as error:
             raise click.ClickException(str(error)) from None
         except KeyboardInterrupt:
-            note("interrupted; the index keeps its last completed state")
+            from codesearch.terminal import INTERRUPTED
+
+            note(INTERRUPTED)
             sys.exit(130)
 
 
@@ -165,70 +154,13 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
         return
     if repos:
         raise click.UsageError("--repo needs --catalog DIR or --server URL")
-    root = check_directory(path) if path else find_root(Path.cwd())
-    use_daemon, then = not no_daemon and not _daemon_disabled(), "start"
-    if use_daemon:
-        from codesearch.quick import wants_color
-        from codesearch.requests import search_request
-        from codesearch.service.local import DaemonUnavailable, ask_answer, start_server
+    if path:
+        check_directory(path)  # worded here as before; the server would name it from its own folder
+    from codesearch.terminal import answer_query
 
-        request = search_request(text, cwd=str(Path.cwd()), path=str(path) if path else None, top=top, mode=mode,
-                                 lang=lang, glob=glob, refresh=not no_refresh, index_dir=kw["index_dir"],
-                                 model=kw["model"], max_file_bytes=kw["max_file_bytes"], excludes=list(kw["excludes"]),
-                                 wait_seconds=kw["wait_seconds"], device=kw["device"], dtype=kw["dtype"],
-                                 threads=kw["threads"], as_json=as_json, max_tokens=max_tokens,
-                                 color=wants_color(sys.stdout))
-        try:
-            answer = ask_answer(request)
-        except DaemonUnavailable as reason:
-            then = reason.then
-            if then == "warn":
-                warn(str(reason))
-        else:
-            for message in answer.get("notes", []):
-                note(message)
-            sys.stdout.write(answer["output"])
-            for message in answer.get("notes_after", []):
-                note(message)
-            return
-    results = _query_here(root, text, top=top, mode=mode, lang=lang, glob=glob, no_refresh=no_refresh, kw=kw)
-    _print(results, text, as_json, max_tokens)
-    if use_daemon:  # warm up for the next query, on this repository
-        start_server(warm=request, then=then)
-
-
-def _daemon_disabled() -> bool:
-    from codesearch.service.local import daemon_disabled
-
-    return daemon_disabled()
-
-
-def _query_here(root: Path, text: str, *, top: int, mode: str, lang: str | None, glob: str | None,
-                no_refresh: bool, kw: dict[str, Any]) -> list[Any]:
-    """Answer a query in this process: sync the index with the disk (briefly embed), then search."""
-    from codesearch.indexing import open_index, update_index
-    from codesearch.search import search
-
-    options = options_from(root, kw)
-    index = open_index(options, create=not no_refresh)
-    if index.is_shard:
-        no_refresh = True  # a shard is written only by its job
-    if not no_refresh:
-        try:
-            with index.writing(0.0):
-                summary = update_index(index, options, embed=mode != "lexical",
-                                       embed_budget=QUERY_EMBED_SECONDS, warn=warn)
-        except IndexBusy:
-            note("another process is updating the index; answering from its last completed state")
-        else:
-            if summary.missing_vectors and mode != "lexical" and options.encoder(options.model_id(index), warn):
-                note(f"{summary.missing_vectors:,} of {summary.chunks:,} chunks have no vectors yet; "
-                      "run `codesearch index` to embed them")
-    encoder = options.encoder(options.model_id(index), warn) if mode != "lexical" else None
-    try:
-        return search(index.store, text, mode=mode, k=top, encoder=encoder, language=lang, glob=glob)
-    finally:
-        index.close()
+    answer_query({**kw, "text": text, "path": str(path) if path else None, "top": top, "mode": mode, "lang": lang,
+                  "glob": glob, "as_json": as_json, "no_refresh": no_refresh, "max_tokens": max_tokens,
+                  "no_daemon": no_daemon}, warn=warn, note=note)
 
 
 def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: str | None,
@@ -257,7 +189,7 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
 
 def _print(results: list[Any], text: str, as_json: bool, max_tokens: int | None = None) -> None:
     from codesearch.listing import render
-    from codesearch.quick import wants_color
+    from codesearch.terminal import wants_color
 
     output, notes = render(results, text, as_json=as_json, max_tokens=max_tokens, color=wants_color(sys.stdout))
     sys.stdout.write(output)

@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codesearch.encoding import DEFAULT_MODEL, MODEL_ENV, Encoder, EncoderSettings, load_encoder, model_id_for
 from codesearch.errors import IndexMismatch, ModelUnavailable
 from codesearch.index import CodeIndex, index_dir_for, rebuild
-from codesearch.indexer.sync import Progress, SyncSummary, embed_missing, sync_chunks
-from codesearch.indexer.walk import DEFAULT_MAX_FILE_BYTES
+from codesearch.requests import DEFAULT_MAX_FILE_BYTES
 from codesearch.store import DB_NAME
+
+if TYPE_CHECKING:  # the sync, its walk and pathspec load when an update runs, not for `--no-refresh`
+    from codesearch.indexer.sync import Progress, SyncSummary
 
 Warn = Callable[[str], None]
 
@@ -89,6 +92,8 @@ def update_index(
         raise IndexMismatch(f"the index at {index.index_dir} is a shard of a catalog, written only by its "
                             "indexing job (`codesearch job run`); query it with --no-refresh")
     kwargs = {"progress": progress} if progress else {}
+    from codesearch.indexer.sync import embed_missing, sync_chunks
+
     summary = sync_chunks(index.store, options.root, max_file_bytes=options.max_file_bytes,
                           excludes=options.excludes, jobs=options.jobs, **kwargs)
     model_id = options.model_id(index)

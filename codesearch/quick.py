@@ -1,14 +1,15 @@
-"""The `codesearch` command's entry point: a query the warm local server can answer goes there
-before anything heavy is imported.
+"""The `codesearch` command's entry point: `codesearch query` without click.
 
-A terminal query answered by the server should cost little more than starting Python. click
-alone takes longer to import than the server takes to answer, so `codesearch query` first reads
-its own arguments here, with the standard library only, sends the request, and writes the text
-the server rendered (`listing.render`, the code a local answer prints with). Anything this
-reader does not know for certain (another command, `--help`, `--catalog`, `--server`, a value it
-cannot check, an option it has never seen) and any query the server cannot take (none running,
-another build, an error to report) goes to the full command line in `codesearch.cli`, which
-parses everything again, prints click's messages and answers in its own process if it must.
+A terminal query answered by the warm local server should cost little more than starting
+Python, and click alone takes longer to import than the server takes to answer. So
+`codesearch query` first reads its own arguments here, with the standard library only, and
+answers through `terminal.answer_query`: from the server, or, for a lexical query when no server
+is up, in this process (a lexical query needs neither click nor the encoder).
+
+Anything this reader does not know for certain (another command, `--help`, `--catalog`,
+`--server`, a value it cannot check, an option it has never seen), a dense or hybrid query the
+server cannot take, and every error goes to the full command line in `codesearch.cli`: it
+parses everything again, answers through the same `answer_query`, and words errors as click does.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from codesearch.requests import (
     DTYPES,
     MIN_MAX_TOKENS,
     MODES,
-    search_request,
+    flag_value,
 )
 
 TYPE_CHECKING = False  # typing itself costs 5 ms of the start this module exists to save
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any, TextIO
+    from typing import Any
 
 # `codesearch query`'s options this reader understands: option -> (parameter, how to read it).
 # Each must mean here exactly what it means to click (tests/test_quick.py checks it on the command).
@@ -42,42 +43,39 @@ _VALUES: dict[str, tuple[str, str]] = {
     "--wait": ("wait_seconds", "float"), "--device": ("device", "text"), "--dtype": ("dtype", "dtype"),
     "--threads": ("threads", "count"), "--jobs": ("jobs", "count"), "-j": ("jobs", "count"),
 }
-_FLAGS = {"--json": "as_json", "--no-refresh": "no_refresh"}
+_FLAGS = {"--json": "as_json", "--no-refresh": "no_refresh", "--no-daemon": "no_daemon"}
 # Environment defaults, as click reads them (`envvar=` on the same options).
 _ENVIRONMENT = {"model": "CODESEARCH_MODEL", "index_dir": "CODESEARCH_INDEX_DIR", "device": "CODESEARCH_DEVICE",
                 "dtype": "CODESEARCH_DTYPE", "threads": "CODESEARCH_THREADS", "jobs": "CODESEARCH_JOBS"}
-# Set, these send the query elsewhere than the local server: click's business.
-_ELSEWHERE = ("CODESEARCH_SERVER", "CODESEARCH_NO_DAEMON")
+NO_DAEMON_ENV = "CODESEARCH_NO_DAEMON"
+SERVER_ENV = "CODESEARCH_SERVER"  # set, the query goes to a team server: click's business
 
 
 def main() -> None:
-    """`codesearch ...`: answer a plain `codesearch query` through the warm server if one is up,
-    else run the full command line."""
+    """`codesearch ...`: answer a plain `codesearch query` through the warm server if one is up
+    (or here, for a lexical one), else run the full command line."""
     arguments = sys.argv[1:]
     if arguments[:1] == ["query"]:
         values = read_query(arguments[1:], os.environ)
         if values is not None:
-            _answer_through_server(values)  # exits when answered
+            _answer(values)  # exits when answered
     from codesearch.cli import main as full_command_line
 
     full_command_line()
 
 
-def wants_color(stream: TextIO) -> bool:
-    """Styles for a terminal, not for a pipe or a file, and never with NO_COLOR or TERM=dumb."""
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
 def read_query(arguments: list[str], environment: Mapping[str, str]) -> dict[str, Any] | None:
     """The parameters of `codesearch query ARGUMENTS` as click would read them, or None where
     only click can say (an option this reader does not know, a value it cannot check)."""
-    if any(environment.get(name, "") not in ("", "0") for name in _ELSEWHERE):
+    no_daemon = flag_value(environment.get(NO_DAEMON_ENV, ""))
+    if environment.get(SERVER_ENV) or no_daemon is None:
         return None
     values: dict[str, Any] = {"path": None, "top": DEFAULT_TOP, "mode": DEFAULT_MODE, "lang": None, "glob": None,
                               "max_tokens": None, "model": None, "index_dir": None,
                               "max_file_bytes": DEFAULT_MAX_FILE_BYTES, "excludes": [],
                               "wait_seconds": DEFAULT_WAIT_SECONDS, "device": None, "dtype": "auto",
-                              "threads": None, "jobs": None, "as_json": False, "no_refresh": False}
+                              "threads": None, "jobs": None, "as_json": False, "no_refresh": False,
+                              "no_daemon": no_daemon}
     for name, variable in _ENVIRONMENT.items():
         if environment.get(variable):
             values[name] = _value(environment[variable], _kind(name))
@@ -134,36 +132,18 @@ def _value(text: str, kind: str) -> Any:
     return text
 
 
-def _answer_through_server(values: dict[str, Any]) -> None:
-    """Print the server's answer and exit; return (having remembered why) when it cannot answer."""
+def _answer(values: dict[str, Any]) -> None:
+    """Answer and exit; return (printing nothing) where the full command line must: a query the
+    server cannot answer that needs the encoder here, or an error, which click words."""
     from codesearch.errors import CodesearchError
-    from codesearch.service.local import DaemonUnavailable, ask_answer, daemon_disabled, remember_unavailable
+    from codesearch.terminal import INTERRUPTED, answer_query, plain_note
 
-    if daemon_disabled():
-        return
-    request = search_request(values["text"], cwd=os.getcwd(), path=values["path"], top=values["top"],
-                             mode=values["mode"], lang=values["lang"], glob=values["glob"],
-                             refresh=not values["no_refresh"], index_dir=values["index_dir"], model=values["model"],
-                             max_file_bytes=values["max_file_bytes"], excludes=values["excludes"],
-                             wait_seconds=values["wait_seconds"], device=values["device"], dtype=values["dtype"],
-                             threads=values["threads"], as_json=values["as_json"], max_tokens=values["max_tokens"],
-                             color=wants_color(sys.stdout))
     try:
-        answer = ask_answer(request)
-    except DaemonUnavailable as reason:
-        remember_unavailable(reason)
-        return
-    except CodesearchError:  # an error to report (a path that is not a directory, ...): click words it
-        return
-    _notes(answer.get("notes", []))
-    sys.stdout.write(answer["output"])
-    sys.stdout.flush()
-    _notes(answer.get("notes_after", []))
-    sys.exit(0)
-
-
-def _notes(messages: list[str]) -> None:
-    """Notes on stderr, dimmed on a terminal, as `cli.note` writes them."""
-    dim = wants_color(sys.stderr)
-    for message in messages:
-        sys.stderr.write(f"\x1b[2m{message}\x1b[0m\n" if dim else f"{message}\n")
+        answered = answer_query(values, here=values["mode"] == "lexical")
+    except CodesearchError:
+        return  # click checks again, and says what to fix as it always does
+    except KeyboardInterrupt:
+        plain_note(INTERRUPTED)
+        sys.exit(130)
+    if answered:
+        sys.exit(0)

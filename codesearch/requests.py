@@ -18,6 +18,14 @@ DTYPES = ("auto", "float32", "bfloat16", "int8")
 # `codesearch query`'s defaults, for click's options and for the quick path alike.
 DEFAULT_TOP, DEFAULT_MODE, DEFAULT_MAX_FILE_BYTES, DEFAULT_WAIT_SECONDS = 10, "hybrid", 1_000_000, 10.0
 MIN_MAX_TOKENS = 100
+_TRUE_WORDS, _FALSE_WORDS = ("1", "true", "t", "yes", "y", "on"), ("", "0", "false", "f", "no", "n", "off")
+
+
+def flag_value(text: str) -> bool | None:
+    """An environment variable read as an on/off flag, as click reads one (`CODESEARCH_NO_DAEMON=1`);
+    None for a word click would refuse."""
+    word = text.strip().lower()
+    return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
 
 
 def check_request(query: str, mode: str, k: int) -> None:

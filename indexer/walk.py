@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pathspec
 
+from codesearch.requests import DEFAULT_MAX_FILE_BYTES
+
 IGNORE_FILES = (".gitignore", ".codesearchignore")
-DEFAULT_MAX_FILE_BYTES = 1_000_000
 BUILTIN_EXCLUDES = (
     ".git/", ".hg/", ".svn/", ".codesearch/", "node_modules/", "bower_components/", "vendor/",
     ".venv/", "venv/", ".tox/", ".nox/", "__pycache__/", ".mypy_cache/", ".pytest_cache/",

@@ -162,7 +162,12 @@ def test_hybrid_results_are_the_same_with_and_without_the_server(repo: Path, env
 
 
 def test_no_daemon_neither_asks_nor_starts_a_server(repo: Path, env: dict[str, str], runtime: Path) -> None:
-    run_cli([*QUERY, "--no-daemon"], env=env, cwd=repo)
+    alone = run_cli([*QUERY, "--no-daemon"], env={**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd=repo)
+    assert json_lines(alone.stdout)[0]["symbol"] == "retry_failed_uploads"
+    # a lexical query answered in its own process needs neither click nor the encoder's libraries
+    imported = {line.rsplit("|", 1)[-1].strip() for line in alone.stderr.splitlines()
+                if line.startswith("import time")}
+    assert "codesearch.search" in imported and not imported & {"click", "codesearch.cli", "torch", "numpy"}
     run_cli(QUERY, env={**env, "CODESEARCH_NO_DAEMON": "1"}, cwd=repo)
     # the command starts a server (and opens its log) before it exits, or never
     assert not (runtime / "daemon.log").exists() and not server_pids(runtime)

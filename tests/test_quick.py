@@ -25,13 +25,14 @@ def click_reads(arguments: list[str], environment: dict[str, str], monkeypatch: 
 @pytest.mark.parametrize("arguments", [
     ["parse config"],
     ["-k", "3", "--mode", "lexical", "parse config"],
-    ["parse config", "--json", "--no-refresh", "--top=7", "--mode=dense"],
+    ["parse config", "--json", "--no-refresh", "--no-daemon", "--top=7", "--mode=dense"],
     ["--path", "src", "--lang", "go", "--glob", "*.go", "--max-tokens", "500", "where are retries"],
     ["-m", "base", "--index-dir", "idx", "--max-file-size", "2000", "--exclude", "a/", "--exclude=*.min.js",
      "--wait", "2.5", "--device", "cpu", "--dtype", "int8", "--threads", "2", "-j", "4", "x"],
     ["-", "-k", "1"],
 ])
-@pytest.mark.parametrize("environment", [{}, ENVIRONMENT])
+@pytest.mark.parametrize("environment", [{}, ENVIRONMENT, {"CODESEARCH_NO_DAEMON": "1"},
+                                         {"CODESEARCH_NO_DAEMON": "off"}])
 def test_the_quick_reader_reads_what_click_reads(arguments: list[str], environment: dict[str, str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     quick = read_query(arguments, environment)
@@ -46,11 +47,11 @@ def test_the_quick_reader_reads_what_click_reads(arguments: list[str], environme
 
 @pytest.mark.parametrize("arguments,environment", [
     (["--help"], {}), (["--catalog", "dir", "x"], {}), (["--server", "http://h", "x"], {}),
-    (["--no-daemon", "x"], {}), (["-k5", "x"], {}), (["--mode", "fuzzy", "x"], {}), (["--threads", "0", "x"], {}),
+    (["-k5", "x"], {}), (["--mode", "fuzzy", "x"], {}), (["--threads", "0", "x"], {}),
     (["--max-tokens", "50", "x"], {}),
     (["-k", "many", "x"], {}), (["--wait", "-1", "x"], {}), (["  "], {}), (["two", "texts"], {}), ([], {}),
     (["x", "--typo"], {}), (["x", "-k"], {}), (["x", "--", "y"], {}), (["x", "--json=yes"], {}),
-    (["x"], {"CODESEARCH_SERVER": "http://team"}), (["x"], {"CODESEARCH_NO_DAEMON": "1"}),
+    (["x"], {"CODESEARCH_SERVER": "http://team"}), (["x"], {"CODESEARCH_NO_DAEMON": "maybe"}),
     (["x"], {"CODESEARCH_THREADS": "none"}), (["x"], {"CODESEARCH_DTYPE": "float64"}),
 ])
 def test_what_the_quick_reader_cannot_be_sure_of_goes_to_click(arguments: list[str],

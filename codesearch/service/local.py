@@ -51,7 +51,9 @@ class DaemonUnavailable(CodesearchError):
 
 def daemon_disabled() -> bool:
     """Whether the environment turns the server off (CODESEARCH_NO_DAEMON=1), or the OS has no Unix sockets."""
-    return os.environ.get(NO_DAEMON_ENV, "") not in ("", "0") or not hasattr(socket, "AF_UNIX")
+    from codesearch.requests import flag_value
+
+    return bool(flag_value(os.environ.get(NO_DAEMON_ENV, ""))) or not hasattr(socket, "AF_UNIX")
 
 
 def runtime_dir(create: bool = True) -> str:
