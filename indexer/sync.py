@@ -9,6 +9,7 @@ batch by batch: a killed run keeps what it embedded and the next run resumes.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from codesearch.indexer.walk import FileEntry, WalkReport, looks_binary, looks_m
 
 from codesearch.encoding import Encoder
 from codesearch.lexical import index_texts
+from codesearch.processes import process_alive
 from codesearch.records import Chunk, embedding_text
 from codesearch.store import FileState, Store
 
@@ -175,11 +177,25 @@ def _parse_changed(entries: list[FileEntry], known: dict[str, FileState], racy_a
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload(["codesearch.indexer.sync", "codesearch.indexer.chunker"])
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=end_with, initargs=(os.getpid(),)) as pool:
         results = pool.map(parse_file, todo, [sha_of(e) for e in todo], [racy_after] * len(todo),
                            chunksize=max(1, min(64, len(todo) // (jobs * 8))))
         for entry in entries:
             yield None if unchanged(entry) else next(results)
+
+
+def end_with(pid: int, every: float = 1.0) -> None:
+    """In a pool's worker: exit when process `pid` (the indexer) is gone. A worker forked by the
+    forkserver is not the indexer's child, and it holds the pipe that keeps the forkserver alive,
+    so without this a `codesearch index` killed with SIGKILL left both running for good."""
+    def watch() -> None:
+        while process_alive(pid):
+            time.sleep(every)
+        os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="end-with-indexer", daemon=True).start()
 
 
 def _apply(store: Store, state: FileState | None, parsed: ParsedFile | None, entry: FileEntry,

@@ -9,6 +9,8 @@ import signal
 import sqlite3
 import subprocess
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -138,15 +140,40 @@ def test_killing_index_midway_keeps_the_last_state_and_resumes(repo: Path, tiny_
 def test_killing_during_the_chunk_phase_keeps_the_previous_index(repo: Path, tiny_model: Path, cli_env) -> None:
     run_cli(["index", str(repo), "--model", str(tiny_model), "--no-embed"], env=cli_env)
     _grow(repo, 400)
-    process = subprocess.Popen([str(EXECUTABLE), "index", str(repo), "--no-embed"], env=cli_env,
+    mark = f"CODESEARCH_TEST_RUN={uuid.uuid4().hex}"  # in the environment of the indexer and its pool
+    process = subprocess.Popen([str(EXECUTABLE), "index", str(repo), "--no-embed", "--jobs", "2"],
+                               env={**cli_env, **dict([mark.split("=")])},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.8)
+    helpers = lambda: _marked_processes(mark) - {process.pid}  # noqa: E731
+    _wait_until(lambda: len(helpers()) >= 2 or process.poll() is not None, "the parsing pool to start")
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    # the pool's forkserver and workers are not the indexer's children: they end with it all the same
+    _wait_until(lambda: not helpers(), "the killed indexer's pool to exit")
     status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
     assert status["files"] in (7, 407)  # all or nothing, never a half-applied sync
     run_cli(["index", str(repo), "--no-embed"], env=cli_env)
     assert json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)["files"] == 407
+
+
+def _marked_processes(mark: str) -> set[int]:
+    """Live processes of this user whose environment holds `mark` (NAME=VALUE)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and mark.encode() in (entry / "environ").read_bytes().split(b"\0") \
+                    and (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _wait_until(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
 
 
 def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path, tiny_model: Path) -> None:

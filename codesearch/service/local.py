@@ -22,6 +22,7 @@ import sys
 import time
 
 from codesearch.errors import CodesearchError
+from codesearch.processes import process_alive
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING, whose import costs 5 ms
 if TYPE_CHECKING:
@@ -249,20 +250,7 @@ def _end(pid: int) -> None:
 def _wait_gone(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if not process_alive(pid):
             return True
-        if _is_zombie(pid):
-            return True  # gone, waiting for its parent to reap it
         time.sleep(0.02)
     return False
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            fields = file.read()
-    except OSError:
-        return False
-    return fields.rsplit(")", 1)[-1].split()[:1] == ["Z"]
