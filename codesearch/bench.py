@@ -354,3 +354,87 @@ def run_index_bench(root: Path, *, index_dir: Path | None, jobs: int, queries: i
     finally:
         if scratch:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_tune_bench(annotations: Path, repos: Path, *, model: str | None, only: tuple[str, ...], max_minutes: float,
+                   index_root: Path | None, scratch: Path, echo: Callable[[str], None],
+                   warn: Callable[[str], None]) -> dict[str, dict[str, float]]:
+    """`codesearch tune` measured on the benchmark: for each repository, dense and hybrid NDCG@10
+    with the base model, then tuned on the repository's own code (the benchmark's queries are
+    never seen), re-embedded, and measured again; with the held-out pair MRR, the time per
+    1,000 pairs seen and the peak memory. Works on a copy of each index, in `scratch`."""
+    import shutil
+
+    from codesearch.errors import CodesearchError
+    from codesearch.tuning import BATCH_SIZE, tune
+
+    table = _repos_table(annotations)
+    rows: dict[str, dict[str, float]] = {}
+    for file in sorted(annotations.glob("*.json")):
+        name = file.stem
+        if name == "repos" or (only and name not in only):
+            continue
+        root = (repos / name / (table.get(name, {}).get("benchmark_root") or "")).resolve()
+        if not root.is_dir():
+            warn(f"skipping {name}: {root} does not exist")
+            continue
+        probe = IndexOptions.create(root, model=model)
+        cached = (index_root or default_index_root()) / model_folder(probe.model_id()) / name
+        copy = scratch / name
+        shutil.rmtree(copy, ignore_errors=True)
+        options = IndexOptions.create(root, model=model, index_dir=str(cached))
+        index = open_index(options, create=True)
+        with index.writing(options.wait_seconds):
+            update_index(index, options, embed=True, warn=warn)  # the base model's vectors, cached for next time
+        index.close()
+        shutil.copytree(cached, copy)
+        queries = json.loads(file.read_text())
+        row = _dense_and_hybrid(name, queries, IndexOptions.create(root, index_dir=str(copy)), "before", warn)
+        try:
+            with PeakMemory() as memory:
+                report = tune(IndexOptions.create(root, index_dir=str(copy)), max_minutes=max_minutes,
+                              say=lambda _: None)
+        except CodesearchError as error:
+            warn(f"{name}: not tuned: {error}")
+            continue
+        seen = report.steps * BATCH_SIZE
+        row.update(pairs=len(report.mined.pairs), mrr_before=report.before.mrr, mrr_after=report.after.mrr,
+                   kept=float(report.kept), seconds_per_1000_pairs=1000 * report.seconds / max(seen, 1),
+                   peak_mb=memory.peak / 1e6)
+        if report.kept:
+            tuned = IndexOptions.create(root, index_dir=str(copy))
+            index = open_index(tuned)
+            with index.writing(tuned.wait_seconds):
+                update_index(index, tuned, embed=True, warn=warn)
+            index.close()
+            row.update(_dense_and_hybrid(name, queries, tuned, "after", warn))
+        else:
+            row.update(dense_after=row["dense_before"], hybrid_after=row["hybrid_before"])
+        rows[name] = row
+        shutil.rmtree(copy, ignore_errors=True)
+        echo(f"{name:14s} pairs {row['pairs']:5.0f}  MRR {row['mrr_before']:.3f} -> {row['mrr_after']:.3f}  "
+             f"dense {row['dense_before']:.4f} -> {row['dense_after']:.4f}  hybrid {row['hybrid_before']:.4f} -> "
+             f"{row['hybrid_after']:.4f}  {'kept' if report.kept else 'not kept'}  "
+             f"{row['seconds_per_1000_pairs']:.0f} s/1,000 pairs  peak {row['peak_mb']:,.0f} MB")
+    if rows:
+        def mean(key: str) -> float:
+            return statistics.mean(row[key] for row in rows.values())
+
+        echo(f"mean over {len(rows)}: dense {mean('dense_before'):.4f} -> {mean('dense_after'):.4f}, hybrid "
+             f"{mean('hybrid_before'):.4f} -> {mean('hybrid_after'):.4f}, MRR {mean('mrr_before'):.3f} -> "
+             f"{mean('mrr_after'):.3f}; worst hybrid change "
+             f"{min(row['hybrid_after'] - row['hybrid_before'] for row in rows.values()):+.4f}")
+    return rows
+
+
+def _dense_and_hybrid(name: str, queries: list[dict[str, Any]], options: IndexOptions, when: str,
+                      warn: Callable[[str], None]) -> dict[str, float]:
+    index = open_index(options)
+    encoder = options.encoder(options.model_id(index), warn)
+    row = {}
+    for mode in ("dense", "hybrid"):
+        scores = ModeScores()
+        _answer(name, queries, index.store, mode, encoder, scores, ())
+        row[f"{mode}_{when}"] = scores.per_repo[name]
+    index.close()
+    return row

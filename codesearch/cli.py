@@ -204,6 +204,7 @@ def _print(results: list[Any], text: str, as_json: bool, max_tokens: int | None 
 def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> None:
     """Files, chunks, model, vectors, size on disk and last update of an index."""
     from codesearch.indexing import IndexOptions, open_index
+    from codesearch.tuning import tuned_record
 
     root = check_directory(path) if path else find_root(Path.cwd())
     options = IndexOptions.create(root, index_dir=index_dir)
@@ -218,6 +219,7 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
         "languages": index.store.languages(),
         "size_bytes": sum(p.stat().st_size for p in index.index_dir.iterdir() if p.is_file()),
         "updated_at": float(updated) if updated else None,
+        "tuned": tuned_record(index),
     }
     if as_json:
         click.echo(json.dumps(info))
@@ -231,6 +233,9 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
             f"chunks       {counts['chunks']:,} ("
             + ", ".join(f"{lang} {n:,}" for lang, n in list(info["languages"].items())[:6]) + ")",
             f"model        {index.model_id}",
+            *([f"tuned        from {info['tuned']['base']} on {info['tuned']['train_pairs']:,} pairs of this "
+               f"repository: held-out MRR@10 {info['tuned']['before']['mrr']:.3f} -> "
+               f"{info['tuned']['after']['mrr']:.3f} (`codesearch tune --reset` undoes)"] if info["tuned"] else []),
             f"vectors      {counts['with_vectors']:,} of {counts['chunks']:,} chunks"
             + (f" ({missing:,} missing: run `codesearch index` with the model available)" if missing else ""),
             f"last update  {when}",

@@ -353,3 +353,84 @@ def bench_encoder(model: str, random_weights: bool, repo: Path, limit: int, devi
 
     run_encoder_bench(model=model, random_weights=random_weights, repo=repo, limit=limit, device=device,
                       dtype=dtype, runs=runs, batch_size=batch_size, echo=click.echo)
+
+
+@main.command("tune")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--max-minutes", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Stop training after this long (the measuring before and after comes on top).")
+@click.option("--full", is_flag=True, help="Tune every weight instead of a LoRA adapter (bigger, slower).")
+@click.option("--reset", is_flag=True, help="Go back to the base model (its cached vectors are kept).")
+@click.option("--max-steps", default=None, type=click.IntRange(min=0),
+              help="Stop after this many training steps (for experiments).")
+@click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=2),
+              help="Pairs per training step (each also a negative for the others).")
+@click.option("--index-dir", default=None, envvar="CODESEARCH_INDEX_DIR", help="Where the index lives.")
+@click.option("--device", default=None, envvar="CODESEARCH_DEVICE", help="cpu, cuda, mps (default: the best).")
+@click.option("--threads", default=None, type=click.IntRange(min=1), envvar="CODESEARCH_THREADS",
+              help="CPU threads (default: one per core).")
+def tune_command(path: Path, max_minutes: float, full: bool, reset: bool, max_steps: int | None, batch_size: int,
+                 index_dir: str | None, device: str | None, threads: int | None) -> None:
+    """Fit the index's encoder to PATH's own code (pairs mined from it; no labels), kept only if
+    it finds held-out code better. Then `codesearch index PATH` embeds with the tuned model."""
+    from codesearch.indexing import IndexOptions
+
+    root = check_directory(path)
+    options = IndexOptions.create(root, index_dir=index_dir, settings=EncoderSettings(device, "float32", threads))
+    if reset:
+        from codesearch.tuning import reset as reset_tuning
+
+        base = reset_tuning(options)
+        click.echo(f"{root} is back on {base}" if base else f"{root}'s index is not tuned; nothing to reset")
+        _stop_local_server()
+        return
+    from codesearch.render import tuning_bar
+    from codesearch.tuning import tune
+
+    with tuning_bar(max_minutes * 60) as progress:
+        report = tune(options, max_minutes=max_minutes, full=full, max_steps=max_steps, batch_size=batch_size,
+                      progress=progress, say=note)
+    stopped = " (stopped by Ctrl-C)" if report.interrupted else ""
+    note(f"trained {report.steps:,} steps on {report.train_pairs:,} pairs in {report.seconds:.0f} s{stopped}; "
+         f"loss {report.first_loss:.3f} -> {report.last_loss:.3f}")
+    change = (f"held-out MRR@10 {report.before.mrr:.3f} -> {report.after.mrr:.3f}, "
+              f"recall@10 {report.before.recall:.3f} -> {report.after.recall:.3f}")
+    if report.kept:
+        click.echo(f"tuned: {change}; the index now uses {report.model_id}\n"
+                   f"run `codesearch index {path}` to embed its chunks with it (`codesearch tune --reset` undoes)")
+        _stop_local_server()
+    else:
+        click.echo(f"not better ({change}); nothing changed, the index keeps {report.model_id}")
+
+
+def _stop_local_server() -> None:
+    """A running local server holds the index's old model: end it (the next query starts one)."""
+    from codesearch.service.local import stop_server
+
+    if stop_server():
+        note("stopped the warm local server, which held the old model")
+
+
+@bench_group.command("tune")
+@click.option("--annotations", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of NAME.json query files (with repos.json beside or inside it).")
+@click.option("--repos", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder holding one checkout per repository, REPOS/NAME.")
+@click.option("--model", "-m", default=None, help="The base model.")
+@click.option("--only", multiple=True, help="Only these repositories (repeatable).")
+@click.option("--max-minutes", default=3.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Training time per repository.")
+@click.option("--index-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the base model's indexes are kept (as for `bench retrieval`).")
+@click.option("--scratch", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the tuned copies of the indexes go (default: a temporary folder).")
+def bench_tune(annotations: Path, repos: Path, model: str | None, only: tuple[str, ...], max_minutes: float,
+               index_root: Path | None, scratch: Path | None) -> None:
+    """Dense and hybrid NDCG@10 per repository before and after `codesearch tune` on its own code."""
+    import tempfile
+
+    from codesearch.bench import run_tune_bench
+
+    with tempfile.TemporaryDirectory(prefix="codesearch-tune-bench-") as temporary:
+        run_tune_bench(annotations, repos, model=model, only=only, max_minutes=max_minutes, index_root=index_root,
+                       scratch=scratch or Path(temporary), echo=click.echo, warn=warn)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_MODEL = "base"
+TUNE_FILE = "codesearch-tune.json"  # beside a model `codesearch tune` made: what it was tuned from, how it scored
 MODEL_ENV = "CODESEARCH_MODEL"
 
 

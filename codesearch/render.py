@@ -4,7 +4,7 @@ Search results are printed by `listing`, which needs no rich (a query must start
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,22 @@ def progress_bar() -> Iterator[object]:
         if stage not in tasks:
             tasks[stage] = bar.add_task(stage, total=total)
         bar.update(tasks[stage], completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+@contextmanager
+def tuning_bar(max_seconds: float) -> Iterator[Callable[[int, float, float], None]]:
+    """A progress callback for `codesearch tune`: time spent of `max_seconds`, step and loss."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                   console=stderr, transient=True, disable=not sys.stderr.isatty())
+    task = bar.add_task("tuning", total=max_seconds)
+
+    def update(step: int, loss: float, seconds: float) -> None:
+        bar.update(task, completed=seconds, description=f"tuning: step {step:,}, loss {loss:.3f}")
 
     with bar:
         yield update

@@ -287,6 +287,15 @@ class Store:
                 found[row[0]] = Chunk(*row[1:])
         return found
 
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk, in path and line order."""
+        rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY path, start_line")
+        return [Chunk(*row) for row in rows]
+
+    def drop_vectors(self, model_id: str) -> int:
+        """Delete every cached vector of a model (inside the caller's transaction); how many."""
+        return self._db.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
+
     def chunk_id_at(self, path: str, line: int) -> int | None:
         """The innermost chunk of `path` that contains `line`."""
         row = self._db.execute(

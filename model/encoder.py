@@ -165,9 +165,12 @@ class TransformersEncoder:
     @classmethod
     def from_directory(
         cls, directory: Path, *, model_id: str, preset: Preset | None = None,
-        settings: EncoderSettings | None = None, dims: int | None = None,
+        settings: EncoderSettings | None = None, dims: int | None = None, adapter: Path | None = None,
+        tuned: dict[str, Any] | None = None,
     ) -> TransformersEncoder:
-        """Load a checkpoint directory saved with `save_pretrained` (plus optional ST files)."""
+        """Load a checkpoint directory saved with `save_pretrained` (plus optional ST files).
+        `adapter`: a LoRA adapter (peft) merged into the weights as they load; `tuned`: the
+        record `codesearch tune` wrote, whose pooling and prefixes are the base model's."""
         settings = settings or EncoderSettings()
         config = AutoConfig.from_pretrained(directory)
         architectures = getattr(config, "architectures", None) or []
@@ -187,8 +190,15 @@ class TransformersEncoder:
         dtype, int8 = pick_dtype(settings.dtype, device)
         if device.type == "cpu":
             keep_freed_memory()
-        model = AutoModel.from_pretrained(directory, dtype=dtype).to(device).eval()
+        model = AutoModel.from_pretrained(directory, dtype=dtype)
+        if adapter is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        model = model.to(device).eval()
         st = read_sentence_transformers_config(directory)
+        st.update({key: value for key, value in (tuned or {}).items()
+                   if key in ("pooling", "query_prefix", "document_prefix", "max_tokens")})
         limits = [getattr(config, "max_position_embeddings", 512), st.get("max_tokens", 1 << 30)]
         if 0 < getattr(tokenizer, "model_max_length", 0) < 1 << 30:
             limits.append(tokenizer.model_max_length)
