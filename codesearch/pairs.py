@@ -175,7 +175,7 @@ def _chunks_at(chunks: list[Chunk], path: str, lines: list[int]) -> list[Chunk]:
 def _called(test: Chunk, words: list[str], by_name: dict[str, list[Chunk]]) -> Chunk | None:
     """The function a test calls whose name shares the most words with the test's name."""
     best, best_overlap = None, 0
-    for name in set(re.findall(r"[A-Za-z_]\w{3,}", test.text)):
+    for name in sorted(set(re.findall(r"[A-Za-z_]\w{3,}", test.text))):  # sorted: ties go the same way every run
         if name in by_name and name != test.symbol:
             overlap = len(set(name_words(name)) & set(words))
             if overlap > best_overlap:

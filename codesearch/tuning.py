@@ -18,6 +18,7 @@ import hashlib
 import json
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,8 +76,9 @@ def tune(options: IndexOptions, *, max_minutes: float = 5.0, full: bool = False,
         chunks = index.store.all_chunks()
         mined = mine(chunks, options.root if (options.root / ".git").exists() else None)
         say(f"pairs: {mined.summary()}")
-        train_pairs = [p for p in mined.pairs if not held_out(p.path)]
-        test_pairs = [p for p in mined.pairs if held_out(p.path)][:MAX_HELD_OUT_PAIRS]
+        held = held_out_files(mined.pairs)
+        train_pairs = [p for p in mined.pairs if p.path not in held]
+        test_pairs = [p for p in mined.pairs if p.path in held][:MAX_HELD_OUT_PAIRS]
         if len(train_pairs) < MIN_TRAIN_PAIRS or len(test_pairs) < MIN_HELD_OUT_PAIRS:
             raise CodesearchError(
                 f"{len(mined.pairs):,} training pairs ({len(train_pairs):,} to train on, {len(test_pairs):,} held "
@@ -85,7 +87,7 @@ def tune(options: IndexOptions, *, max_minutes: float = 5.0, full: bool = False,
         negatives = [_hard_negative(index.store, pair) for pair in train_pairs]
         codes = list(dict.fromkeys(p.code for p in test_pairs))
         known = set(codes)
-        codes += [text for text in (embedding_text(c) for c in chunks if held_out(c.path)) if text not in known][
+        codes += [text for text in (embedding_text(c) for c in chunks if c.path in held) if text not in known][
             :MAX_DISTRACTORS]
         answers = [codes.index(p.code) for p in test_pairs]
         encoder = load_encoder(base_id, options.settings)
@@ -158,9 +160,18 @@ def base_model(index: CodeIndex) -> str:
     return index.store.get_meta(TUNED_FROM) or index.model_id or model_id_for(DEFAULT_MODEL)
 
 
-def held_out(path: str) -> bool:
-    """Whether a file's pairs are held out (a fifth of the files, the same on every run)."""
-    return int(hashlib.sha1(path.encode()).hexdigest()[:8], 16) % 100 < HELD_OUT_PERCENT
+def held_out_files(pairs: list[Pair]) -> set[str]:
+    """The files whose pairs are held out: files taken in the order of a hash of their path
+    (the same on every run, unrelated to names or folders) until they hold a fifth of the pairs."""
+    per_file = Counter(pair.path for pair in pairs)
+    held: set[str] = set()
+    count = 0
+    for path in sorted(per_file, key=lambda p: hashlib.sha1(p.encode()).hexdigest()):
+        if count * 100 >= len(pairs) * HELD_OUT_PERCENT or len(held) == len(per_file) - 1:
+            break  # a fifth held out, and never every file: something is left to train on
+        held.add(path)
+        count += per_file[path]
+    return held
 
 
 def _hard_negative(store: Store, pair: Pair) -> str | None:

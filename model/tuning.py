@@ -35,7 +35,7 @@ TRAIN_MAX_TOKENS = 128  # code is cut here while training: a function's start sa
 TEMPERATURE = 0.05
 LORA_RANK, LORA_ALPHA = 8, 16
 LEARNING_RATE = {"lora": 5e-4, "full": 2e-5}
-WARMUP_STEPS = 10
+WARMUP_STEPS = 2  # LoRA starts as a no-op (B = 0); a CPU run has tens of steps, not thousands
 
 
 @dataclass(frozen=True)
