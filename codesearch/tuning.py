@@ -40,7 +40,7 @@ TUNED_DIR = "tuned"
 TUNED_FROM = "tuned_from"  # meta key: the base model of a tuned index ("" when not tuned)
 HELD_OUT_PERCENT = 20
 BATCH_SIZE = 16  # pairs per training step, each also a negative for the others
-MIN_TRAIN_PAIRS, MIN_HELD_OUT_PAIRS = 32, 16
+MIN_TRAIN_PAIRS, MIN_HELD_OUT_PAIRS = 100, 16  # below 100 pairs a tune overfits (see README)
 MAX_HELD_OUT_PAIRS, MAX_DISTRACTORS = 300, 300  # each encoded twice: on a CPU, seconds per hundred
 Progress = Callable[[int, float, float], None]  # (step, loss, seconds)
 
@@ -162,15 +162,21 @@ def base_model(index: CodeIndex) -> str:
 
 def held_out_files(pairs: list[Pair]) -> set[str]:
     """The files whose pairs are held out: files taken in the order of a hash of their path
-    (the same on every run, unrelated to names or folders) until they hold a fifth of the pairs."""
+    (the same on every run, unrelated to names or folders) until they hold a fifth of the
+    pairs. A file that would take the share past two fifths is passed over (one big file must
+    not leave nothing to train on), and never is every file held out."""
     per_file = Counter(pair.path for pair in pairs)
+    ordered = sorted(per_file, key=lambda p: hashlib.sha1(p.encode()).hexdigest())
     held: set[str] = set()
     count = 0
-    for path in sorted(per_file, key=lambda p: hashlib.sha1(p.encode()).hexdigest()):
+    for path in ordered:
         if count * 100 >= len(pairs) * HELD_OUT_PERCENT or len(held) == len(per_file) - 1:
-            break  # a fifth held out, and never every file: something is left to train on
-        held.add(path)
-        count += per_file[path]
+            break
+        if (count + per_file[path]) * 100 <= len(pairs) * 2 * HELD_OUT_PERCENT:
+            held.add(path)
+            count += per_file[path]
+    if not held and len(ordered) > 1:  # every file is big: the smallest
+        held.add(min(ordered, key=lambda p: per_file[p]))
     return held
 
 

@@ -212,3 +212,6 @@ def test_the_held_out_split_is_by_file_stable_and_a_fifth_of_the_pairs() -> None
     assert 0.2 <= share < 0.25  # whole files, so a little over a fifth
     few = [Pair("name", "q", "c", "a.py")] * 9 + [Pair("name", "q", "c", "b.py")]
     assert len(held_out_files(few)) == 1  # never every file: something is left to train on
+    big = [Pair("name", "q", "c", "big.py")] * 90 + [Pair("name", "q", "c", f"small_{n}.py") for n in range(30)]
+    held = held_out_files(big)
+    assert "big.py" not in held and 0.2 <= sum(p.path in held for p in big) / len(big) <= 0.4
