@@ -188,13 +188,9 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
 
 
 def _print(results: list[Any], text: str, as_json: bool, max_tokens: int | None = None) -> None:
-    from codesearch.listing import render
-    from codesearch.terminal import wants_color
+    from codesearch.terminal import print_answer
 
-    output, notes = render(results, text, as_json=as_json, max_tokens=max_tokens, color=wants_color(sys.stdout))
-    sys.stdout.write(output)
-    for message in notes:
-        note(message)
+    print_answer(results, text, as_json=as_json, max_tokens=max_tokens, note=note)
 
 
 @main.command("status")

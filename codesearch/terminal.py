@@ -70,17 +70,22 @@ def answer_query(values: dict[str, Any], *, warn: Callable[[str], None] = plain_
             return True
     if not here:
         return False
-    from codesearch.listing import render
-
     results = _search_here(values, warn, note)
-    output, notes_after = render(results, values["text"], as_json=values["as_json"], max_tokens=values["max_tokens"],
-                                 color=wants_color(sys.stdout))
-    _write(output, [], notes_after, note)
+    print_answer(results, values["text"], as_json=values["as_json"], max_tokens=values["max_tokens"], note=note)
     if daemon:  # warm up for the next query, on this repository
         from codesearch.service.local import start_server
 
         start_server(warm=request, then=then)
     return True
+
+
+def print_answer(results: list[SearchResult], query: str, *, as_json: bool, max_tokens: int | None,
+                 note: Callable[[str], None]) -> None:
+    """Print results found in this process as `codesearch query` prints them, notes after."""
+    from codesearch.listing import render
+
+    output, notes_after = render(results, query, as_json=as_json, max_tokens=max_tokens, color=wants_color(sys.stdout))
+    _write(output, [], notes_after, note)
 
 
 def options_from(root: Path, values: dict[str, Any]) -> IndexOptions:

@@ -89,7 +89,8 @@ def tune(options: IndexOptions, *, max_minutes: float = 5.0, full: bool = False,
         known = set(codes)
         codes += [text for text in (embedding_text(c) for c in chunks if c.path in held) if text not in known][
             :MAX_DISTRACTORS]
-        answers = [codes.index(p.code) for p in test_pairs]
+        position = {code: number for number, code in enumerate(codes)}
+        answers = [position[p.code] for p in test_pairs]
         encoder = load_encoder(base_id, options.settings)
         if not hasattr(encoder, "model"):
             raise CodesearchError(f"{base_id} is not a transformers model; only those can be tuned")
