@@ -166,10 +166,12 @@ def save(trained: Trained, encoder: TransformersEncoder, directory: Path, record
 
 def _step_loss(encoder: TransformersEncoder, model: Any, queries: list[str], codes: list[str],
                negatives: list[str]) -> torch.Tensor:
-    """InfoNCE of the queries against their codes, the batch's other codes and the hard negatives."""
-    query_vectors = _embed(encoder, model, [encoder.query_prefix + q for q in queries])
-    code_vectors = _embed(encoder, model, [encoder.document_prefix + c for c in [*codes, *negatives]])
-    logits = query_vectors @ code_vectors.T / TEMPERATURE
+    """InfoNCE of the queries against their codes, the batch's other codes and the hard negatives.
+    On a GPU the forward pass runs in bfloat16 (autocast; the weights and their updates stay float32)."""
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=encoder.device.type == "cuda"):
+        query_vectors = _embed(encoder, model, [encoder.query_prefix + q for q in queries])
+        code_vectors = _embed(encoder, model, [encoder.document_prefix + c for c in [*codes, *negatives]])
+    logits = query_vectors.float() @ code_vectors.float().T / TEMPERATURE
     return F.cross_entropy(logits, torch.arange(len(queries), device=logits.device))
 
 

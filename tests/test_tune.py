@@ -135,7 +135,8 @@ def test_training_lowers_the_loss_and_the_merged_fast_path_gives_the_adapters_ve
     assert np.mean(trained.losses[-5:]) < np.mean(trained.losses[:5]) - 0.05
     texts = codes[:6]
     with torch.no_grad():
-        through_peft = training._embed(encoder, trained.model, [encoder.document_prefix + t for t in texts]).numpy()
+        prefixed = [encoder.document_prefix + t for t in texts]
+        through_peft = training._embed(encoder, trained.model, prefixed).cpu().numpy()
     merged = training.merged(encoder, trained, full=False)
     assert merged.fast is not None  # ModernBERT: the packed fast path, not the padded model
     through_fast_path = merged.encode_documents(texts)
