@@ -30,6 +30,7 @@ from codesearch.store import Store
 TASK_RETRIES = 3
 ACTOR_RESTARTS = 3
 BATCHES_IN_FLIGHT = 2  # per actor: one running, one waiting
+RAY_WORKER_NICENESS = "RAY_worker_niceness"  # the variable Ray reads (ray._private.ray_constants)
 
 
 @dataclass
@@ -82,8 +83,14 @@ def run_job(spec: JobSpec, *, address: str | None = None, progress: Progress | N
     if catalog.model_id and catalog.model_id != model_id:
         raise IndexMismatch(f"the catalog in {output} holds vectors of {catalog.model_id}, not {model_id}; "
                             "use the same model or another output directory")
-    ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
-             log_to_driver=False, ignore_reinit_error=True, configure_logging=False)
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is None:
+        # A local cluster runs the job the user is waiting for: Ray starts its workers at nice 15
+        # (background work), where any busy process on the machine starves them for minutes.
+        # Ray's own job supervisor runs jobs at 0 the same way; a cluster keeps its own setting.
+        os.environ.setdefault(RAY_WORKER_NICENESS, "0")
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+             configure_logging=False)
     driver = _Driver(spec, model_id, catalog, progress or (lambda *_: None), log)
     try:
         driver.run()
