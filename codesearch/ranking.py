@@ -119,15 +119,22 @@ def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
     rank below the implementation, unless the query's `terms` ask for that kind of file."""
     prior = 1.0
     asks = set(terms)
-    if is_test_path(path) and not asks & _ASKS_FOR["test"]:
+    test, aside, stub = _path_kinds(path)
+    if test and not asks & _ASKS_FOR["test"]:
         prior *= TEST_PENALTY
-    if _ASIDE_PATH.search(path) and not asks & _ASKS_FOR["aside"]:
+    if aside and not asks & _ASKS_FOR["aside"]:
         prior *= ASIDE_PENALTY
-    if _STUB_PATH.search(path) and not asks & _ASKS_FOR["stub"]:
+    if stub and not asks & _ASKS_FOR["stub"]:
         prior *= STUB_PENALTY
     if language == PROSE and not asks & _ASKS_FOR["prose"]:
         prior *= PROSE_PENALTY
     return prior
+
+
+@lru_cache(maxsize=1 << 14)
+def _path_kinds(path: str) -> tuple[bool, bool, bool]:
+    """Whether a path is a test, beside the implementation (`_ASIDE_PATH`), or a stub."""
+    return is_test_path(path), bool(_ASIDE_PATH.search(path)), bool(_STUB_PATH.search(path))
 
 
 def brevity_prior(chunk: Chunk) -> float:
@@ -198,13 +205,21 @@ def definition_boost(chunk: Chunk, query: str) -> float:
     if chunk.kind in ("module", "block") or not chunk.symbol:
         return 1.0
     words, tokens = _query_words(query)
-    symbol = chunk.symbol.lower()
-    if symbol in words and (len(symbol) > 3 or any(c.isupper() or c == "_" for c in chunk.symbol)):
+    symbol, telling, parts = _symbol_words(chunk.symbol)
+    if symbol in words and telling:
         return DEFINITION_BOOST
-    parts = [p.lower() for p in split_identifier(chunk.symbol)]
-    if len(parts) > 1 and set(parts) <= tokens:
+    if parts and parts <= tokens:
         return PARTIAL_DEFINITION_BOOST
     return 1.0
+
+
+@lru_cache(maxsize=1 << 14)
+def _symbol_words(symbol: str) -> tuple[str, bool, frozenset[str]]:
+    """A symbol lower-cased, whether it says enough to count when a query names it (four
+    letters, or a capital or underscore in it), and its words."""
+    telling = len(symbol) > 3 or any(c.isupper() or c == "_" for c in symbol)
+    parts = [p.lower() for p in split_identifier(symbol)]
+    return symbol.lower(), telling, frozenset(parts) if len(parts) > 1 else frozenset()
 
 
 @lru_cache(maxsize=256)
@@ -230,7 +245,6 @@ def rank(
     `file_of(id)` names the file a candidate belongs to for the file signals (default: its
     path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ).
     `unembedded` holds candidates without a vector: dense search abstains on them."""
-    file_of = file_of or (lambda item: chunks[item].path)
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     if mode == "lexical":
@@ -241,7 +255,7 @@ def rank(
         fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]],
                                        abstaining=[(), unembedded])
         base = normalise(list(fused.items()))
-    lookups = {i for i, chunk in chunks.items() if names_definition(chunk, query)}
+    lookups = {i for i, chunk in chunks.items() if names_definition(chunk, query)} if is_symbol_query(query) else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
     top = max(base.values(), default=0.0) or 1.0
@@ -249,26 +263,26 @@ def rank(
     named: dict[str, float] = {}
     scores: dict[int, float] = {}
     for item, score in base.items():
-        path = chunks[item].path
+        chunk = chunks[item]
+        path = chunk.path
         if path not in priors:
-            priors[path] = path_prior(path, terms, chunks[item].language)
+            priors[path] = path_prior(path, terms, chunk.language)
             named[path] = PATH_MATCH * top * path_match(path, terms)
-        boost = definition_boost(chunks[item], query)  # a definition the query names keeps its place
-        brevity = brevity_prior(chunks[item]) if boost == 1.0 else 1.0
+        boost = definition_boost(chunk, query)  # a definition the query names keeps its place
+        brevity = brevity_prior(chunk) if boost == 1.0 else 1.0
         scores[item] = (score * boost * brevity + named[path]) * priors[path]
+    files = {item: file_of(item) for item in scores} if file_of else {item: chunks[item].path for item in scores}
     by_file: dict[str, list[float]] = defaultdict(list)
     for item, score in scores.items():
-        by_file[file_of(item)].append(score)
+        by_file[files[item]].append(score)
     file_bonus = {path: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) for path, s in by_file.items()}
-    ordered = sorted(scores, key=lambda i: -(scores[i] + file_bonus[file_of(i)]))
+    totals = {item: score + file_bonus[files[item]] for item, score in scores.items()}
     seen: dict[str, int] = defaultdict(int)
     final: list[tuple[float, int]] = []
-    for item in ordered:
-        path = file_of(item)
-        repeat = seen[path]
+    for item in sorted(totals, key=lambda i: -totals[i]):
+        path = files[item]
+        final.append((totals[item] * REPEAT_DECAY ** seen[path], item))
         seen[path] += 1
-        decay = REPEAT_DECAY ** repeat
-        final.append(((scores[item] + file_bonus[path]) * decay, item))
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else
         lead = max(score for score, _ in final) or 1.0
         final = [(score + 2 * lead if item in lookups else score, item) for score, item in final]

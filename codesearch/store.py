@@ -16,11 +16,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from codesearch.errors import IndexMismatch, IndexMissing
-from codesearch.lexical import code_tokens, index_texts
+from codesearch.lexical import code_tokens, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 FORMAT_VERSION = 1
+KEPT_CHUNKS = 20_000  # chunks kept in memory between queries (`Store.chunks_by_id`), a few MB
 
 # The BM25 table; a catalog's merged lexical index uses the same definition.
 # Contentless (content = ''): the terms are indexed, not stored a second time beside the chunks
@@ -94,7 +95,8 @@ class Store:
         self._db = connection
         self._corpus: tuple[int, int, float] | None = None
         self._fts_contentless: bool | None = None
-        self._counted: tuple[tuple[str, int, int], dict[str, int]] | None = None  # see `counts`
+        self._kept_version: tuple[int, int] | None = None  # see `_kept`
+        self._kept_answers: dict[str, Any] = {}
 
     # --- opening -------------------------------------------------------------------------
 
@@ -277,15 +279,19 @@ class Store:
         self._db.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
     def chunks_by_id(self, ids: Iterable[int]) -> dict[int, Chunk]:
-        """Chunks for the given ids (missing ids are left out)."""
+        """Chunks for the given ids (missing ids are left out). Chunks read once are kept until
+        the database changes (`_kept`): a query's candidates are mostly the last query's."""
+        kept: dict[int, Chunk] = self._kept().setdefault("chunks", {})
         wanted = list(dict.fromkeys(ids))
-        found: dict[int, Chunk] = {}
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start : start + 500]
+        unread = [i for i in wanted if i not in kept]
+        if len(kept) + len(unread) > KEPT_CHUNKS:
+            kept.clear()
+        for start in range(0, len(unread), 500):
+            batch = unread[start : start + 500]
             marks = ",".join("?" * len(batch))
             for row in self._db.execute(f"SELECT id, {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", batch):
-                found[row[0]] = Chunk(*row[1:])
-        return found
+                kept[row[0]] = Chunk(*row[1:])
+        return {i: kept[i] for i in wanted if i in kept}
 
     def all_chunks(self) -> list[Chunk]:
         """Every chunk, in path and line order."""
@@ -331,6 +337,18 @@ class Store:
     def document_count(self, match: str) -> int:
         """How many chunks a MATCH expression (one term) finds: the term's document frequency."""
         return int(self._db.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0])
+
+    def document_frequencies(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """BM25's N (the chunks) and each term's document frequency. Counted once per term and
+        kept until the database changes (`_kept`)."""
+        kept = self._kept()
+        if "rows" not in kept:
+            kept["rows"] = self.chunk_count()
+        known: dict[str, int] = kept.setdefault("frequencies", {})
+        for term in terms:
+            if term not in known:
+                known[term] = self.document_count(fts_phrase(term))
+        return kept["rows"], known
 
     def chunk_count(self) -> int:
         """The number of chunks (BM25's N)."""
@@ -505,21 +523,26 @@ class Store:
 
     def counts(self, model_id: str) -> dict[str, int]:
         """Files, chunks, and chunks with a vector for this model. Counting the vectors reads
-        every one (milliseconds), so the answer is kept until the database changes: a write
-        through this connection (`total_changes`) or any other (`PRAGMA data_version`)."""
-        version = (model_id, self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
-        if self._counted is not None and self._counted[0] == version:
-            return dict(self._counted[1])
-        files = self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-        with_vectors = self._db.execute(
-            "SELECT COUNT(*) FROM chunks c WHERE EXISTS (SELECT 1 FROM embeddings e "
-            "WHERE e.model_id = ? AND e.content_hash = c.content_hash)",
-            (model_id,),
-        ).fetchone()[0]
-        counts = {"files": files, "chunks": chunks, "with_vectors": with_vectors}
-        self._counted = (version, counts)
-        return dict(counts)
+        every one (milliseconds), so the answer is kept until the database changes (`_kept`)."""
+        kept = self._kept()
+        if ("counts", model_id) not in kept:
+            files = self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+            chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            with_vectors = self._db.execute(
+                "SELECT COUNT(*) FROM chunks c WHERE EXISTS (SELECT 1 FROM embeddings e "
+                "WHERE e.model_id = ? AND e.content_hash = c.content_hash)",
+                (model_id,),
+            ).fetchone()[0]
+            kept[("counts", model_id)] = {"files": files, "chunks": chunks, "with_vectors": with_vectors}
+        return dict(kept[("counts", model_id)])
+
+    def _kept(self) -> dict[Any, Any]:
+        """Answers read from the database, kept until it changes: a write through this
+        connection (`total_changes`) or any other (`PRAGMA data_version`)."""
+        version = (self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes)
+        if version != self._kept_version:
+            self._kept_version, self._kept_answers = version, {}
+        return self._kept_answers
 
     def languages(self) -> dict[str, int]:
         """Chunks per language."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier
+from pathlib import Path
+
+from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.ranking import (
     definition_boost,
     is_test_path,
@@ -13,6 +15,8 @@ from codesearch.ranking import (
     reciprocal_rank_fusion,
 )
 from codesearch.records import Chunk
+from codesearch.search import search_lexical
+from codesearch.store import Store
 
 
 def chunk(path: str, symbol: str, kind: str = "function", text: str = "", language: str = "python",
@@ -182,3 +186,32 @@ def test_a_few_line_helper_gives_way_to_the_code_that_does_the_work() -> None:
     assert definition_boost(short, "quarantine corrupt upload") > 1.0
     named = rank("quarantine corrupt upload", {1: short, 2: worker}, [(1, 10.0), (2, 9.0)], [], mode="lexical", k=2)
     assert named[0].chunk.symbol == "quarantine_corrupt_upload"
+
+
+def test_terms_in_more_than_half_the_chunks_are_not_asked_for() -> None:
+    frequency = {"zod": 90, "parse": 10, "schema": 50, "nowhere": 0}
+    assert weighty_terms(["zod", "parse", "schema", "nowhere"], 100, frequency) == ["parse", "schema"]
+    assert weighty_terms(["zod"], 100, frequency) == ["zod"]  # nothing else: ask for what there is
+
+
+def test_leaving_out_a_common_term_changes_no_score_and_new_chunks_are_counted(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index", create=True)
+    with store.transaction():
+        for number in range(6):  # `zod` in every path; `parse` in two files, `schema` in one
+            name = {0: "parse_schema", 1: "parse_it"}.get(number, f"other_{number}")
+            body = f"def {name}(value):\n    return value\n"
+            path = f"zod/module_{number}.py"
+            store.replace_file(path, 1, 1, str(number), "python",
+                               [chunk(path, name, text=body)])
+    rows, frequency = store.document_frequencies(["zod", "parse", "schema"])
+    assert rows == 6 and frequency == {"zod": 6, "parse": 2, "schema": 1}
+    every_term = store.lexical_search(fts_match_expression(["zod", "parse", "schema"]), 10)
+    weighty = search_lexical(store, "zod parse schema")
+    assert [i for i, _ in weighty] == [i for i, _ in every_term[: len(weighty)]]
+    assert all(abs(s - dict(every_term)[i]) < 1e-4 for i, s in weighty)
+    assert len(weighty) == 2  # the chunks that matched only `zod` scored (almost) nothing
+    with store.transaction():
+        store.replace_file("lib/parse.py", 1, 1, "x", "python", [chunk("lib/parse.py", "parse")])
+    rows, frequency = store.document_frequencies(["parse"])
+    assert rows == 7 and frequency["parse"] == 3
+    store.close()
