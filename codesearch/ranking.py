@@ -283,7 +283,11 @@ def rank(
         path = files[item]
         final.append((totals[item] * REPEAT_DECAY ** seen[path], item))
         seen[path] += 1
-    if lookups:  # named exactly: the definitions lead, in their own order, above everything else
+    if lookups:  # named exactly: the definitions lead, in their own order, above everything else;
+        # a definition in a test, an example or a stub (a mock `class ZodType`) only where no
+        # implementation defines the name
+        best = max(priors[chunks[item].path] for item in lookups)
+        lookups = {item for item in lookups if priors[chunks[item].path] == best}
         lead = max(score for score, _ in final) or 1.0
         final = [(score + 2 * lead if item in lookups else score, item) for score, item in final]
     final.sort(key=lambda pair: (-pair[0], pair[1]))

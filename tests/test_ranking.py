@@ -85,6 +85,21 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
     assert not names_definition(chunk("a.py", "main", kind="module"), "main")
 
 
+def test_a_lookup_prefers_the_implementation_to_a_mock_of_the_same_name() -> None:
+    chunks = {
+        1: chunk("src/v4/tests/prototypes.test.ts", "ZodType", kind="class", language="typescript",
+                 text="class ZodType {}"),
+        2: chunk("src/v4/schemas.ts", "ZodType", kind="class", language="typescript",
+                 text="export class ZodType<Output> {\n  parse(input) { return this._parse(input); }\n}"),
+    }
+    lexical = [(1, 9.0), (2, 1.0)]  # BM25 loves the two-line mock
+    assert [r.chunk.path for r in rank("ZodType", chunks, lexical, [], mode="lexical", k=2)] == [
+        "src/v4/schemas.ts", "src/v4/tests/prototypes.test.ts"]
+    only_mock = {1: chunks[1], 3: chunk("src/use.ts", "useIt", text="const t = new ZodType()")}
+    ranked = rank("ZodType", only_mock, [(3, 9.0), (1, 5.0)], [], mode="lexical", k=2)
+    assert ranked[0].chunk.symbol == "ZodType"  # where only a test defines it, that is the definition
+
+
 def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     chunks = {
         1: chunk("app/use.py", "caller", text="def caller():\n    return parse_config(path)"),
