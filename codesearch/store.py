@@ -286,6 +286,7 @@ class Store:
         unread = [i for i in wanted if i not in kept]
         if len(kept) + len(unread) > KEPT_CHUNKS:
             kept.clear()
+            unread = wanted
         for start in range(0, len(unread), 500):
             batch = unread[start : start + 500]
             marks = ",".join("?" * len(batch))
@@ -441,16 +442,22 @@ class Store:
         )
 
     def hashes_with_vectors(self, model_id: str, hashes: Iterable[str]) -> set[str]:
-        """Which of these content hashes have a vector for the model."""
+        """Which of these content hashes have a vector for the model. What was asked once is
+        kept until the database changes (`_kept`): a query asks it of all its candidates."""
+        known: dict[str, bool] = self._kept().setdefault(("vectors", model_id), {})
         wanted = list(dict.fromkeys(hashes))
-        found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start : start + 500]
+        unknown = [h for h in wanted if h not in known]
+        if len(known) + len(unknown) > KEPT_CHUNKS:
+            known.clear()
+            unknown = wanted
+        for start in range(0, len(unknown), 500):
+            batch = unknown[start : start + 500]
             marks = ",".join("?" * len(batch))
-            found.update(row[0] for row in self._db.execute(
+            found = {row[0] for row in self._db.execute(
                 f"SELECT content_hash FROM embeddings WHERE model_id = ? AND content_hash IN ({marks})",
-                [model_id, *batch]))
-        return found
+                [model_id, *batch])}
+            known.update((h, h in found) for h in batch)
+        return {h for h in wanted if known[h]}
 
     def copy_vectors_from(self, other_dir: Path, model_id: str) -> int:
         """Copy in every vector another index directory (a job's vector pool) has for this

@@ -154,3 +154,27 @@ def test_an_index_from_before_contentless_fts_keeps_working_and_rebuild_converts
     table = index.store._db.execute("SELECT sql FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()[0]
     assert "content = ''" in table
     assert search(index.store, "retry failed uploads", mode="lexical", k=1)[0].chunk.symbol == "retry_failed_uploads"
+
+
+def test_what_the_store_keeps_between_queries_is_never_stale_nor_short(repo: Path, fake_encoder,
+                                                                        monkeypatch) -> None:
+    import codesearch.store as store_module
+
+    index = open_index(repo)
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    store = index.store
+    ids = [i for i, _ in store.lexical_search('"def" OR "func" OR "return"', 500)]
+    assert len(ids) > 6
+    first = store.chunks_by_id(ids)
+    assert store.chunks_by_id(ids) == first  # kept: the same answer from memory
+    monkeypatch.setattr(store_module, "KEPT_CHUNKS", 4)  # overflow: what is kept is dropped, not lost
+    assert store.chunks_by_id(ids) == first and store.chunks_by_id(ids[:3]) == {i: first[i] for i in ids[:3]}
+    hashes = [c.content_hash for c in first.values()]
+    assert store.hashes_with_vectors("fake/encoder", hashes) == set()
+    embed_missing(store, fake_encoder)  # a write: nothing kept before it is believed after it
+    assert store.hashes_with_vectors("fake/encoder", hashes) == set(hashes)
+    (repo / "web/router.go").write_text("package web\n\nfunc Rewritten() {}\n")
+    sync_chunks(store, repo, max_file_bytes=1_000_000)
+    fresh = store_module.Store.open(index_dir_for(repo))  # a new connection: nothing kept
+    assert store.chunks_by_id(ids) == fresh.chunks_by_id(ids) != first
+    fresh.close()
