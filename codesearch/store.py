@@ -12,7 +12,7 @@ import math
 import random
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,18 +281,13 @@ class Store:
     def chunks_by_id(self, ids: Iterable[int]) -> dict[int, Chunk]:
         """Chunks for the given ids (missing ids are left out). Chunks read once are kept until
         the database changes (`_kept`): a query's candidates are mostly the last query's."""
-        kept: dict[int, Chunk] = self._kept().setdefault("chunks", {})
-        wanted = list(dict.fromkeys(ids))
-        unread = [i for i in wanted if i not in kept]
-        if len(kept) + len(unread) > KEPT_CHUNKS:
-            kept.clear()
-            unread = wanted
-        for start in range(0, len(unread), 500):
-            batch = unread[start : start + 500]
+        def read(batch: list[int]) -> Iterator[tuple[int, Chunk]]:
             marks = ",".join("?" * len(batch))
             for row in self._db.execute(f"SELECT id, {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", batch):
-                kept[row[0]] = Chunk(*row[1:])
-        return {i: kept[i] for i in wanted if i in kept}
+                yield row[0], Chunk(*row[1:])
+
+        kept: dict[int, Chunk] = self._kept().setdefault("chunks", {})
+        return {i: kept[i] for i in _read_into(kept, ids, read) if i in kept}
 
     def all_chunks(self) -> list[Chunk]:
         """Every chunk, in path and line order."""
@@ -444,20 +439,15 @@ class Store:
     def hashes_with_vectors(self, model_id: str, hashes: Iterable[str]) -> set[str]:
         """Which of these content hashes have a vector for the model. What was asked once is
         kept until the database changes (`_kept`): a query asks it of all its candidates."""
-        known: dict[str, bool] = self._kept().setdefault(("vectors", model_id), {})
-        wanted = list(dict.fromkeys(hashes))
-        unknown = [h for h in wanted if h not in known]
-        if len(known) + len(unknown) > KEPT_CHUNKS:
-            known.clear()
-            unknown = wanted
-        for start in range(0, len(unknown), 500):
-            batch = unknown[start : start + 500]
+        def read(batch: list[str]) -> Iterator[tuple[str, bool]]:
             marks = ",".join("?" * len(batch))
             found = {row[0] for row in self._db.execute(
                 f"SELECT content_hash FROM embeddings WHERE model_id = ? AND content_hash IN ({marks})",
                 [model_id, *batch])}
-            known.update((h, h in found) for h in batch)
-        return {h for h in wanted if known[h]}
+            return ((h, h in found) for h in batch)
+
+        known: dict[str, bool] = self._kept().setdefault(("vectors", model_id), {})
+        return {h for h in _read_into(known, hashes, read) if known[h]}
 
     def copy_vectors_from(self, other_dir: Path, model_id: str) -> int:
         """Copy in every vector another index directory (a job's vector pool) has for this
@@ -555,3 +545,18 @@ class Store:
         """Chunks per language."""
         rows = self._db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY language ORDER BY 2 DESC")
         return dict(rows.fetchall())
+
+
+def _read_into(kept: dict[Any, Any], keys: Iterable[Any],
+               read: Callable[[list[Any]], Iterable[tuple[Any, Any]]]) -> list[Any]:
+    """Make `kept` hold every one of `keys` the database has, reading those it lacks in batches
+    of 500 (SQLite's limit on parameters is near); the keys, in order, without repeats. `kept` is
+    emptied first when it would outgrow KEPT_CHUNKS, so memory stays bounded."""
+    wanted = list(dict.fromkeys(keys))
+    unknown = [key for key in wanted if key not in kept]
+    if len(kept) + len(unknown) > KEPT_CHUNKS:
+        kept.clear()
+        unknown = wanted
+    for start in range(0, len(unknown), 500):
+        kept.update(read(unknown[start : start + 500]))
+    return wanted
