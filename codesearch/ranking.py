@@ -58,10 +58,14 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,
     for ranking in rankings:
         for rank, item in enumerate(ranking, 1):
             fused[item] += 1.0 / (k + rank)
-    for item in fused:
-        opinions = len(rankings) - sum(item in absent for absent in abstaining)
-        if 0 < opinions < len(rankings):
-            fused[item] *= len(rankings) / opinions
+    silent: dict[int, int] = defaultdict(int)  # how many lists abstain on each ranked item
+    for absent in abstaining:
+        for item in (absent if len(absent) < len(fused) else fused):
+            if item in fused and item in absent:
+                silent[item] += 1
+    for item, count in silent.items():
+        if count < len(rankings):
+            fused[item] *= len(rankings) / (len(rankings) - count)
     return dict(fused)
 
 
@@ -153,16 +157,19 @@ def path_match(path: str, terms: Collection[str]) -> float:
     if not terms:
         return 0.0
     names = _path_names(path)
-    hits = sum(term in names or any(name[:4] == term[:4] and _same_stem(term, name) for name in names)
-               for term in terms)
+    hits = sum(any(_same_stem(term, name) for name in names.get(term[:4], ())) for term in terms)
     return hits / len(terms)
 
 
 @lru_cache(maxsize=1 << 14)
-def _path_names(path: str) -> frozenset[str]:
-    """The tokens of a file's name (without extensions) and of its folder's."""
+def _path_names(path: str) -> dict[str, list[str]]:
+    """The tokens of a file's name (without extensions) and of its folder's, by their first four
+    letters (the only ones `_same_stem` can match)."""
     parts = path.lower().rsplit("/", 2)[-2:]
-    return frozenset(t for part in parts for t in code_tokens(part.split(".", 1)[0]))
+    names: dict[str, list[str]] = {}
+    for name in dict.fromkeys(t for part in parts for t in code_tokens(part.split(".", 1)[0])):
+        names.setdefault(name[:4], []).append(name)
+    return names
 
 
 def _same_stem(a: str, b: str) -> bool:
