@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesearch.errors import IndexBusy, IndexMismatch, IndexMissing
-from codesearch.indexer.chunker import CHUNKER_VERSION
+from codesearch.indexer import CHUNKER_VERSION
 from codesearch.locks import LockTimeout, hold
 from codesearch.paths import DB_NAME, INDEX_DIR_NAME, check_directory, find_root, index_dir_for
 from codesearch.store import Store

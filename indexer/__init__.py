@@ -1,1 +1,6 @@
 """Walking repositories, chunking files with tree-sitter, and syncing the index."""
+
+# The chunking policy's version, recorded in every index: a change to what `chunker` makes of a
+# file bumps it, and an index of another version is rebuilt. It lives here, not in `chunker`,
+# so that opening an index to answer a query does not import tree-sitter and its grammars.
+CHUNKER_VERSION = 1

@@ -24,7 +24,6 @@ from tree_sitter import Node
 
 from codesearch.records import Chunk
 
-CHUNKER_VERSION = 1
 MAX_CHUNK_LINES = 150
 MODULE_CHUNK_LINES = 60
 WINDOW_LINES = 50

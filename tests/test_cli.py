@@ -21,11 +21,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("args", [["--help"], ["status"], ["query", "--mode", "lexical", "retry failed uploads"],
                                   ["query", "--mode", "lexical", "--no-refresh", "retry failed uploads"]])
-def test_lexical_work_imports_no_model_or_vector_libraries(args: list[str], repo: Path, cli_env) -> None:
+def test_lexical_work_imports_no_model_vector_or_parser_libraries(args: list[str], repo: Path, cli_env) -> None:
     run_cli(["index", str(repo), "--no-embed"], env=cli_env)
     code = ("import sys; from codesearch.cli import main\n"
             f"try: main({args!r})\nexcept SystemExit as exit: assert not exit.code, exit.code\n"
-            "heavy = {'torch', 'transformers', 'numpy', 'faiss', 'rich.progress'} & set(sys.modules)\n"
+            "heavy = {'torch', 'transformers', 'numpy', 'faiss', 'rich.progress', 'tree_sitter'} & set(sys.modules)\n"
             "assert not heavy, f'imported {sorted(heavy)}'")
     result = subprocess.run([str(EXECUTABLE.with_name("python")), "-c", code], env=cli_env, cwd=repo,
                             capture_output=True, text=True)
