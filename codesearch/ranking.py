@@ -157,7 +157,11 @@ def path_match(path: str, terms: Collection[str]) -> float:
     if not terms:
         return 0.0
     names = _path_names(path)
-    hits = sum(any(_same_stem(term, name) for name in names.get(term[:4], ())) for term in terms)
+    hits = 0
+    for term in terms:
+        alike = names.get(term[:4])  # most paths share no first four letters with a term
+        if alike and any(_same_stem(term, name) for name in alike):
+            hits += 1
     return hits / len(terms)
 
 

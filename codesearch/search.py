@@ -77,7 +77,8 @@ def search(
     def keep(chunk: Chunk) -> bool:
         return keep_chunk(chunk, language, glob)
 
-    chunks = {i: c for i, c in chunks.items() if keep(c) and not overlay.hides(c.path)}
+    if language or glob or overlay.files:
+        chunks = {i: c for i, c in chunks.items() if keep(c) and not overlay.hides(c.path)}
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep,
                                                 lexical_wanted=mode != "dense")
