@@ -341,9 +341,7 @@ class Store:
         if "rows" not in kept:
             kept["rows"] = self.chunk_count()
         known: dict[str, int] = kept.setdefault("frequencies", {})
-        for term in terms:
-            if term not in known:
-                known[term] = self.document_count(fts_phrase(term))
+        _read_into(known, terms, lambda batch: ((t, self.document_count(fts_phrase(t))) for t in batch))
         return kept["rows"], known
 
     def chunk_count(self) -> int:

@@ -127,9 +127,6 @@ def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
     return [], []
 
 
-_STARTING_THREAD = threading.Lock()
-
-
 class TransformersEncoder:
     """Any transformers encoder checkpoint; ModernBERT ones take the packed fast path."""
 
@@ -162,7 +159,8 @@ class TransformersEncoder:
         self.fast = FastModernBert(model, int8=int8) if fast and model.config.model_type == "modernbert" else None
         if int8 and self.fast is None:
             raise ModelUnavailable(f"{model_id}: int8 is implemented for ModernBERT checkpoints only")
-        self._torch_thread: ThreadPoolExecutor | None = None  # see `_run_on_one_thread`
+        # see `_run_on_one_thread`; its thread starts with the first call from another thread
+        self._torch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-encoder")
 
     @property
     def device(self) -> torch.device:
@@ -266,9 +264,6 @@ class TransformersEncoder:
         line) runs its own, so Ctrl-C stops it at once."""
         if threading.current_thread() is threading.main_thread():
             return self._run_with_fallback(sequences)
-        with _STARTING_THREAD:
-            if self._torch_thread is None:
-                self._torch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesearch-encoder")
         return self._torch_thread.submit(self._run_with_fallback, sequences).result()
 
     def _run_with_fallback(self, sequences: list[list[int]]) -> np.ndarray:

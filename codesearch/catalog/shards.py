@@ -250,8 +250,8 @@ class CatalogSearcher:
         missing = [t for t in terms if t not in known]
         if missing or rows is None:
             with self._borrow(path) as store:
-                fresh = {t: store.document_count(fts_match_expression([t])) for t in missing}
-                rows = rows or store.chunk_count()
+                rows, counted = store.document_frequencies(missing)
+            fresh = {t: counted[t] for t in missing}
             known.update(fresh)
             with self._lock:
                 if len(cache) > STATISTICS_CACHE_TERMS:
