@@ -6,10 +6,12 @@ tests; every wait is for a state (a server answering, a process gone), never for
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -21,11 +23,13 @@ from pathlib import Path
 import pytest
 from conftest import EXECUTABLE, json_lines, run_cli
 
+from codesearch.service.local import decode_message
+
 pytestmark = pytest.mark.slow
 
 QUERY = ["query", "--mode", "lexical", "--json", "-k", "5", "retry failed uploads"]
 FAKE_SERVER = r"""
-import fcntl, json, os, signal, socket, sys
+import fcntl, json, marshal, os, signal, socket, sys
 runtime, build, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 lock = open(os.path.join(runtime, "daemon.lock"), "a+")
 fcntl.flock(lock, fcntl.LOCK_EX)
@@ -45,7 +49,10 @@ print("ready", flush=True)
 while True:
     connection, _ = server.accept()
     connection.recv(65536)
-    if mode == "old":
+    if mode == "other":  # this protocol, another build
+        answer = marshal.dumps({"build": build})
+        connection.sendall(len(answer).to_bytes(8, "big") + answer)
+    elif mode == "json":  # an earlier build, which spoke JSON lines
         connection.sendall(json.dumps({"build": build}).encode() + b"\n")
     # mode "hung": never answers
 """
@@ -105,6 +112,24 @@ def server_pids(runtime: Path) -> list[int]:
     return found
 
 
+def raw_exchange(runtime: Path, request: bytes) -> bytes:
+    """Send `request` to the server as it is, and everything it answers before it hangs up."""
+    with socket.socket(socket.AF_UNIX) as connection:
+        connection.settimeout(30)
+        connection.connect(str(runtime / "daemon.sock"))
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+def decode_all(data: bytes) -> list[dict[str, object]]:
+    """The length-framed messages in `data`."""
+    messages, stream = [], io.BytesIO(data)
+    while stream.tell() < len(data):
+        messages.append(decode_message(stream.read))
+    return messages
+
+
 def warmed(env: dict[str, str], root: Path) -> Callable[[], object]:
     """A condition: the server runs and has the repository open and synced."""
     def check() -> object:
@@ -134,6 +159,12 @@ def test_the_first_query_starts_the_server_and_the_next_is_answered_by_it(repo: 
     assert "codesearch.quick" in imported and not imported & {"click", "codesearch.cli"}
     assert traced.stdout == first
     assert run_cli([*QUERY, "--no-daemon"], env=env, cwd=repo).stdout == first
+    # a client of an earlier build (JSON lines) hears this server's build, so it replaces the server;
+    # bytes that are no request get an error, and the server goes on serving
+    assert json.loads(raw_exchange(runtime, b'{"op": "status"}\n'))["build"] == server["build"]  # type: ignore[index]
+    garbage = raw_exchange(runtime, (5).to_bytes(8, "big") + b"\xffjunk")
+    acknowledged, answer = decode_all(garbage)
+    assert acknowledged == {"build": server["build"]} and "could not be read" in answer["error"]  # type: ignore[index]
     text = run_cli(QUERY[:3] + QUERY[4:], env=env, cwd=repo).stdout  # the text output, through the server
     assert text == run_cli([*QUERY[:3], *QUERY[4:], "--no-daemon"], env=env, cwd=repo).stdout
     # an edit on disk is in the server's answer, as it would be in a fresh process's
@@ -202,7 +233,7 @@ def test_concurrent_starts_end_with_one_server(repo: Path, env: dict[str, str], 
     assert server_pids(runtime) == [server["pid"]]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("behaviour", ["old", "hung"])
+@pytest.mark.parametrize("behaviour", ["other", "json", "hung"])
 def test_a_server_of_another_build_or_that_does_not_answer_is_bypassed_and_replaced(
         repo: Path, env: dict[str, str], runtime: Path, behaviour: str) -> None:
     fake = subprocess.Popen([sys.executable, "-c", FAKE_SERVER, str(runtime), "0.0.1+old", behaviour,
@@ -215,7 +246,7 @@ def test_a_server_of_another_build_or_that_does_not_answer_is_bypassed_and_repla
         fake.wait(timeout=30)  # ended by the client (SIGTERM, or SIGKILL when it ignores that)
         server = wait_for(lambda: running(env), what="the replacement server")
         assert server["pid"] != fake.pid and server["build"] != "0.0.1+old"  # type: ignore[index]
-        if behaviour == "old":
+        if behaviour != "hung":
             assert (runtime / "fake-terminated").exists()
         assert time.monotonic() - started < 120
     finally:

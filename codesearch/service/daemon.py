@@ -3,8 +3,8 @@
 It keeps what a query process would otherwise load and throw away: the encoder, each
 repository's live index (SQLite connection, FAISS index, file watcher) and Python's imports.
 It answers through `QueryService`, which searches the same `LiveIndex` the language server
-uses, so the terminal, the editor and this server rank alike. One JSON object per line each
-way, one request per connection:
+uses, so the terminal, the editor and this server rank alike. One message each way, one
+request per connection (a dict, `marshal`led and framed by its length: `service.local`):
 
     {"op": "search", "root" or "cwd" and "path", "query", "k", "mode", "lang"?, "glob"?, "refresh",
      options..., "render"?: {"json", "max_tokens", "color"}}
@@ -19,6 +19,7 @@ asks the client to answer by itself (a catalog shard, which only its job writes)
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import signal
@@ -28,11 +29,20 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from codesearch.errors import CodesearchError
 from codesearch.locks import take
-from codesearch.service.local import INFO_NAME, LOCK_NAME, LOG_NAME, SOCKET_NAME, build_stamp, runtime_dir
+from codesearch.service.local import (
+    INFO_NAME,
+    LOCK_NAME,
+    LOG_NAME,
+    SOCKET_NAME,
+    build_stamp,
+    decode_message,
+    encode_message,
+    runtime_dir,
+)
 
 if TYPE_CHECKING:
     from codesearch.service.queries import QueryService
@@ -94,20 +104,23 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    """One request: read its line, acknowledge at once (the client's sign of life), then answer."""
+    """One request: read it, acknowledge at once (the client's sign of life), then answer."""
 
     server: _Server
 
     def handle(self) -> None:
-        line = self.rfile.readline(MAX_REQUEST_BYTES)
-        self._send({})
-        try:
-            request = json.loads(line)
-            if not isinstance(request, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            self._send({"error": "a request is one JSON object on one line"})
+        if cast(io.BufferedReader, self.rfile).peek(1)[:1] == b"{":
+            # a client of an earlier build, which spoke JSON lines: our build in its words, so it
+            # replaces this server as it would a server of any other build
+            self.wfile.write(json.dumps({"build": self.server.build}).encode() + b"\n")
             return
+        try:
+            request = decode_message(self.rfile.read, MAX_REQUEST_BYTES)
+        except ValueError as error:
+            self._send({})
+            self._send({"error": f"the request could not be read: {error}"})
+            return
+        self._send({})
         answer = self.server.answer(request)
         if "results" in answer:
             self.server.answered += 1
@@ -115,7 +128,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def _send(self, message: dict[str, Any]) -> None:
         message["build"] = self.server.build
-        self.wfile.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+        self.wfile.write(encode_message(message))
         self.wfile.flush()
 
 
