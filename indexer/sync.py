@@ -125,7 +125,8 @@ def content_sha(data: bytes) -> str:
 def parse_file(entry: FileEntry, known_sha: str | None, racy_after: int) -> ParsedFile:
     """Read, hash, chunk and tokenize one file; pure apart from reading it (runs in workers)."""
     try:
-        data = entry.abs_path.read_bytes()
+        with open(entry.path, "rb") as file:
+            data = file.read()
     except OSError:
         return ParsedFile("skipped", notes=["unreadable"])
     if looks_binary(data):

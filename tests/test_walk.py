@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from codesearch.indexer.walk import WalkReport, walk_files
+import pathspec
+from codesearch.indexer.walk import BUILTIN_EXCLUDES, WalkReport, _compiled, walk_files
 
 
 def write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> None:
@@ -63,3 +64,19 @@ def test_extra_excludes(tmp_path: Path) -> None:
     write(tmp_path, "a.py")
     write(tmp_path, "b_test.py")
     assert paths(tmp_path, extra_excludes=("*_test.py",)) == ["a.py"]
+
+
+def test_the_one_expression_shortcut_decides_exactly_as_pathspec() -> None:
+    # the walk asks one combined expression first and pathspec only where it matches: every
+    # decision must be pathspec's own, negations, anchors, directory marks and ** included
+    rules = (*BUILTIN_EXCLUDES, "# a comment", "", "/top.txt", "docs/**/*.md", "!docs/keep.md", "logs/",
+             "!logs/important/", "*.tmp", "!special.tmp", "a[bc]d?.txt", "build-*/", r"\#hash", "src/**/gen/")
+    paths = ["top.txt", "sub/top.txt", "docs/a.md", "docs/x/y/b.md", "docs/keep.md", "logs/", "logs/a.log",
+             "logs/important/", "x.tmp", "dir/special.tmp", "abd1.txt", "acdz.txt", "aed1.txt", "build-3/",
+             "build-3", "#hash", "src/a/gen/", "src/gen/", "lib/gen/", ".git/", "a/.git/", "node_modules/",
+             "x/node_modules/", "app.min.js", "app.js", "package-lock.json", "a/package-lock.json", "README.md",
+             "src/main.py", "__pycache__/", "m.pyc", "dist/", "distance.py", "vendor/", "a/vendor/lib.go"]
+    shortcut, spec = _compiled(rules), pathspec.GitIgnoreSpec.from_lines(rules)
+    assert shortcut.any_match is not None
+    assert [shortcut.decides(path) for path in paths] == [spec.check_file(path).include for path in paths]
+    assert shortcut.decides("src/main.py") is None and shortcut.decides("docs/keep.md") is False
