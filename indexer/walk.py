@@ -65,20 +65,38 @@ def _read_rules(path: Path) -> list[str]:
         return []
 
 
-@dataclass(frozen=True)
 class _RuleSet:
     """One ignore file's rules (or the root's), compiled. pathspec tries each pattern in turn,
     in Python; `any_match`, all of them in one regular expression, tells at C speed that none
     matches, which is the answer for nearly every path. Only a path it matches goes to pathspec,
-    which decides by git's rules (the last match wins, negations, directory marks)."""
+    which decides by git's rules (the last match wins, negations, directory marks). Compiling
+    that expression costs a few milliseconds, so it is built only once a walk has asked about
+    SHORTCUT_AFTER paths: a small repository's one-off query does not pay for it."""
 
-    spec: pathspec.GitIgnoreSpec
-    any_match: re.Pattern[str] | None  # None: no shortcut, ask pathspec about every path
+    SHORTCUT_AFTER = 256
+
+    def __init__(self, spec: pathspec.GitIgnoreSpec) -> None:
+        self.spec = spec
+        self._asked = 0
+        self._any_match: re.Pattern[str] | None = None
+        self._built = False
+
+    @property
+    def any_match(self) -> re.Pattern[str] | None:
+        """The one expression (built now if need be); None where pathspec's patterns are not of
+        the kind it can join."""
+        if not self._built:
+            self._any_match, self._built = _any_match(self.spec), True
+        return self._any_match
 
     def decides(self, path: str) -> bool | None:
         """True: ignored; False: re-included by a negation; None: no rule here matches."""
-        if self.any_match is not None and not self.any_match.match(path):
-            return None
+        if self._built or self._asked >= self.SHORTCUT_AFTER:
+            shortcut = self.any_match
+            if shortcut is not None and not shortcut.match(path):
+                return None
+        else:
+            self._asked += 1  # threads may race here: at worst the expression is built twice
         return self.spec.check_file(path).include
 
 
@@ -120,8 +138,7 @@ def walk_files(
 @functools.lru_cache(maxsize=4096)
 def _compiled(rules: tuple[str, ...]) -> _RuleSet:
     """Rules compiled once per distinct set: a live index walks the same ones on every sync."""
-    spec = pathspec.GitIgnoreSpec.from_lines(rules)
-    return _RuleSet(spec, _any_match(spec))
+    return _RuleSet(pathspec.GitIgnoreSpec.from_lines(rules))
 
 
 def _any_match(spec: pathspec.GitIgnoreSpec) -> re.Pattern[str] | None:
