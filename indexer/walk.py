@@ -58,9 +58,10 @@ class WalkReport:
         self.skipped[reason] += 1
 
 
-def _read_rules(path: Path) -> list[str]:
+def _read_rules(path: str | Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read().splitlines()
     except OSError:
         return []
 
@@ -128,7 +129,7 @@ def walk_files(
     report = report if report is not None else WalkReport()
     root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *extra_excludes]
     rules = [("", _compiled(tuple(root_rules)))]
-    entries = _walk_dir(root, "", rules, max_file_bytes, report)
+    entries = _walk_dir(str(root), "", rules, max_file_bytes, report)
     if includes:
         wanted = _compiled(tuple(includes))
         entries = (entry for entry in entries if wanted.decides(entry.rel_path))
@@ -171,22 +172,21 @@ _ANY_DEPTH = "^(?:.+/)?"  # how pathspec starts a pattern with no slash before i
 
 
 def _walk_dir(
-    directory: Path,
+    directory: str,
     rel_dir: str,
     rules: list[tuple[str, _RuleSet]],
     max_file_bytes: int,
     report: WalkReport,
 ) -> Iterator[FileEntry]:
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        report.skip("unreadable directory")
-        return
-    names = {entry.name for entry in entries}
-    local_rules = [line for name in IGNORE_FILES if name in names for line in _read_rules(directory / name)]
-    if local_rules:
-        rules = [*rules, (rel_dir, _compiled(tuple(local_rules)))]
-    for entry in entries:
+    """Depth first, each folder's entries in name order: a stack of open folders rather than
+    a generator per folder, whose every file would pass up through one `yield from` per level."""
+    stack = [_open_dir(directory, rel_dir, rules, report)]
+    while stack:
+        entries, rel_dir, rules = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
         rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
         try:
             is_link = entry.is_symlink()
@@ -196,7 +196,7 @@ def _walk_dir(
             continue
         if is_dir:
             if not _is_ignored(rules, rel_path, is_dir=True):
-                yield from _walk_dir(Path(entry.path), rel_path, rules, max_file_bytes, report)
+                stack.append(_open_dir(entry.path, rel_path, rules, report))
             continue
         if _is_ignored(rules, rel_path, is_dir=False):
             continue
@@ -214,6 +214,24 @@ def _walk_dir(
             report.skip("too large")
             continue
         yield FileEntry(rel_path, entry.path, st.st_size, st.st_mtime_ns)
+
+
+def _open_dir(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],
+              report: WalkReport) -> tuple[Iterator[os.DirEntry[str]], str, list[tuple[str, _RuleSet]]]:
+    """A folder's entries in name order, with the rules that apply inside it (its own ignore
+    files added); no entries if it cannot be listed."""
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        report.skip("unreadable directory")
+        return iter(()), rel_dir, rules
+    names = {entry.name for entry in entries}
+    local_rules = [line for name in IGNORE_FILES if name in names
+                   for line in _read_rules(os.path.join(directory, name))]
+    if local_rules:
+        rules = [*rules, (rel_dir, _compiled(tuple(local_rules)))]
+    return iter(entries), rel_dir, rules
 
 
 def looks_binary(data: bytes) -> bool:
