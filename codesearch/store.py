@@ -193,9 +193,15 @@ class Store:
     # --- files and chunks ----------------------------------------------------------------
 
     def file_states(self) -> dict[str, FileState]:
-        """Every indexed file with what is needed to detect a change."""
-        rows = self._db.execute("SELECT path, id, size, mtime_ns, sha FROM files")
-        return {path: FileState(fid, size, mtime, sha) for path, fid, size, mtime, sha in rows}
+        """Every indexed file with what is needed to detect a change. Kept until the database
+        changes (`_kept`), since a live index's sync before each query needs it and finds
+        nothing changed most times (17,000 files: 90 ms to read); not to be modified."""
+        kept = self._kept()
+        if "files" not in kept:
+            rows = self._db.execute("SELECT path, id, size, mtime_ns, sha FROM files")
+            kept["files"] = {path: FileState(fid, size, mtime, sha) for path, fid, size, mtime, sha in rows}
+        states: dict[str, FileState] = kept["files"]
+        return states
 
     def file_sha(self, path: str) -> str | None:
         """The content hash the index holds for a file, None if it holds no such file."""
