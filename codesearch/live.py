@@ -43,6 +43,11 @@ FIRST_BUILD_COMMIT_FILES = 200
 # At most this many files saved at once go ahead of the first sync (a checkout just waits for it).
 SAVES_AHEAD_OF_FIRST_SYNC = 16
 BUSY_RETRY_SECONDS = 2.0
+# How long a query waits for the watcher to report its cookie (it has then seen every change).
+COOKIE_SECONDS = 1.0
+# A full sync at least this often while idle: a change whose event the OS dropped (its queue
+# overflowed) is not missed for longer.
+RESYNC_SECONDS = 60.0
 INDEXING, EMBEDDING = "indexing", "embedding"
 
 
@@ -86,6 +91,7 @@ class LiveIndex:
         self.ready = threading.Event()  # set once the first sync has committed
         self._synced = threading.Condition()
         self._synced_from = 0.0  # when the last completed sync began (time.monotonic)
+        self._trust_watcher = watch  # until it once fails to report a cookie
         self.encoder_loaded = threading.Event()  # set once the encoder is loaded, or could not be
         if not embed:
             self.encoder_loaded.set()
@@ -131,11 +137,32 @@ class LiveIndex:
     def sync_now(self, timeout: float) -> bool:
         """Bring the index in line with the disk before returning, as a fresh `codesearch query`
         would; waits at most `timeout` seconds (the writer may be embedding a batch). False if the
-        sync did not finish in time: the caller then reads the last committed state."""
+        sync did not finish in time: the caller then reads the last committed state.
+
+        Nothing to do when the watcher has caught up and seen no change since the last sync
+        began: on a large tree that saves a walk and a stat per file (17,000 files: 300 ms)."""
         asked = time.monotonic()
+        if self._watcher_saw_no_change(timeout):
+            return True
         self.request_sync()
         with self._synced:
             return self._synced.wait_for(lambda: self._synced_from >= asked or not self.alive(), timeout)
+
+    def _watcher_saw_no_change(self, timeout: float) -> bool:
+        """Whether the index already holds what is on disk, by the watcher's account: it runs, it
+        has reported every change made before this call (`ChangeWatcher.caught_up`), and the last
+        change it saw came before the last completed sync began."""
+        watcher = self._watcher
+        if watcher is None or not self._trust_watcher or not self.ready.is_set() or not self.alive() \
+                or not watcher.running() or self._sync_wanted.is_set() or self._rebuild_wanted.is_set():
+            return False
+        synced_from = self._synced_from
+        if not watcher.caught_up(min(timeout, COOKIE_SECONDS)):
+            self._trust_watcher = False
+            self._listener.log(f"the watcher of {self.root} did not report its cookie in time; every query "
+                               "syncs with the disk from now on")
+            return False
+        return watcher.last_change < synced_from and not self._sync_wanted.is_set()
 
     def request_rebuild(self) -> None:
         """Drop the chunks and index everything again (cached vectors are kept)."""
@@ -174,7 +201,8 @@ class LiveIndex:
                     self._sync_wanted.clear()
                     self._sync()
                 elif not self._fill_vectors():
-                    self._wake.wait()
+                    if not self._wake.wait(RESYNC_SECONDS) and self._watcher is not None:
+                        self._sync_wanted.set()  # idle for a while: catch what the watcher may have missed
                     self._wake.clear()
         except Exception as error:  # the editor must hear of it; the index keeps its last commit
             self.state = f"stopped: {error}"

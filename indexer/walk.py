@@ -30,6 +30,7 @@ BUILTIN_EXCLUDES = (
     "zig-cache/", ".zig-cache/", "zig-out/", "Pods/", "DerivedData/",
     "*.min.js", "*.min.css", "*.map", "*.lock", "package-lock.json", "pnpm-lock.yaml",
     ".gitignore", ".codesearchignore", ".gitattributes", ".gitmodules",
+    ".codesearch-cookie-*",  # the live index's watcher, making sure it has caught up (indexer.watch)
     "*.pyc", "*.so", "*.dylib", "*.dll", "*.exe", "*.o", "*.a", "*.class", "*.jar",
 )
 

@@ -6,10 +6,17 @@ thousands, so events are gathered until the tree has been quiet for `quiet` seco
 `max_delay` has passed since the first one) and handed over as one batch of relative paths.
 What the batch means is the caller's business: the live index syncs the whole tree against the
 index, which covers directory renames and `.gitignore` edits without special cases.
+
+`caught_up()` answers "has every change made before now been reported?" the way watchman does:
+it creates a cookie file (in `.git/` when there is one, else at the root) and waits for the
+watcher to report it. The OS reports a watch's events in order, so once the cookie's event has
+arrived, so has every event before it; `last_change` then says when the last change was seen.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import threading
 import time
@@ -40,6 +47,7 @@ _GIT_FILES_THAT_MATTER = (".git/info/exclude",)
 # Changes only. Opening and reading are not asked of the OS at all: the sync's own walk opens
 # every folder, and on a tree of 2,400 folders their events, parsed and dropped by watchdog's
 # thread, made each sync twice as slow.
+COOKIE_PREFIX = ".codesearch-cookie-"  # also in the walk's built-in excludes
 _CHANGES = [DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
             FileDeletedEvent, FileModifiedEvent, FileMovedEvent]
 
@@ -70,6 +78,9 @@ class ChangeWatcher:
         self._pending: set[str] = set()
         self._first_at = 0.0
         self._last_at = 0.0
+        self.last_change = 0.0  # when a change that can matter to the index was last seen (time.monotonic)
+        self._cookies = itertools.count()
+        self._cookie_seen: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -92,6 +103,33 @@ class ChangeWatcher:
         if self._thread.is_alive():
             self._thread.join(timeout=30)
 
+    def running(self) -> bool:
+        """Whether the OS watcher is up (it stops on errors, or when its root goes away)."""
+        return self._observer.is_alive() and not self._stopped.is_set()
+
+    def caught_up(self, timeout: float) -> bool:
+        """Whether every change made before this call has been seen (within `timeout` seconds):
+        False if the cookie could not be written or its event did not come in time."""
+        git = os.path.join(self.root, ".git")
+        folder = git if os.path.isdir(git) else str(self.root)
+        name = f"{COOKIE_PREFIX}{os.getpid()}-{next(self._cookies)}"
+        seen = threading.Event()
+        with self._lock:
+            self._cookie_seen[name] = seen
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "x"):
+                pass
+        except OSError:
+            return False
+        try:
+            return seen.wait(timeout)
+        finally:
+            with self._lock:
+                self._cookie_seen.pop(name, None)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
     def relevant(self, abs_path: str) -> str | None:
         """The path relative to the root if a change there can matter to the index, else None."""
         if self._index_dir and (abs_path == self._index_dir or abs_path.startswith(self._index_dir + os.sep)):
@@ -110,6 +148,14 @@ class ChangeWatcher:
         return None if self._ignored.match_file(rel) else rel
 
     def _record(self, abs_paths: list[str]) -> None:
+        cookies = [p for p in abs_paths if os.path.basename(p).startswith(COOKIE_PREFIX)]
+        if cookies:
+            with self._lock:
+                for path in cookies:
+                    seen = self._cookie_seen.get(os.path.basename(path))
+                    if seen is not None:
+                        seen.set()
+            abs_paths = [p for p in abs_paths if p not in cookies]
         rels = [r for r in (self.relevant(p) for p in abs_paths) if r]
         if not rels:
             return
@@ -119,6 +165,7 @@ class ChangeWatcher:
                 self._first_at = now
             self._pending.update(rels)
             self._last_at = now
+            self.last_change = now
         self._wake.set()
 
     def _deliver(self) -> None:

@@ -126,6 +126,32 @@ def test_a_checkout_of_many_files_is_one_sync(live: tuple[LiveIndex, Recorder, F
     assert 1 <= syncs <= 5, recorder.logs  # debounced into a handful of syncs, not 1,500
 
 
+def test_a_query_syncs_only_when_the_watcher_saw_a_change(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, _, _ = live
+    wait_for(lambda: index.state == "idle")
+    settled = index.last_sync
+    assert index.sync_now(10) and index.last_sync is settled  # nothing changed: no walk, no sync
+    assert not list(index.root.rglob(".codesearch-cookie-*"))  # the cookie is gone again
+    # written just before the query: the watcher has reported it once its cookie arrives, so the
+    # query syncs first, without waiting for the watcher's quiet period
+    (index.root / "src" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return entries\n")
+    assert index.sync_now(10) and index.last_sync is not settled
+    assert symbols_for(index, "reconcile_ledger_entries", mode="lexical")[:1] == ["reconcile_ledger_entries"]
+
+
+def test_a_watcher_that_stops_reporting_is_not_trusted(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    index, recorder, _ = live
+    watcher = index._watcher
+    assert watcher is not None
+    watcher._observer.unschedule_all()  # the OS stops reporting (events lost), the thread lives on
+    (index.root / "src" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return entries\n")
+    assert index.sync_now(10)  # no cookie came: a full sync, as without a watcher
+    assert symbols_for(index, "reconcile_ledger_entries", mode="lexical")[:1] == ["reconcile_ledger_entries"]
+    assert any("did not report its cookie" in line for line in recorder.logs)
+    settled = index.last_sync
+    assert index.sync_now(10) and index.last_sync is not settled  # and every later query syncs too
+
+
 def test_ignored_and_index_paths_trigger_nothing(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
     index, _, _ = live
     watcher = index._watcher
