@@ -222,6 +222,14 @@ def test_a_killed_servers_stale_socket_is_replaced(repo: Path, env: dict[str, st
     assert new != old
 
 
+def test_stop_right_after_the_first_query_ends_the_server_it_started(repo: Path, env: dict[str, str],
+                                                                      runtime: Path) -> None:
+    run_cli(QUERY, env=env, cwd=repo)  # answered here; a server is coming up in the background
+    # it may not hold its lock or listen yet: stop must find it all the same, not leave it running
+    assert run_cli(["daemon", "stop"], env=env).stdout.strip() == "stopped"
+    wait_for(lambda: not server_pids(runtime), what="the server to exit")
+
+
 def test_concurrent_starts_end_with_one_server(repo: Path, env: dict[str, str], runtime: Path) -> None:
     run_cli(["index", str(repo), "--no-embed"], env=env)
     starts = [subprocess.Popen([str(EXECUTABLE), *QUERY], env=env, cwd=repo, stdout=subprocess.PIPE, text=True)

@@ -42,6 +42,7 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MARSHAL_VERSION = 4  # read by every Python 3 since 3.4: a client and a server may run different ones
 LENGTH_BYTES = 8
 SOCKET_NAME, LOCK_NAME, INFO_NAME, LOG_NAME = "daemon.sock", "daemon.lock", "daemon.json", "daemon.log"
+STARTING_NAME = "daemon.starting"  # the pid of the server last started, before it can say so itself
 
 
 class DaemonUnavailable(CodesearchError):
@@ -235,8 +236,10 @@ def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idl
 
         command += ["--warm", json.dumps(warm)]
     with open(os.path.join(directory, LOG_NAME), "ab") as log:
-        subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                         close_fds=True, cwd="/")
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   start_new_session=True, close_fds=True, cwd="/")
+    with open(os.path.join(directory, STARTING_NAME), "w") as starting:  # for a `daemon stop` that comes
+        starting.write(str(process.pid))  # before the server holds its lock and writes daemon.json
 
 
 def _end_current() -> None:
@@ -247,18 +250,28 @@ def _end_current() -> None:
 
 
 def stop_server(wait_seconds: float = 10.0) -> bool:
-    """Ask the server to exit; True if one was running."""
+    """Ask the server to exit; True if one was running. One that does not answer (hung, or just
+    started and not listening yet) is ended by its pid."""
     pid = server_pid()
     try:
         ask({"op": "stop"}, timeout=wait_seconds, check_build=False)
     except DaemonUnavailable:
-        if not pid or not _is_our_server(pid):
-            return False
-        _end(pid)
-        return True
+        silent = {found for found in (pid, _starting_pid()) if found and _is_our_server(found)}
+        for found in silent:
+            _end(found)
+        return bool(silent)
     if pid:
         _wait_gone(pid, wait_seconds)
     return True
+
+
+def _starting_pid() -> int | None:
+    """The pid of the server this user last started (`start_server`), if the file names one."""
+    try:
+        with open(os.path.join(runtime_dir(create=False), STARTING_NAME)) as file:
+            return int(file.read().strip()) or None
+    except (OSError, ValueError):
+        return None
 
 
 def _is_our_server(pid: int) -> bool:
