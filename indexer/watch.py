@@ -44,10 +44,10 @@ QUIET_SECONDS = 0.3
 MAX_DELAY_SECONDS = 2.0
 # Git's own files change on every command; only these of them affect what is indexed.
 _GIT_FILES_THAT_MATTER = (".git/info/exclude",)
+COOKIE_PREFIX = ".codesearch-cookie-"  # also in the walk's built-in excludes
 # Changes only. Opening and reading are not asked of the OS at all: the sync's own walk opens
 # every folder, and on a tree of 2,400 folders their events, parsed and dropped by watchdog's
 # thread, made each sync twice as slow.
-COOKIE_PREFIX = ".codesearch-cookie-"  # also in the walk's built-in excludes
 _CHANGES = [DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent, FileClosedEvent, FileCreatedEvent,
             FileDeletedEvent, FileModifiedEvent, FileMovedEvent]
 
@@ -78,7 +78,6 @@ class ChangeWatcher:
         self._pending: set[str] = set()
         self._first_at = 0.0
         self._last_at = 0.0
-        self.last_change = 0.0  # when a change that can matter to the index was last seen (time.monotonic)
         self._cookies = itertools.count()
         self._cookie_seen: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
@@ -102,6 +101,11 @@ class ChangeWatcher:
         self._observer.join(timeout=5)
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+
+    @property
+    def last_change(self) -> float:
+        """When a change that can matter to the index was last seen (time.monotonic; 0 if none)."""
+        return self._last_at
 
     def running(self) -> bool:
         """Whether the OS watcher is up (it stops on errors, or when its root goes away)."""
@@ -165,7 +169,6 @@ class ChangeWatcher:
                 self._first_at = now
             self._pending.update(rels)
             self._last_at = now
-            self.last_change = now
         self._wake.set()
 
     def _deliver(self) -> None:
