@@ -203,12 +203,13 @@ def _answer(connection: Any) -> dict[str, Any]:
         raise DaemonUnavailable(f"the server's answer could not be read ({error})", "replace") from None
 
 
-def server_pid() -> int | None:
-    """The pid `daemon.json` names (written by the server holding the lock), if it names one."""
+def server_pid(name: str = INFO_NAME) -> int | None:
+    """The pid `daemon.json` names (written by the server holding the lock), or another file of
+    the runtime directory in the same form (STARTING_NAME), if it names one."""
     import json
 
     try:
-        with open(os.path.join(runtime_dir(create=False), INFO_NAME)) as file:
+        with open(os.path.join(runtime_dir(create=False), name)) as file:
             info = json.load(file)
     except (OSError, ValueError):
         return None
@@ -223,6 +224,7 @@ def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idl
     If a server is already starting or running, the new one finds the lock taken and exits."""
     if then in ("nothing", "warn"):
         return
+    import json
     import subprocess
 
     if then == "replace":
@@ -232,14 +234,12 @@ def start_server(*, warm: dict[str, Any] | None = None, then: str = "start", idl
     if idle_seconds is not None:
         command += ["--idle", str(idle_seconds)]
     if warm is not None:
-        import json
-
         command += ["--warm", json.dumps(warm)]
     with open(os.path.join(directory, LOG_NAME), "ab") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                    start_new_session=True, close_fds=True, cwd="/")
     with open(os.path.join(directory, STARTING_NAME), "w") as starting:  # for a `daemon stop` that comes
-        starting.write(str(process.pid))  # before the server holds its lock and writes daemon.json
+        json.dump({"pid": process.pid}, starting)  # before the server holds its lock and writes daemon.json
 
 
 def _end_current() -> None:
@@ -256,22 +256,13 @@ def stop_server(wait_seconds: float = 10.0) -> bool:
     try:
         ask({"op": "stop"}, timeout=wait_seconds, check_build=False)
     except DaemonUnavailable:
-        silent = {found for found in (pid, _starting_pid()) if found and _is_our_server(found)}
+        silent = {found for found in (pid, server_pid(STARTING_NAME)) if found and _is_our_server(found)}
         for found in silent:
             _end(found)
         return bool(silent)
     if pid:
         _wait_gone(pid, wait_seconds)
     return True
-
-
-def _starting_pid() -> int | None:
-    """The pid of the server this user last started (`start_server`), if the file names one."""
-    try:
-        with open(os.path.join(runtime_dir(create=False), STARTING_NAME)) as file:
-            return int(file.read().strip()) or None
-    except (OSError, ValueError):
-        return None
 
 
 def _is_our_server(pid: int) -> bool:
