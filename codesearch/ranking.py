@@ -121,24 +121,27 @@ def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
     """How much a file's place says about its chunks being the answer, as a multiplier: tests,
     examples, docs, compatibility shims and generated code, then re-export barrels and type stubs,
     rank below the implementation, unless the query's `terms` ask for that kind of file."""
-    prior = 1.0
-    asks = set(terms)
-    test, aside, stub = _path_kinds(path)
-    if test and not asks & _ASKS_FOR["test"]:
-        prior *= TEST_PENALTY
-    if aside and not asks & _ASKS_FOR["aside"]:
-        prior *= ASIDE_PENALTY
-    if stub and not asks & _ASKS_FOR["stub"]:
-        prior *= STUB_PENALTY
-    if language == PROSE and not asks & _ASKS_FOR["prose"]:
-        prior *= PROSE_PENALTY
-    return prior
+    return _path_prior(path, language, _asked_kinds(tuple(terms)))
+
+
+@lru_cache(maxsize=256)
+def _asked_kinds(terms: tuple[str, ...]) -> frozenset[str]:
+    """The kinds of file (`_ASKS_FOR`'s keys) a query's terms ask for, worked out once per query."""
+    return frozenset(kind for kind, words in _ASKS_FOR.items() if words.intersection(terms))
 
 
 @lru_cache(maxsize=1 << 14)
-def _path_kinds(path: str) -> tuple[bool, bool, bool]:
-    """Whether a path is a test, beside the implementation (`_ASIDE_PATH`), or a stub."""
-    return is_test_path(path), bool(_ASIDE_PATH.search(path)), bool(_STUB_PATH.search(path))
+def _path_prior(path: str, language: str, asked: frozenset[str]) -> float:
+    prior = 1.0
+    if "test" not in asked and is_test_path(path):
+        prior *= TEST_PENALTY
+    if "aside" not in asked and _ASIDE_PATH.search(path):
+        prior *= ASIDE_PENALTY
+    if "stub" not in asked and _STUB_PATH.search(path):
+        prior *= STUB_PENALTY
+    if language == PROSE and "prose" not in asked:
+        prior *= PROSE_PENALTY
+    return prior
 
 
 def brevity_prior(chunk: Chunk) -> float:
@@ -154,26 +157,34 @@ def path_match(path: str, terms: Collection[str]) -> float:
     `src/router.go`, `dependency` in `dependencies/`): a file named for the question is often its
     answer. Words match when one is a prefix of the other (four letters at least) or, for long
     words, when they differ only in the last two letters, so plurals and stems count."""
-    if not terms:
-        return 0.0
-    names = _path_names(path)
+    return _path_hits(_path_names(path), _by_prefix(tuple(terms))) / len(terms) if terms else 0.0
+
+
+@lru_cache(maxsize=256)
+def _by_prefix(words: tuple[str, ...]) -> dict[str, list[str]]:
+    """Words by their first four letters, the only ones `_same_stem` can match."""
+    grouped: dict[str, list[str]] = {}
+    for word in words:
+        grouped.setdefault(word[:4], []).append(word)
+    return grouped
+
+
+def _path_hits(names: dict[str, list[str]], terms: dict[str, list[str]]) -> int:
+    """How many terms match one of a path's names, both grouped by `_by_prefix`. A path has a
+    few names, and most share their first four letters with no term, so the loop runs over them."""
     hits = 0
-    for term in terms:
-        alike = names.get(term[:4])  # most paths share no first four letters with a term
-        if alike and any(_same_stem(term, name) for name in alike):
-            hits += 1
-    return hits / len(terms)
+    for prefix, alike in names.items():
+        for term in terms.get(prefix, ()):
+            if any(_same_stem(term, name) for name in alike):
+                hits += 1
+    return hits
 
 
 @lru_cache(maxsize=1 << 14)
 def _path_names(path: str) -> dict[str, list[str]]:
-    """The tokens of a file's name (without extensions) and of its folder's, by their first four
-    letters (the only ones `_same_stem` can match)."""
+    """The tokens of a file's name (without extensions) and of its folder's, by `_by_prefix`."""
     parts = path.lower().rsplit("/", 2)[-2:]
-    names: dict[str, list[str]] = {}
-    for name in dict.fromkeys(t for part in parts for t in code_tokens(part.split(".", 1)[0])):
-        names.setdefault(name[:4], []).append(name)
-    return names
+    return _by_prefix(tuple(dict.fromkeys(t for part in parts for t in code_tokens(part.split(".", 1)[0]))))
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -213,9 +224,13 @@ def is_symbol_query(query: str) -> bool:
 
 def definition_boost(chunk: Chunk, query: str) -> float:
     """How much a chunk gains for defining a symbol the query names."""
-    if chunk.kind in ("module", "block") or not chunk.symbol:
+    return _definition_boost(chunk, *_query_words(query))
+
+
+def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str]) -> float:
+    """`definition_boost` with the query's words worked out once, for `rank`'s loop."""
+    if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
-    words, tokens = _query_words(query)
     symbol, telling, parts = _symbol_words(chunk.symbol)
     if symbol in words and telling:
         return DEFINITION_BOOST
@@ -269,31 +284,36 @@ def rank(
     lookups = {i for i, chunk in chunks.items() if names_definition(chunk, query)} if is_symbol_query(query) else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
+    words, tokens = _query_words(query)
+    asked, by_prefix = _asked_kinds(tuple(terms)), _by_prefix(tuple(terms))
     top = max(base.values(), default=0.0) or 1.0
     priors: dict[str, float] = {}
     named: dict[str, float] = {}
-    scores: dict[int, float] = {}
-    for item, score in base.items():
+    scored: list[tuple[int, str, float]] = []  # (item, its file, score before the file signals)
+    by_file: dict[str, list[float]] = defaultdict(list)
+    for item, score in base.items():  # the hot loop: a query has hundreds of candidates
         chunk = chunks[item]
         path = chunk.path
-        if path not in priors:
-            priors[path] = path_prior(path, terms, chunk.language)
-            named[path] = PATH_MATCH * top * path_match(path, terms)
-        boost = definition_boost(chunk, query)  # a definition the query names keeps its place
-        brevity = brevity_prior(chunk) if boost == 1.0 else 1.0
-        scores[item] = (score * boost * brevity + named[path]) * priors[path]
-    files = {item: file_of(item) for item in scores} if file_of else {item: chunks[item].path for item in scores}
-    by_file: dict[str, list[float]] = defaultdict(list)
-    for item, score in scores.items():
-        by_file[files[item]].append(score)
-    file_bonus = {path: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) for path, s in by_file.items()}
-    totals = {item: score + file_bonus[files[item]] for item, score in scores.items()}
+        prior = priors.get(path)
+        if prior is None:
+            prior = priors[path] = _path_prior(path, chunk.language, asked)
+            named[path] = PATH_MATCH * top * (_path_hits(_path_names(path), by_prefix) / len(terms) if terms else 0.0)
+        weight = _definition_boost(chunk, words, tokens)  # a definition the query names keeps its place
+        if weight == 1.0:  # only what the query does not name can be too brief to be the answer
+            weight = brevity_prior(chunk)
+        score = (score * weight + named[path]) * prior
+        file = file_of(item) if file_of else path
+        scored.append((item, file, score))
+        by_file[file].append(score)
+    file_bonus = {file: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) if len(s) > 1 else 0.0
+                  for file, s in by_file.items()}
+    totals = [(score + file_bonus[file], item, file) for item, file, score in scored]
+    totals.sort(key=lambda entry: -entry[0])  # stable: equal totals keep the candidates' order
     seen: dict[str, int] = defaultdict(int)
     final: list[tuple[float, int]] = []
-    for item in sorted(totals, key=lambda i: -totals[i]):
-        path = files[item]
-        final.append((totals[item] * REPEAT_DECAY ** seen[path], item))
-        seen[path] += 1
+    for total, item, file in totals:
+        final.append((total * REPEAT_DECAY ** seen[file], item))
+        seen[file] += 1
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else;
         # a definition in a test, an example or a stub (a mock `class ZodType`) only where no
         # implementation defines the name
