@@ -9,6 +9,10 @@
   implementation unless the query asks for them (`path_prior`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, and a
   definition of a few lines gives way to code that does the work (`brevity_prior`).
+- In hybrid mode, a chunk whose own code holds more of the query's words gains (`coverage`):
+  rank fusion keeps where BM25 ranked a chunk but not how much of the query it matched, and a
+  chunk only dense search found has no lexical evidence at all. Lexical mode needs no such
+  signal (BM25 is that evidence); a definition the query names has its own boost instead.
 - Files where several chunks match gain (the answer is often "this file"), and each further
   chunk of one file counts half as much as the one before, so ten results cover more files.
 
@@ -21,7 +25,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
@@ -40,6 +44,7 @@ FILE_SUPPORT = 0.5
 TINY_PENALTY = 0.7
 TINY_LINES = 5
 REPEAT_DECAY = 0.5
+COVERAGE_WEIGHT = 0.2
 
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|__tests__|spec|specs|testing)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|"
@@ -265,14 +270,17 @@ def rank(
     k: int,
     file_of: Callable[[int], str] | None = None,
     unembedded: Collection[int] = (),
+    coverage: Mapping[int, float] | None = None,
 ) -> list[SearchResult]:
     """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
 
     `file_of(id)` names the file a candidate belongs to for the file signals (default: its
     path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ).
-    `unembedded` holds candidates without a vector: dense search abstains on them."""
+    `unembedded` holds candidates without a vector: dense search abstains on them. `coverage`
+    (hybrid) is the share of the query's words each candidate's code holds (`Store.coverage`)."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
+    coverage = coverage or {}
     if mode == "lexical":
         base = normalise(lexical)
     elif mode == "dense":
@@ -299,8 +307,8 @@ def rank(
             prior = priors[path] = _path_prior(path, chunk.language, asked)
             named[path] = PATH_MATCH * top * (_path_hits(_path_names(path), by_prefix) / len(terms) if terms else 0.0)
         weight = _definition_boost(chunk, words, tokens)  # a definition the query names keeps its place
-        if weight == 1.0:  # only what the query does not name can be too brief to be the answer
-            weight = brevity_prior(chunk)
+        if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
+            weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
         score = (score * weight + named[path]) * prior
         file = file_of(item) if file_of else path
         scored.append((item, file, score))

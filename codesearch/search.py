@@ -82,8 +82,29 @@ def search(
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep,
                                                 lexical_wanted=mode != "dense")
-    pending = unembedded(store, encoder.model_id, chunks, overlay) if encoder and mode == "hybrid" else set()
-    return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending)
+    pending: set[int] = set()
+    coverage: dict[int, float] = {}
+    if encoder is not None and mode == "hybrid":
+        pending = unembedded(store, encoder.model_id, chunks, overlay)
+        coverage = term_coverage(store, query, chunks)
+    return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage)
+
+
+def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[int, float]:
+    """For each candidate, the share of the query's telling terms its own code holds (symbol or
+    body, stemmed as BM25 matches them), counting only terms some candidate holds: a term no
+    candidate has tells none of them apart. Unsaved buffers' chunks (negative ids) are counted
+    the same way, in a scratch table."""
+    terms = query_terms(query)
+    holders = store.term_holders([i for i in chunks if i >= 0], terms)
+    buffered = [i for i in chunks if i < 0]
+    if buffered:
+        for term, positions in store.unindexed_holders([chunks[i] for i in buffered], terms).items():
+            holders.setdefault(term, set()).update(buffered[n] for n in positions)
+    held = [ids for ids in holders.values() if ids]
+    if not held:
+        return {}
+    return {i: sum(i in ids for ids in held) / len(held) for i in chunks}
 
 
 def unembedded(store: Store, model_id: str, chunks: dict[int, Chunk], overlay: Overlay = EMPTY) -> set[int]:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 KEPT_CHUNKS = 20_000  # chunks kept in memory between queries (`Store.chunks_by_id`), a few MB
+KEPT_TERMS = 512  # terms whose chunks `Store.term_holders` keeps, each at most COVERAGE_ROWS ids
+COVERAGE_ROWS = 10_000  # a term in more chunks is left out of coverage: reading them costs ~10 ms
 
 # The BM25 table; a catalog's merged lexical index uses the same definition.
 # Contentless (content = ''): the terms are indexed, not stored a second time beside the chunks
@@ -363,15 +365,8 @@ class Store:
         `chunks`, score) for the chunks that match any term."""
         if not chunks or not terms:
             return []
-        self._scratch_tables()
+        self._fill_scratch(chunks)
         db = self._db
-        db.execute("DELETE FROM temp.scratch_fts")
-        for n, c in enumerate(chunks, 1):
-            db.execute(
-                "INSERT INTO temp.scratch_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
-                (n, " ".join(code_tokens(c.path)), " ".join(code_tokens(c.qualified_name)),
-                 " ".join(code_tokens(c.text))),
-            )
         db.execute("INSERT INTO temp.scratch_fts(rowid, body_terms) VALUES (?, ?)", (0, " ".join(terms)))
         stems = [row[0] for row in db.execute("SELECT DISTINCT term FROM temp.scratch_vocab WHERE doc = 0")]
         if not stems:
@@ -396,6 +391,51 @@ class Store:
             norm = k1 * (1 - b + b * lengths.get(doc, 0) / average)
             scores[doc] = scores.get(doc, 0.0) + idf[term] * f * (k1 + 1) / (f + norm)
         return sorted(((doc - 1, s) for doc, s in scores.items()), key=lambda pair: -pair[1])
+
+    def term_holders(self, ids: Iterable[int], terms: list[str]) -> dict[str, set[int]]:
+        """For each of the query's telling `terms` (`telling_terms`), which of these chunk ids
+        hold it in their own code, symbol or body, stemmed as BM25 matches it. Each term's
+        chunks are read once and kept until the database changes."""
+        wanted = set(ids)
+        kept: dict[str, frozenset[int]] = self._kept().setdefault("term_rows", {})
+        if len(kept) > KEPT_TERMS:
+            kept.clear()
+        holders = {}
+        for term in self.telling_terms(terms):
+            if term not in kept:
+                kept[term] = frozenset(row[0] for row in self._db.execute(
+                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (_in_code(term),)))
+            holders[term] = wanted & kept[term]
+        return holders
+
+    def unindexed_holders(self, chunks: list[Chunk], terms: list[str]) -> dict[str, set[int]]:
+        """`term_holders` for chunks that are not in the index (unsaved buffers), by position."""
+        telling = self.telling_terms(terms)
+        if not chunks or not telling:
+            return {}
+        self._fill_scratch(chunks)
+        return {term: {row[0] - 1 for row in self._db.execute(
+            "SELECT rowid FROM temp.scratch_fts WHERE scratch_fts MATCH ?", (_in_code(term),))} for term in telling}
+
+    def telling_terms(self, terms: list[str]) -> list[str]:
+        """The terms that can tell chunks apart by being in them: those in at most half the
+        chunks (BM25 gives the rest no weight) and in at most COVERAGE_ROWS, whose chunks are
+        cheap to read. A term the index does not hold stays: an unsaved buffer may."""
+        if not terms:
+            return []
+        rows, frequency = self.document_frequencies(terms)
+        return [t for t in terms if frequency[t] <= min(rows / 2, COVERAGE_ROWS)]
+
+    def _fill_scratch(self, chunks: list[Chunk]) -> None:
+        """Put chunks in the scratch FTS5 table (same tokenizer as the index), rowids from 1."""
+        self._scratch_tables()
+        self._db.execute("DELETE FROM temp.scratch_fts")
+        for n, c in enumerate(chunks, 1):
+            self._db.execute(
+                "INSERT INTO temp.scratch_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
+                (n, " ".join(code_tokens(c.path)), " ".join(code_tokens(c.qualified_name)),
+                 " ".join(code_tokens(c.text))),
+            )
 
     def _scratch_tables(self) -> None:
         self._db.execute(
@@ -564,3 +604,8 @@ def _read_into(kept: dict[Any, Any], keys: Iterable[Any],
     for start in range(0, len(unknown), 500):
         kept.update(read(unknown[start : start + 500]))
     return wanted
+
+
+def _in_code(term: str) -> str:
+    """An FTS5 query for a term in a chunk's own code: its symbol or body, not its path."""
+    return "{symbol_terms body_terms} : " + fts_phrase(term)

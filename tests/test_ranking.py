@@ -15,7 +15,7 @@ from codesearch.ranking import (
     reciprocal_rank_fusion,
 )
 from codesearch.records import Chunk
-from codesearch.search import search_lexical
+from codesearch.search import search_lexical, term_coverage
 from codesearch.store import Store
 
 
@@ -127,6 +127,50 @@ def test_hybrid_uses_both_lists_and_dense_mode_only_vectors() -> None:
     assert hybrid[0].chunk.symbol == "f2"
     dense = rank("q", chunks, [(1, 5.0)], [(3, 0.9), (4, 0.5)], mode="dense", k=4)
     assert [r.chunk.symbol for r in dense] == ["f3", "f4"]
+
+
+def test_in_hybrid_a_chunk_holding_more_of_the_query_gains_unless_the_query_names_another() -> None:
+    # Fusion tied 1 and 2 (each first in one list); only 2's code holds the query's words.
+    chunks = {1: chunk("a.py", "alpha", text="def alpha():\n    return compute()\n" * 3),
+              2: chunk("b.py", "beta", text="def beta():\n    retry_upload()\n" * 3)}
+    lexical, dense = [(1, 5.0), (2, 4.0)], [(2, 0.9), (1, 0.8)]
+    tied = rank("retry failed uploads", chunks, lexical, dense, mode="hybrid", k=2)
+    assert tied[0].score == tied[1].score
+    covered = rank("retry failed uploads", chunks, lexical, dense, mode="hybrid", k=2, coverage={2: 2 / 3})
+    assert [r.chunk.symbol for r in covered] == ["beta", "alpha"]
+    # a definition the query names keeps its own boost and takes no coverage on top
+    named = rank("alpha retry", chunks, lexical, dense, mode="hybrid", k=2, coverage={1: 1.0, 2: 0.5})
+    assert named[0].chunk.symbol == "alpha"
+    assert named[0].score == rank("alpha retry", chunks, lexical, dense, mode="hybrid", k=2,
+                                  coverage={2: 0.5})[0].score
+
+
+def test_coverage_counts_stemmed_terms_in_a_chunks_code_not_its_path(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "index", create=True)
+    files = {  # `upload` is in most paths: BM25 gives it no weight, and coverage leaves it out
+        "upload/retry.py": "def retry_upload(parts):\n    return send(parts)\n",
+        "upload/parse.py": "def parse_parts(text):\n    return text.split()\n",
+        "upload/other.py": "def other():\n    return 1\n",
+        "parsing/more.py": "def more():\n    return 2\n",  # `parsing` in its path only
+    }
+    with store.transaction():
+        for number, (path, body) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "python", [chunk(path, body.split("(")[0][4:], text=body)])
+    chunks = store.chunks_by_id(range(1, 10))
+    ids = {c.path: i for i, c in chunks.items()}
+    # `retrying` and `parsing` stem as BM25 matches them
+    found = term_coverage(store, "retrying parsing upload", chunks)
+    assert found[ids["upload/retry.py"]] == 0.5  # retry, in its code
+    assert found[ids["upload/parse.py"]] == 0.5  # parse
+    assert found[ids["upload/other.py"]] == 0.0
+    assert found[ids["parsing/more.py"]] == 0.0  # a path is not the chunk's code
+    # a word no candidate holds tells none apart, so it does not count
+    assert term_coverage(store, "retrying unheardof", chunks)[ids["upload/retry.py"]] == 1.0
+    # an unsaved buffer's chunk is counted as an indexed one, with words the index lacks
+    buffer = chunk("upload/new.py", "quarantine", text="def quarantine():\n    return retry_upload(parse_parts(x))\n")
+    found = term_coverage(store, "quarantine retrying parsing", {**chunks, -1: buffer})
+    assert found[-1] == 1.0 and found[ids["upload/retry.py"]] == 1 / 3
+    store.close()
 
 
 def test_reweight_idf_scores_an_index_on_the_collections_statistics() -> None:

@@ -29,7 +29,7 @@ from codesearch.lexical import code_tokens, fts_match_expression, query_terms
 from codesearch.ranking import bm25_idf, is_symbol_query, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
-from codesearch.search import CANDIDATES, RELATED_TERMS, keep_chunk, search_lexical, unembedded
+from codesearch.search import CANDIDATES, RELATED_TERMS, keep_chunk, search_lexical, term_coverage, unembedded
 from codesearch.store import DB_NAME, Store
 
 if TYPE_CHECKING:
@@ -319,6 +319,7 @@ class CatalogSearcher:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
         chunks: dict[int, Chunk] = {}
         pending: set[int] = set()
+        coverage: dict[int, float] = {}
         model_id = self.catalog().model_id
         for number, ids in wanted.items():
             shard = shards[number]
@@ -327,8 +328,9 @@ class CatalogSearcher:
                          if keep_chunk(chunk, language, glob) and (accept is None or accept(shard, chunk))}
                 if mode == "hybrid":
                     pending.update(number << 32 | i for i in unembedded(store, model_id, found))
+                    coverage.update((number << 32 | i, c) for i, c in term_coverage(store, query, found).items())
             chunks.update((number << 32 | chunk_id, chunk) for chunk_id, chunk in found.items())
-        results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending,
+        results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
                        file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
         owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
         return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]
