@@ -277,7 +277,7 @@ def rank(
     `file_of(id)` names the file a candidate belongs to for the file signals (default: its
     path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ).
     `unembedded` holds candidates without a vector: dense search abstains on them. `coverage`
-    (hybrid) is the share of the query's words each candidate's code holds (`Store.coverage`)."""
+    (hybrid) is the share of the query's words each candidate's code holds (`search.term_coverage`)."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     coverage = coverage or {}
