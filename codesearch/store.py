@@ -396,17 +396,14 @@ class Store:
         """For each of the query's telling `terms` (`telling_terms`), which of these chunk ids
         hold it in their own code, symbol or body, stemmed as BM25 matches it. Each term's
         chunks are read once and kept until the database changes."""
+        def read(batch: list[str]) -> Iterator[tuple[str, frozenset[int]]]:
+            for term in batch:
+                yield term, frozenset(row[0] for row in self._db.execute(
+                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (_in_code(term),)))
+
         wanted = set(ids)
         kept: dict[str, frozenset[int]] = self._kept().setdefault("term_rows", {})
-        if len(kept) > KEPT_TERMS:
-            kept.clear()
-        holders = {}
-        for term in self.telling_terms(terms):
-            if term not in kept:
-                kept[term] = frozenset(row[0] for row in self._db.execute(
-                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?", (_in_code(term),)))
-            holders[term] = wanted & kept[term]
-        return holders
+        return {term: wanted & kept[term] for term in _read_into(kept, self.telling_terms(terms), read, KEPT_TERMS)}
 
     def unindexed_holders(self, chunks: list[Chunk], terms: list[str]) -> dict[str, set[int]]:
         """`term_holders` for chunks that are not in the index (unsaved buffers), by position."""
@@ -592,13 +589,13 @@ class Store:
 
 
 def _read_into(kept: dict[Any, Any], keys: Iterable[Any],
-               read: Callable[[list[Any]], Iterable[tuple[Any, Any]]]) -> list[Any]:
+               read: Callable[[list[Any]], Iterable[tuple[Any, Any]]], limit: int = KEPT_CHUNKS) -> list[Any]:
     """Make `kept` hold every one of `keys` the database has, reading those it lacks in batches
     of 500 (SQLite's limit on parameters is near); the keys, in order, without repeats. `kept` is
-    emptied first when it would outgrow KEPT_CHUNKS, so memory stays bounded."""
+    emptied first when it would outgrow `limit` entries, so memory stays bounded."""
     wanted = list(dict.fromkeys(keys))
     unknown = [key for key in wanted if key not in kept]
-    if len(kept) + len(unknown) > KEPT_CHUNKS:
+    if len(kept) + len(unknown) > limit:
         kept.clear()
         unknown = wanted
     for start in range(0, len(unknown), 500):
