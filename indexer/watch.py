@@ -124,10 +124,9 @@ class ChangeWatcher:
         try:
             with open(path, "x"):
                 pass
-        except OSError:
-            return False
-        try:
             return seen.wait(timeout)
+        except OSError:  # the cookie could not be written (a read-only tree, a full disk)
+            return False
         finally:
             with self._lock:
                 self._cookie_seen.pop(name, None)
