@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codesearch import partitions
 from codesearch.errors import PathError
+from codesearch.indexer.sync import worker_pool
 from codesearch.indexing import IndexOptions, open_index, update_index
 from codesearch.lexical import split_identifier
 from codesearch.search import search
@@ -337,23 +339,45 @@ def run_index_bench(root: Path, *, index_dir: Path | None, jobs: int, queries: i
         echo(f"index {on_disk / 1e6:,.1f} MB = {figures['index_ratio']:.2f}x the source; peak memory "
              f"{figures['peak_mb']:,.0f} MB (this process and its workers together)")
         names = store.sample_symbols(queries, random.Random(0))
-        latencies: list[float] = []
-        for name in names:
-            query = " ".join(split_identifier(name)) if len(latencies) % 2 else name
-            t0 = time.perf_counter()
-            search(store, query, mode="lexical", k=K)
-            latencies.append(time.perf_counter() - t0)
+        _print_latencies(figures, "", _lexical_latencies(store, names), "", echo)
+        if store.chunk_count() >= partitions.MIN_ROWS:  # what a live index then builds, in the background
+            with PeakMemory() as memory:
+                started = time.perf_counter()
+                built = partitions.refresh(store, jobs, worker_pool)
+                figures["partitions_seconds"] = time.perf_counter() - started
+            store.checkpoint()
+            grown = sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) - on_disk
+            figures["partitions_peak_mb"] = memory.peak / 1e6
+            echo(f"BM25 partitions (a live index builds them after indexing): {built} in "
+                 f"{figures['partitions_seconds']:.1f} s, peak memory {figures['partitions_peak_mb']:,.0f} MB, "
+                 f"{grown / 1e6:,.1f} MB more on disk ({(on_disk + grown) / max(source, 1):.2f}x the source)")
+            _print_latencies(figures, "_partitions", _lexical_latencies(store, names), ", with the partitions",
+                             echo)
         index.close()
-        if latencies:
-            latencies.sort()
-            figures["p50_ms"] = statistics.median(latencies) * 1000
-            figures["p99_ms"] = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000
-            echo(f"lexical query in process over {len(latencies)} queries (symbols and their words): "
-                 f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms")
         return figures
     finally:
         if scratch:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lexical_latencies(store: Any, names: list[str]) -> list[float]:
+    """Seconds per lexical query, sorted: each symbol name, every other one split into its words."""
+    latencies: list[float] = []
+    for name in names:
+        query = " ".join(split_identifier(name)) if len(latencies) % 2 else name
+        started = time.perf_counter()
+        search(store, query, mode="lexical", k=K)
+        latencies.append(time.perf_counter() - started)
+    return sorted(latencies)
+
+
+def _print_latencies(figures: dict[str, float], key: str, latencies: list[float], how: str,
+                     echo: Callable[[str], None]) -> None:
+    if latencies:
+        figures[f"p50{key}_ms"] = statistics.median(latencies) * 1000
+        figures[f"p99{key}_ms"] = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000
+        echo(f"lexical query in process over {len(latencies)} queries (symbols and their words{how}): "
+             f"p50 {figures[f'p50{key}_ms']:.1f} ms, p99 {figures[f'p99{key}_ms']:.1f} ms")
 
 
 def run_tune_bench(annotations: Path, repos: Path, *, model: str | None, only: tuple[str, ...], max_minutes: float,

@@ -92,10 +92,13 @@ def update_index(
         raise IndexMismatch(f"the index at {index.index_dir} is a shard of a catalog, written only by its "
                             "indexing job (`codesearch job run`); query it with --no-refresh")
     kwargs = {"progress": progress} if progress else {}
-    from codesearch.indexer.sync import embed_missing, sync_chunks
+    from codesearch import partitions
+    from codesearch.indexer.sync import embed_missing, sync_chunks, worker_pool
 
     summary = sync_chunks(index.store, options.root, max_file_bytes=options.max_file_bytes,
                           excludes=options.excludes, jobs=options.jobs, **kwargs)
+    if index.store.keeps_partitions():  # kept in step; a live index (the server, the editor) makes them
+        partitions.refresh(index.store, options.jobs, worker_pool)
     model_id = options.model_id(index)
     counts = index.store.counts(model_id)
     summary.chunks = counts["chunks"]

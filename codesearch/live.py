@@ -20,12 +20,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from codesearch import partitions
 from codesearch.encoding import Encoder
 from codesearch.errors import IndexBusy, PathError, QueryError
 from codesearch.index import CodeIndex, rebuild
 from codesearch.indexer.chunker import chunk_source
 from codesearch.indexer.languages import language_for
-from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks
+from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks, worker_pool
 from codesearch.indexer.walk import looks_minified
 from codesearch.indexer.watch import ChangeWatcher
 from codesearch.indexing import IndexOptions, open_index
@@ -247,6 +248,8 @@ class LiveIndex:
         if first or summary.changed or summary.removed:
             self._listener.log(f"synced {self.root}: {summary_line(summary)}")
         self._settle_overlays(first)
+        # a large index's BM25 partitions, outside the write lock; a sync the watcher asks for goes first
+        partitions.refresh(self._index.store, self.options.jobs, worker_pool, self._sync_wanted.is_set)
 
     def _load_encoder(self) -> None:
         self._encoder = self.options.encoder(self.model_id, self._listener.warn)

@@ -6,7 +6,7 @@ import fnmatch
 from typing import TYPE_CHECKING
 
 from codesearch.encoding import Encoder
-from codesearch.lexical import code_tokens, fts_match_expression, query_terms, weighty_terms
+from codesearch.lexical import code_tokens, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.ranking import is_symbol_query, rank
 from codesearch.records import Chunk, SearchResult
@@ -28,7 +28,7 @@ def search_lexical(store: Store, query: str, limit: int = CANDIDATES) -> list[tu
     if not terms:
         return []
     rows, frequency = store.document_frequencies(terms)
-    return store.lexical_search(fts_match_expression(weighty_terms(terms, rows, frequency)), limit)
+    return store.lexical_search(weighty_terms(terms, rows, frequency), limit)
 
 
 def search_dense(

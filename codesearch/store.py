@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from codesearch import partitions
 from codesearch.errors import IndexMismatch, IndexMissing
-from codesearch.lexical import code_tokens, fts_phrase, index_texts
+from codesearch.lexical import code_tokens, fts_match_expression, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
 
@@ -72,6 +73,7 @@ CREATE TABLE IF NOT EXISTS embeddings (
     vector BLOB NOT NULL,
     PRIMARY KEY (model_id, content_hash)
 ) WITHOUT ROWID;
+{partitions.SCHEMA};
 """
 
 # BM25 column weights: a match in a symbol name or path counts more than one in the body.
@@ -146,6 +148,11 @@ class Store:
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The database connection, for derived data kept beside the chunks (`partitions`)."""
+        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -238,7 +245,7 @@ class Store:
             "INSERT INTO files(path, size, mtime_ns, sha, language) VALUES (?, ?, ?, ?, ?)",
             (path, size, mtime_ns, sha, language),
         )
-        file_id = cursor.lastrowid
+        file_id = int(cursor.lastrowid or 0)  # set by every INSERT
         if texts is None:
             texts = index_texts(path, [c.qualified_name for c in chunks], [c.text for c in chunks])
         for c, columns in zip(chunks, texts, strict=True):
@@ -251,6 +258,7 @@ class Store:
                 "INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
                 (cursor.lastrowid, *columns),
             )
+        partitions.mark_dirty(self._db, file_id)
 
     def _contentless(self) -> bool:
         """Whether the FTS5 table stores no copy of its terms (every index made since it became so)."""
@@ -283,6 +291,7 @@ class Store:
             self._db.execute(
                 "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", (row[0],)
             )
+        partitions.mark_dirty(self._db, row[0])
         self._db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
         self._db.execute("DELETE FROM files WHERE id = ?", (row[0],))
 
@@ -317,15 +326,53 @@ class Store:
 
     # --- lexical -------------------------------------------------------------------------
 
-    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """BM25 over chunks: (chunk id, score) best first; higher scores are better."""
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """BM25 of the chunks holding any of `terms`: (chunk id, score), best first (higher is
+        better, ties by id). From a large index's partitions when they are up to date, else from
+        FTS5: the same scores either way."""
+        if not terms:
+            return []
+        found = self._partitions()
+        if found is not None:
+            return found.top(terms, limit)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         rows = self._db.execute(
             f"SELECT rowid, bm25(chunks_fts, {weights}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY s LIMIT ?",
-            (match, limit),
+            "ORDER BY s, rowid LIMIT ?",
+            (fts_match_expression(terms), limit),
         )
         return [(rowid, -score) for rowid, score in rows]
+
+    def keeps_partitions(self) -> bool:
+        """Whether some BM25 partitions were built for this index (`partitions`)."""
+        try:
+            return self._db.execute("SELECT 1 FROM partitions LIMIT 1").fetchone() is not None
+        except sqlite3.OperationalError:  # an index older than partitions, opened read-only
+            return False
+
+    def _partitions(self) -> partitions.Partitions | None:
+        """The index's BM25 partitions, when it keeps them and they cover every chunk as it is
+        now; read once per state of the database."""
+        kept = self._kept()
+        if "partitions" not in kept:
+            kept["partitions"] = None
+            try:
+                built, dirty = self._db.execute(
+                    "SELECT (SELECT COUNT(*) FROM partitions), (SELECT COUNT(*) FROM partitions_dirty)").fetchone()
+            except sqlite3.OperationalError:  # an index older than partitions, opened read-only
+                built, dirty = 0, 0
+            highest = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0] if built else 0
+            if built and not dirty and built == highest // partitions.PARTITION_ROWS + 1:
+                found = partitions.Partitions(self._db)
+                kept["partitions"] = found if found.rows == self._rows() else None
+        result: partitions.Partitions | None = kept["partitions"]
+        return result
+
+    def _rows(self) -> int:
+        kept = self._kept()
+        if "rows" not in kept:
+            kept["rows"] = self.chunk_count()
+        return int(kept["rows"])
 
     def term_scores(self, match: str, rowids: list[int]) -> dict[int, float]:
         """BM25 (higher is better) of the given chunks for one MATCH expression, e.g. one term."""
@@ -346,11 +393,11 @@ class Store:
         """BM25's N (the chunks) and each term's document frequency. Counted once per term and
         kept until the database changes (`_kept`)."""
         kept = self._kept()
-        if "rows" not in kept:
-            kept["rows"] = self.chunk_count()
+        found = self._partitions()
         known: dict[str, int] = kept.setdefault("frequencies", {})
-        _read_into(known, terms, lambda batch: ((t, self.document_count(fts_phrase(t))) for t in batch))
-        return kept["rows"], known
+        _read_into(known, terms, (lambda batch: found.frequencies(batch).items()) if found is not None else
+                   (lambda batch: ((t, self.document_count(fts_phrase(t))) for t in batch)))
+        return self._rows(), known
 
     def chunk_count(self) -> int:
         """The number of chunks (BM25's N)."""

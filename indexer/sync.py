@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codesearch.indexer.walk import FileEntry, WalkReport, looks_binary, looks_minified, walk_files
 
@@ -23,6 +24,9 @@ from codesearch.lexical import index_texts
 from codesearch.processes import process_alive
 from codesearch.records import Chunk, embedding_text
 from codesearch.store import FileState, Store
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 # Progress callback: (stage, done, total).
 Progress = Callable[[str, int, int], None]
@@ -169,20 +173,25 @@ def _parse_changed(entries: list[FileEntry], known: dict[str, FileState], racy_a
         for entry in entries:
             yield None if unchanged(entry) else parse_file(entry, sha_of(entry), racy_after)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # forkserver: workers never inherit this process's threads (watcher, servers) mid-lock; it
-    # imports the chunker once, and the workers forked from it share those pages
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["codesearch.indexer.sync", "codesearch.indexer.chunker"])
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=end_with, initargs=(os.getpid(),)) as pool:
+    with worker_pool(jobs) as pool:
         results = pool.map(parse_file, todo, [sha_of(e) for e in todo], [racy_after] * len(todo),
                            chunksize=max(1, min(64, len(todo) // (jobs * 8))))
         for entry in entries:
             yield None if unchanged(entry) else next(results)
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of `jobs` indexing processes. Forkserver: workers never inherit this process's
+    threads (watcher, servers) mid-lock; it imports the chunker once, and the workers forked from
+    it share those pages. Each worker ends when this process does (`end_with`)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["codesearch.indexer.sync", "codesearch.indexer.chunker"])
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=end_with, initargs=(os.getpid(),))
 
 
 def end_with(pid: int, every: float = 1.0) -> None:

@@ -14,7 +14,7 @@ from codesearch.indexer.sync import sync_chunks
 from conftest import FakeEncoder
 
 from codesearch.indexing import IndexOptions
-from codesearch.lexical import fts_match_expression, query_terms
+from codesearch.lexical import query_terms
 from codesearch.live import LiveIndex
 from codesearch.store import Store
 
@@ -228,7 +228,7 @@ def test_a_reader_snapshot_never_sees_a_half_applied_sync(repo: Path, tmp_path: 
         threading.Thread(target=lambda: (sync_chunks(writer, repo, max_file_bytes=10**6), done.set())).start()
         assert done.wait(30)
         assert reader.counts("none")["chunks"] == before  # the commit landed, the snapshot holds
-        assert reader.lexical_search(fts_match_expression(["extra_7"]), 5) == []
+        assert reader.lexical_search(["extra_7"], 5) == []
     assert reader.counts("none")["chunks"] == before + 50
 
 
@@ -236,7 +236,7 @@ def test_overlay_bm25_matches_sqlite_fts5(repo: Path, tmp_path: Path) -> None:
     store = Store.open(tmp_path / "index", create=True)
     sync_chunks(store, repo, max_file_bytes=10**6)
     terms = query_terms("retry failed uploads with backoff delay")
-    expected = store.lexical_search(fts_match_expression(terms), 10)
+    expected = store.lexical_search(terms, 10)
     chunks = store.chunks_by_id(i for i, _ in expected)
     ours = store.bm25_terms([chunks[i] for i, _ in expected], terms)
     assert len(ours) == len(expected) > 2

@@ -264,7 +264,7 @@ def test_leaving_out_a_common_term_changes_no_score_and_new_chunks_are_counted(t
                                [chunk(path, name, text=body)])
     rows, frequency = store.document_frequencies(["zod", "parse", "schema"])
     assert rows == 6 and frequency == {"zod": 6, "parse": 2, "schema": 1}
-    every_term = store.lexical_search(fts_match_expression(["zod", "parse", "schema"]), 10)
+    every_term = store.lexical_search(["zod", "parse", "schema"], 10)
     weighty = search_lexical(store, "zod parse schema")
     assert [i for i, _ in weighty] == [i for i, _ in every_term[: len(weighty)]]
     assert all(abs(s - dict(every_term)[i]) < 1e-4 for i, s in weighty)

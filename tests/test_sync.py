@@ -163,7 +163,7 @@ def test_what_the_store_keeps_between_queries_is_never_stale_nor_short(repo: Pat
     index = open_index(repo)
     sync_chunks(index.store, repo, max_file_bytes=1_000_000)
     store = index.store
-    ids = [i for i, _ in store.lexical_search('"def" OR "func" OR "return"', 500)]
+    ids = [i for i, _ in store.lexical_search(["def", "func", "return"], 500)]
     assert len(ids) > 6
     first = store.chunks_by_id(ids)
     assert store.chunks_by_id(ids) == first  # kept: the same answer from memory

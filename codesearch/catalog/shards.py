@@ -235,7 +235,7 @@ class CatalogSearcher:
             if not present:
                 continue
             with self._borrow(shard.path) as store:
-                scores = {t: dict(store.lexical_search(fts_match_expression([t]), CANDIDATES)) for t in present}
+                scores = {t: dict(store.lexical_search([t], CANDIDATES)) for t in present}
             rescored = reweight_idf(scores, {t: bm25_idf(n, df[t]) for t in present}, global_idf)
             found += [(shard.number << 32 | i, score) for i, score in rescored.items()]
         found.sort(key=lambda pair: -pair[1])
