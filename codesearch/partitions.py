@@ -24,6 +24,7 @@ import math
 import sqlite3
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS partitions_dirty (number INTEGER PRIMARY KEY, version
 Built = tuple[int, bytes, bytes, list[tuple[int, bytes, bytes, bytes, bytes]]]  # see `build_partition`
 _TOKENIZER = "porter unicode61 tokenchars '_'"  # `store.FTS_TABLE`'s
 KEPT_STEMS = 1 << 17  # tokens whose stem a process keeps (~25 MB)
+KEPT_ENTRIES = 4_000_000  # postings entries a reader keeps between queries (8 bytes each)
 
 
 class Stemmer:
@@ -249,29 +251,36 @@ class Partitions:
         self.length = np.zeros(int(all_ids.max()) + 1 if len(all_ids) else 0, dtype=np.float32)
         self.length[all_ids] = np.concatenate(lengths) if lengths else np.zeros(0, np.float32)
         self.average = float(self.length.sum(dtype=np.float64)) / max(self.rows, 1)
-        self._held: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._held: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # stems read, by last use
+        self._held_entries = 0
 
     def postings(self, stems: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """(chunk ids, weighted counts) of each stem the index holds; kept for later queries."""
+        """(chunk ids, weighted counts) of each stem the index holds. What was read is kept for
+        later queries, up to KEPT_ENTRIES entries (the stems used least recently go first)."""
         import numpy as np
 
         wanted = [s for s in dict.fromkeys(stems) if s not in self._held]
-        if len(self._held) + len(wanted) > 256:
-            self._held.clear()
-            wanted = list(dict.fromkeys(stems))
-        for stem, key in zip(wanted, stem_hashes(wanted), strict=True):
-            docs, counts = [], []
-            for hashes, starts, part_docs, part_counts in self._db.execute(
-                    "SELECT hashes, starts, docs, counts FROM partition_terms WHERE bucket = ? ORDER BY number",
-                    (int(key >> np.uint64(56)),)):
-                found = np.frombuffer(hashes, np.uint64)
-                at = int(np.searchsorted(found, key))
+        keys = stem_hashes(wanted)
+        parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {s: ([], []) for s in wanted}
+        buckets = sorted({int(key >> np.uint64(56)) for key in keys})
+        for bucket, hashes, starts, docs, counts in self._db.execute(
+                f"SELECT bucket, hashes, starts, docs, counts FROM partition_terms WHERE bucket IN "
+                f"({','.join('?' * len(buckets))}) ORDER BY bucket, number", buckets):
+            found = np.frombuffer(hashes, np.uint64)
+            for stem, key in zip(wanted, keys, strict=True):
+                at = int(np.searchsorted(found, key)) if int(key >> np.uint64(56)) == bucket else len(found)
                 if at < len(found) and found[at] == key:
                     first, last = np.frombuffer(starts, np.int64)[at : at + 2]
-                    docs.append(np.frombuffer(part_docs, np.uint32)[first:last])
-                    counts.append(np.frombuffer(part_counts, np.float32)[first:last])
-            self._held[stem] = (np.concatenate(docs), np.concatenate(counts)) if docs else (
+                    parts[stem][0].append(np.frombuffer(docs, np.uint32)[first:last])
+                    parts[stem][1].append(np.frombuffer(counts, np.float32)[first:last])
+        for stem, (docs_parts, count_parts) in parts.items():
+            self._held[stem] = (np.concatenate(docs_parts), np.concatenate(count_parts)) if docs_parts else (
                 np.zeros(0, np.uint32), np.zeros(0, np.float32))
+            self._held_entries += len(self._held[stem][0])
+        for stem in stems:
+            self._held.move_to_end(stem)
+        while self._held_entries > KEPT_ENTRIES and len(self._held) > len(set(stems)):
+            self._held_entries -= len(self._held.popitem(last=False)[1][0])
         return {s: self._held[s] for s in stems if len(self._held[s][0])}
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
@@ -286,7 +295,10 @@ class Partitions:
         import numpy as np
 
         scores = np.zeros(len(self.length))
-        for docs, counts in self.postings(STEMMER.stems(terms)).values():
+        stems = STEMMER.stems(terms)
+        held = self.postings(stems)
+        # per term, not per stem: FTS5 scores `passes OR pass` as two phrases that both match `pass`
+        for docs, counts in (held[s] for s in stems if s in held):
             idf = max(math.log((self.rows - len(docs) + 0.5) / (len(docs) + 0.5)), 1e-6)
             f = counts.astype(np.float64)
             scores[docs] += idf * f * (K1 + 1) / (f + K1 * (1 - B + B * self.length[docs] / self.average))

@@ -15,7 +15,7 @@ from codesearch.partitions import STEMMER, refresh
 from codesearch.store import Store
 
 QUERIES = ["retry failed uploads", "payment invoice total", "router handler", "cache get", "def return self",
-           "parse config", "shipping cost weight", "connection error"]
+           "parse config", "shipping cost weight", "connection error", "retries retrying retry"]  # one stem, 3 terms
 EXTRA = "def compute_shipping_cost(weight):\n    return weight * 3\n"
 
 
