@@ -98,7 +98,7 @@ def update_index(
     summary = sync_chunks(index.store, options.root, max_file_bytes=options.max_file_bytes,
                           excludes=options.excludes, jobs=options.jobs, **kwargs)
     if index.store.keeps_partitions():  # kept in step; a live index (the server, the editor) makes them
-        partitions.refresh(index.store, options.jobs, worker_pool)
+        partitions.refresh_or_warn(index.store, options.jobs, worker_pool, warn)
     model_id = options.model_id(index)
     counts = index.store.counts(model_id)
     summary.chunks = counts["chunks"]

@@ -249,7 +249,8 @@ class LiveIndex:
             self._listener.log(f"synced {self.root}: {summary_line(summary)}")
         self._settle_overlays(first)
         # a large index's BM25 partitions, outside the write lock; a sync the watcher asks for goes first
-        partitions.refresh(self._index.store, self.options.jobs, worker_pool, self._sync_wanted.is_set)
+        partitions.refresh_or_warn(self._index.store, self.options.jobs, worker_pool, self._listener.warn,
+                                   self._sync_wanted.is_set)
 
     def _load_encoder(self) -> None:
         self._encoder = self.options.encoder(self.model_id, self._listener.warn)

@@ -19,7 +19,6 @@ numpy is imported where it is used: a query on a small index never loads it.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sqlite3
 import threading
@@ -101,6 +100,8 @@ STEMMER = Stemmer()
 
 def stem_hashes(stems: Sequence[str]) -> np.ndarray:
     """Each stem's 64-bit hash (blake2b). Two of a tree's stems sharing one is a 1 in 10^7 chance."""
+    import hashlib
+
     import numpy as np
 
     return np.frombuffer(b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in stems),
@@ -224,6 +225,19 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
             db.executemany("DELETE FROM partitions_dirty WHERE number = ? AND version = ?",
                            [(n, dirty[n]) for n in dirty.keys() - wanted])
     return done
+
+
+def refresh_or_warn(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
+                    warn: Callable[[str], None], should_stop: Callable[[], bool] = lambda: False) -> None:
+    """`refresh`, where a failure (a worker killed, a full disk) is said and left behind: the
+    partitions are derived data, and FTS5 answers without them."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        refresh(store, jobs, pool, should_stop)
+    except (OSError, sqlite3.Error, BrokenProcessPool) as error:
+        warn(f"the BM25 partitions of {store.index_dir} were not brought up to date ({error}); "
+             "lexical queries use FTS5 until the next sync")
 
 
 def mark_dirty(db: sqlite3.Connection, file_id: int) -> None:

@@ -332,6 +332,9 @@ class Store:
         FTS5: the same scores either way."""
         if not terms:
             return []
+        if not self._db.in_transaction:  # one state of the database for the partitions' reads
+            with self.snapshot():
+                return self.lexical_search(terms, limit)
         found = self._partitions()
         if found is not None:
             return found.top(terms, limit)
