@@ -297,3 +297,31 @@ def test_a_file_saved_during_the_first_sync_is_found_before_it_ends(repo: Path, 
     finally:
         recorder.go_on.set()
         index.close()
+
+
+def test_a_large_live_index_keeps_its_bm25_partitions(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    import codesearch.partitions as partitions_module
+
+    monkeypatch.setattr(partitions_module, "PARTITION_ROWS", 4)  # the fixture's 25 chunks as a large index
+    monkeypatch.setattr(partitions_module, "MIN_ROWS", 10)
+    options = IndexOptions.create(repo, index_dir=str(tmp_path / "index"), model="fake/encoder")
+    index = LiveIndex(options, Recorder(), embed=False).start()
+    reader = Store.open(tmp_path / "index")
+
+    def partitions_cover_every_chunk() -> bool:
+        return reader._partitions() is not None
+
+    wait_for(partitions_cover_every_chunk, timeout=60)  # built after the first sync
+    (repo / "src" / "ledger.py").write_text("def reconcile_ledger_entries(entries):\n    return sorted(entries)\n")
+    wait_for(lambda: "src/ledger.py" in paths_for(index, "reconcile ledger entries", mode="lexical"), timeout=60)
+    wait_for(partitions_cover_every_chunk, timeout=60)  # rebuilt where the new file's chunks went
+    terms = query_terms("reconcile ledger entries retry payment")
+    found = reader.lexical_search(terms, 50)
+    assert found[0][0] in {c for c, in reader.connection.execute(
+        "SELECT id FROM chunks WHERE path = 'src/ledger.py'")}
+    monkeypatch.setattr(Store, "_partitions", lambda self: None)
+    from_fts5 = reader.lexical_search(terms, 50)
+    assert [i for i, _ in found] == [i for i, _ in from_fts5]
+    assert [s for _, s in found] == pytest.approx([s for _, s in from_fts5], rel=1e-6)
+    reader.close()
+    index.close()
