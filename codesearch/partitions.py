@@ -3,16 +3,19 @@
 FTS5 runs its `bm25()` once for every row a query's terms match, so on a large tree a common
 word (`return`, in 170,000 of 340,000 chunks) costs tens of milliseconds in every query that
 has it. Here an index of at least MIN_ROWS chunks also keeps postings: for each partition of
-PARTITION_ROWS consecutive chunk ids, one row holding the sorted 64-bit hashes of its stems,
-where each stem's entries start, and per entry the chunk id and the stem's count in it,
-weighted by column as FTS5's `bm25()` weighs them. A query adds each term's BM25 share into one
-array with numpy, with FTS5's stemmer, formula and statistics: FTS5's scores.
+PARTITION_ROWS consecutive chunk ids, its chunks' lengths, and per bucket of stem hashes one
+row holding the sorted 64-bit hashes, where each stem's entries start, and per entry the chunk
+id and the stem's count in it, weighted by column as FTS5's `bm25()` weighs them. A query adds
+each term's BM25 share into one array with numpy, with FTS5's stemmer, formula and statistics:
+FTS5's scores.
 
 The partitions are derived data, like the FAISS file. A write marks the partitions of the
-chunks it removes or adds as dirty (`Store.replace_file`, `Store.remove_file`); after each sync,
-`refresh` rebuilds the dirty ones, worker processes each reading a partition's chunks from the
-database, and until then queries use FTS5. So indexing a large tree costs one more pass over
-its chunks, and an edit costs rebuilding one or two partitions.
+chunks it removes or adds as dirty, with a new version (`Store.replace_file`,
+`Store.remove_file`), and until they are rebuilt queries use FTS5. `refresh` rebuilds the dirty
+and missing ones, worker processes each reading a partition's chunks from the database: a live
+index after each of its syncs, `codesearch index` only where partitions exist already. So a
+large tree costs one more pass over its chunks, in the background, and an edit costs
+rebuilding one or two partitions.
 
 numpy is imported where it is used: a query on a small index never loads it.
 """
