@@ -57,6 +57,11 @@ def fts_match_expression(terms: list[str]) -> str:
     return " OR ".join(fts_phrase(t) for t in terms)
 
 
+# The FTS5 tokenizer of the index (`store.FTS_TABLE`), of its scratch tables, and of the stemmer
+# the BM25 partitions ask (`partitions.Stemmer`): the same stems everywhere.
+FTS5_TOKENIZER = "porter unicode61 tokenchars '_'"
+
+
 def fts_phrase(term: str) -> str:
     """One term as an FTS5 phrase: quoted, so it is never read as an operator."""
     return '"' + term.replace('"', '""') + '"'

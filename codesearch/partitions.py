@@ -22,7 +22,6 @@ numpy is imported where it is used: a query on a small index never loads it.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import threading
 from array import array
@@ -30,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from codesearch.lexical import code_tokens
+from codesearch.lexical import FTS5_TOKENIZER, code_tokens
 from codesearch.paths import DB_NAME
 
 if TYPE_CHECKING:
@@ -42,8 +41,6 @@ if TYPE_CHECKING:
 
 PARTITION_ROWS = 5_000  # chunk ids per partition: what a worker holds at a time
 MIN_ROWS = 50_000  # smaller indexes answer from FTS5 in a few milliseconds
-WEIGHTS = (2.0, 4.0, 1.0)  # path, symbol, body: `store.BM25_WEIGHTS`
-K1, B = 1.2, 0.75  # FTS5's bm25()
 BUCKETS = 256  # a partition's stems are split by hash into this many rows, so a term's read is small
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partitions (number INTEGER PRIMARY KEY, ids BLOB NOT NULL, lengths BLOB NOT NULL);
@@ -59,7 +56,6 @@ CREATE TABLE IF NOT EXISTS partition_terms (
 CREATE TABLE IF NOT EXISTS partitions_dirty (number INTEGER PRIMARY KEY, version INTEGER NOT NULL)
 """
 Built = tuple[int, bytes, bytes, list[tuple[int, bytes, bytes, bytes, bytes]]]  # see `build_partition`
-_TOKENIZER = "porter unicode61 tokenchars '_'"  # `store.FTS_TABLE`'s
 KEPT_STEMS = 1 << 17  # tokens whose stem a process keeps (~25 MB)
 KEPT_ENTRIES = 4_000_000  # postings entries a reader keeps between queries (8 bytes each)
 
@@ -75,7 +71,7 @@ class Stemmer:
     def _table(self) -> sqlite3.Connection:
         if self._db is None:
             self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-            self._db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize = \"{_TOKENIZER}\")")
+            self._db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize = \"{FTS5_TOKENIZER}\")")
             self._db.execute("CREATE VIRTUAL TABLE stems USING fts5vocab(words, 'instance')")
         return self._db
 
@@ -117,6 +113,8 @@ def build_partition(database: str, number: int, size: int) -> Built:
     sorted stem hashes, where each one's entries start, and the entries' chunk ids and counts."""
     import numpy as np
 
+    from codesearch.store import BM25_WEIGHTS
+
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT id, path, qualified_name, text FROM chunks WHERE id >= ? AND id < ? ORDER BY id",
@@ -149,7 +147,7 @@ def build_partition(database: str, number: int, size: int) -> Built:
                              + np.repeat(np.arange(len(per_column)), per_column), return_counts=True)
     pairs = keys // 3  # (stem, chunk), ordered by stem, then by chunk id
     starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]]) if len(pairs) else np.zeros(0, np.int64)
-    weighted = np.add.reduceat(counts * np.asarray(WEIGHTS)[keys % 3], starts) if len(pairs) else np.zeros(0)
+    weighted = np.add.reduceat(counts * np.asarray(BM25_WEIGHTS)[keys % 3], starts) if len(pairs) else np.zeros(0)
     pairs = pairs[starts]
     ids = np.array([row[0] for row in rows], dtype=np.uint32)
     hashes = hashes[order]
@@ -311,14 +309,15 @@ class Partitions:
         better, ties by id: what `Store.lexical_search` gets from FTS5."""
         import numpy as np
 
+        from codesearch.ranking import bm25_idf, bm25_share
+
         scores = np.zeros(len(self.length))
         stems = STEMMER.stems(terms)
         held = self.postings(stems)
         # per term, not per stem: FTS5 scores `passes OR pass` as two phrases that both match `pass`
         for docs, counts in (held[s] for s in stems if s in held):
-            idf = max(math.log((self.rows - len(docs) + 0.5) / (len(docs) + 0.5)), 1e-6)
-            f = counts.astype(np.float64)
-            scores[docs] += idf * f * (K1 + 1) / (f + K1 * (1 - B + B * self.length[docs] / self.average))
+            scores[docs] += bm25_share(bm25_idf(self.rows, len(docs)), counts.astype(np.float64),
+                                       self.length[docs], self.average)
         found = np.flatnonzero(scores > 0)
         if len(found) > limit:  # the best `limit`, and every chunk tied with the last of them
             cut = scores[found[np.argpartition(-scores[found], limit - 1)[limit - 1]]]

@@ -27,6 +27,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
 from codesearch.records import Chunk, SearchResult
@@ -82,9 +83,19 @@ def normalise(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
     return {item: score / top for item, score in scored}
 
 
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25()
+
+
 def bm25_idf(rows: int, matching: int) -> float:
     """BM25's inverse document frequency as SQLite's FTS5 computes it (never below 1e-6)."""
     return max(math.log((rows - matching + 0.5) / (matching + 0.5)), 1e-6)
+
+
+def bm25_share(idf: float, frequency: Any, length: Any, average: float) -> Any:
+    """One term's share of a chunk's BM25 as FTS5's bm25() computes it, from the term's `idf`,
+    its column-weighted `frequency` in the chunk, and the chunk's `length` in tokens against the
+    `average`: numbers, or numpy arrays of them (one per chunk)."""
+    return idf * frequency * (BM25_K1 + 1) / (frequency + BM25_K1 * (1 - BM25_B + BM25_B * length / average))
 
 
 def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, float],

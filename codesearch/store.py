@@ -8,7 +8,6 @@ index in `vectors.py` is derived from this database.
 
 from __future__ import annotations
 
-import math
 import random
 import sqlite3
 import time
@@ -21,7 +20,7 @@ from urllib.parse import quote
 
 from codesearch import partitions
 from codesearch.errors import IndexMismatch, IndexMissing
-from codesearch.lexical import code_tokens, fts_match_expression, fts_phrase, index_texts
+from codesearch.lexical import FTS5_TOKENIZER, code_tokens, fts_match_expression, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
 
@@ -37,8 +36,8 @@ COVERAGE_ROWS = 10_000  # a term in more chunks is left out of coverage: reading
 # Contentless (content = ''): the terms are indexed, not stored a second time beside the chunks
 # (that copy was 40% of an index). Deleting a row takes its exact terms again, which
 # `lexical.index_texts` recomputes from the chunk, so a change of tokenizing needs a format bump.
-FTS_TABLE = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    path_terms, symbol_terms, body_terms, content = '', tokenize = "porter unicode61 tokenchars '_'"
+FTS_TABLE = f"""CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path_terms, symbol_terms, body_terms, content = '', tokenize = "{FTS5_TOKENIZER}"
 )"""
 
 _SCHEMA = f"""
@@ -431,15 +430,12 @@ class Store:
         lengths = dict(db.execute("SELECT doc, COUNT(*) FROM temp.scratch_vocab WHERE doc > 0 GROUP BY doc"))
         rows, average = self._bm25_corpus()
         hits = dict(db.execute(f"SELECT term, doc FROM temp.index_vocab WHERE term IN ({marks})", stems))
-        idf = {}
-        for term in stems:
-            n = hits.get(term, 0)
-            idf[term] = max(math.log((rows - n + 0.5) / (n + 0.5)), 1e-6)
-        k1, b = 1.2, 0.75
+        from codesearch.ranking import bm25_idf, bm25_share  # here: only unsaved buffers need it
+
+        idf = {term: bm25_idf(rows, hits.get(term, 0)) for term in stems}
         scores: dict[int, float] = {}
         for (doc, term), f in freq.items():
-            norm = k1 * (1 - b + b * lengths.get(doc, 0) / average)
-            scores[doc] = scores.get(doc, 0.0) + idf[term] * f * (k1 + 1) / (f + norm)
+            scores[doc] = scores.get(doc, 0.0) + bm25_share(idf[term], f, lengths.get(doc, 0), average)
         return sorted(((doc - 1, s) for doc, s in scores.items()), key=lambda pair: -pair[1])
 
     def term_holders(self, ids: Iterable[int], terms: list[str]) -> dict[str, set[int]]:
@@ -487,7 +483,7 @@ class Store:
     def _scratch_tables(self) -> None:
         self._db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_fts USING fts5("
-            "path_terms, symbol_terms, body_terms, tokenize = \"porter unicode61 tokenchars '_'\")"
+            f"path_terms, symbol_terms, body_terms, tokenize = \"{FTS5_TOKENIZER}\")"
         )
         self._db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_vocab USING fts5vocab(temp, scratch_fts, 'instance')"
