@@ -27,6 +27,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from codesearch.lexical import FTS5_TOKENIZER, code_tokens
@@ -201,30 +202,28 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
         return True
 
     done = 0
-    if min(jobs, len(todo)) > 1:
-        with pool(min(jobs, len(todo))) as executor:
-            for built in executor.map(build_partition, [database] * len(todo), todo, [PARTITION_ROWS] * len(todo)):
-                if not keep(built):
-                    executor.shutdown(cancel_futures=True)
-                    return done
-                done += 1
-                if should_stop():
-                    executor.shutdown(cancel_futures=True)
-                    return done
-    else:  # one partition is not worth starting a pool
-        for number in todo:
-            if not keep(build_partition(database, number, PARTITION_ROWS)):
-                return done
+    workers = min(jobs, len(todo))
+    with pool(workers) if workers > 1 else nullcontext() as executor:  # one is not worth a pool
+        sizes = [PARTITION_ROWS] * len(todo)
+        built_all = (executor.map(build_partition, [database] * len(todo), todo, sizes) if executor
+                     else map(build_partition, [database] * len(todo), todo, sizes))
+        for built in built_all:
+            if not keep(built):
+                break
             done += 1
             if should_stop():
-                return done
-    gone = sorted(have - wanted) + sorted(dirty.keys() - wanted)
-    if gone:  # the index shrank below MIN_ROWS, or its highest ids went
+                break
+        if done < len(todo):
+            if executor:
+                executor.shutdown(cancel_futures=True)
+            return done
+    stale, orphaned = have - wanted, dirty.keys() - wanted
+    if stale or orphaned:  # the index shrank below MIN_ROWS, or its highest ids went
         with store.transaction():
             for table in ("partitions", "partition_terms"):
-                db.executemany(f"DELETE FROM {table} WHERE number = ?", [(n,) for n in have - wanted])
+                db.executemany(f"DELETE FROM {table} WHERE number = ?", [(n,) for n in stale])
             db.executemany("DELETE FROM partitions_dirty WHERE number = ? AND version = ?",
-                           [(n, dirty[n]) for n in dirty.keys() - wanted])
+                           [(n, dirty[n]) for n in orphaned])
     return done
 
 
