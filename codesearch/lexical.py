@@ -25,8 +25,9 @@ handle handled handles handling find show used use uses using logic defined defi
 
 
 def split_identifier(word: str) -> list[str]:
-    """`getHTTPResponse2` -> [get, HTTP, Response, 2]; `snake_case` -> [snake, case]."""
-    return [p for piece in word.split("_") for p in _PART.findall(piece)]
+    """`getHTTPResponse2` -> [get, HTTP, Response, 2]; `snake_case` -> [snake, case]: `_PART`
+    matches no underscore, so underscores part words without a split of their own."""
+    return _PART.findall(word)
 
 
 def code_tokens(text: str) -> list[str]:

@@ -226,11 +226,34 @@ _SYMBOL_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
 
 def names_definition(chunk: Chunk, query: str) -> bool:
     """Whether the whole query is this chunk's symbol (`parse_args`, `Router.ServeHTTP`): a lookup."""
+    lookup = _lookup_name(query)
+    return lookup is not None and _names(chunk, *lookup)
+
+
+@lru_cache(maxsize=256)
+def _lookup_name(query: str) -> tuple[str, str, str] | None:
+    """A query that could be a symbol's name: the name, written with dots, and its last part;
+    None for any other query. Worked out once per query, not once per candidate."""
     name = query.strip()
-    if chunk.kind in ("module", "block") or not chunk.symbol or not _SYMBOL_QUERY.fullmatch(name):
+    if not _SYMBOL_QUERY.fullmatch(name):
+        return None
+    dotted = _dotted(name)
+    return name, dotted, dotted.rsplit(".", 1)[-1]
+
+
+def _dotted(name: str) -> str:
+    """`Sinatra::Base` and `Array#map` written as `Sinatra.Base`, `Array.map`."""
+    return name.replace("::", ".").replace("#", ".")
+
+
+def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
+    """`names_definition` with the query's name worked out (`_lookup_name`)."""
+    symbol, qualified = chunk.symbol, chunk.qualified_name
+    if not symbol or chunk.kind in ("module", "block"):
         return False
-    qualified = chunk.qualified_name.replace("::", ".").replace("#", ".")
-    return name in (chunk.symbol, chunk.qualified_name) or name.replace("::", ".").replace("#", ".") == qualified
+    if not (symbol.endswith(last) or qualified.endswith(last)):  # most candidates stop here, cheaply
+        return False
+    return name in (symbol, qualified) or dotted == _dotted(qualified)
 
 
 def is_symbol_query(query: str) -> bool:
@@ -255,7 +278,7 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     return 1.0
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def _symbol_words(symbol: str) -> tuple[str, bool, frozenset[str]]:
     """A symbol lower-cased, whether it says enough to count when a query names it (four
     letters, or a capital or underscore in it), and its words."""
@@ -300,7 +323,8 @@ def rank(
         fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]],
                                        abstaining=[(), unembedded])
         base = normalise(list(fused.items()))
-    lookups = {i for i, chunk in chunks.items() if names_definition(chunk, query)} if is_symbol_query(query) else set()
+    lookup = _lookup_name(query)
+    lookups = {i for i, chunk in chunks.items() if _names(chunk, *lookup)} if lookup else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
     words, tokens = _query_words(query)
