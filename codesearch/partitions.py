@@ -26,7 +26,7 @@ import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
@@ -42,18 +42,21 @@ if TYPE_CHECKING:
 
 PARTITION_ROWS = 5_000  # chunk ids per partition: what a worker holds at a time
 MIN_ROWS = 50_000  # smaller indexes answer from FTS5 in a few milliseconds
-BUCKETS = 256  # a partition's stems are split by hash into this many rows, so a term's read is small
+BUCKET_BITS = 12  # a partition's stems are split by their hash's top bits into 2 ** BUCKET_BITS rows:
+# a rare stem's read is one row of a few dozen stems per partition, not of a few hundred
+NUMBER_BITS = 20  # a postings row's key is its bucket << NUMBER_BITS | its partition's number, so
+# a bucket's rows are one range of keys, in partition order, and a row of ~600 bytes sits in its
+# table leaf (a WITHOUT ROWID table keyed by both spills rows over 1 KB to overflow pages: +30%)
+LAYOUT_KEY = "partition_layout"  # the meta key recording the layout the partitions were built with
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partitions (number INTEGER PRIMARY KEY, ids BLOB NOT NULL, lengths BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS partition_terms (
-    bucket INTEGER NOT NULL,
-    number INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS partition_postings (
+    key INTEGER PRIMARY KEY,
     hashes BLOB NOT NULL,
     starts BLOB NOT NULL,
     docs BLOB NOT NULL,
-    counts BLOB NOT NULL,
-    PRIMARY KEY (bucket, number)
-) WITHOUT ROWID;
+    counts BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS partitions_dirty (number INTEGER PRIMARY KEY, version INTEGER NOT NULL)
 """
 Built = tuple[int, bytes, bytes, list[tuple[int, bytes, bytes, bytes, bytes]]]  # see `build_partition`
@@ -108,6 +111,12 @@ def stem_hashes(stems: Sequence[str]) -> np.ndarray:
                          dtype=np.uint64)
 
 
+def layout() -> str:
+    """How partitions are laid out, recorded beside them: partitions built another way (by an
+    earlier version) are never read, and the next refresh builds them again."""
+    return f"{PARTITION_ROWS} ids, {BUCKET_BITS}-bit buckets, keyed rows"
+
+
 def build_partition(database: str, number: int, size: int) -> Built:
     """Partition `number` (chunk ids from number x size), from its chunks in the database (a
     worker's job): its number, chunk ids and lengths, then per bucket of stems its row: the
@@ -155,12 +164,13 @@ def build_partition(database: str, number: int, size: int) -> Built:
     bounds = np.searchsorted(pairs // count, np.arange(len(names) + 1))
     docs, counts32 = ids[pairs % count], weighted.astype(np.float32)
     buckets = []
-    edges = np.searchsorted(hashes >> np.uint64(56), np.arange(BUCKETS + 1))  # BUCKETS = 2 ** 8
-    for bucket in range(BUCKETS):
+    edges = np.searchsorted(hashes >> np.uint64(64 - BUCKET_BITS), np.arange(2 ** BUCKET_BITS + 1))
+    for bucket in range(2 ** BUCKET_BITS):
         first, last = int(edges[bucket]), int(edges[bucket + 1])
         if first < last:
             start, end = int(bounds[first]), int(bounds[last])
-            buckets.append((bucket, hashes[first:last].tobytes(), (bounds[first : last + 1] - start).tobytes(),
+            buckets.append((bucket, hashes[first:last].tobytes(),
+                            (bounds[first : last + 1] - start).astype(np.uint32).tobytes(),
                             docs[start:end].tobytes(), counts32[start:end].tobytes()))
     return number, ids.tobytes(), per_column.reshape(-1, 3).sum(axis=1).astype(np.float32).tobytes(), buckets
 
@@ -175,6 +185,12 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
     is asked after each one: the live index lets a file's sync go first, and the next refresh
     goes on. Returns how many were built."""
     db = store.connection
+    if store.get_meta(LAYOUT_KEY) != layout():  # none yet, or laid out by another version: start over
+        with store.transaction():
+            for table in ("partitions", "partition_postings", "partitions_dirty"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DROP TABLE IF EXISTS partition_terms")  # an earlier version's postings
+            store.set_meta(LAYOUT_KEY, layout())
     with store.snapshot():
         highest, rows = db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM chunks").fetchone()
         have = {n for n, in db.execute("SELECT number FROM partitions")}
@@ -190,9 +206,9 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
         try:
             with store.transaction():  # one partition at a time: the writer holds one, never all
                 db.execute("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?)", (number, ids, lengths))
-                db.execute("DELETE FROM partition_terms WHERE number = ?", (number,))
-                db.executemany("INSERT INTO partition_terms VALUES (?, ?, ?, ?, ?, ?)",
-                               [(bucket, number, *rest) for bucket, *rest in buckets])
+                drop_postings(db, [number])
+                db.executemany("INSERT INTO partition_postings VALUES (?, ?, ?, ?, ?)",
+                               [(bucket << NUMBER_BITS | number, *rest) for bucket, *rest in buckets])
                 # clean only if no write marked it again while it was built: it read the chunks
                 # after `dirty` was read, so it holds every change marked before
                 db.execute("DELETE FROM partitions_dirty WHERE number = ? AND version IS ?",
@@ -220,11 +236,17 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
     stale, orphaned = have - wanted, dirty.keys() - wanted
     if stale or orphaned:  # the index shrank below MIN_ROWS, or its highest ids went
         with store.transaction():
-            for table in ("partitions", "partition_terms"):
-                db.executemany(f"DELETE FROM {table} WHERE number = ?", [(n,) for n in stale])
+            db.executemany("DELETE FROM partitions WHERE number = ?", [(n,) for n in stale])
+            drop_postings(db, stale)
             db.executemany("DELETE FROM partitions_dirty WHERE number = ? AND version = ?",
                            [(n, dirty[n]) for n in orphaned])
     return done
+
+
+def drop_postings(db: sqlite3.Connection, numbers: Collection[int]) -> None:
+    """Delete the postings rows of these partitions: one key per bucket, each found by its key."""
+    db.executemany("DELETE FROM partition_postings WHERE key = ?",
+                   [(bucket << NUMBER_BITS | number,) for number in numbers for bucket in range(2 ** BUCKET_BITS)])
 
 
 def refresh_or_warn(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
@@ -276,17 +298,19 @@ class Partitions:
         wanted = [s for s in dict.fromkeys(stems) if s not in self._held]
         keys = stem_hashes(wanted)
         parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {s: ([], []) for s in wanted}
-        buckets = sorted({int(key >> np.uint64(56)) for key in keys})
-        for bucket, hashes, starts, docs, counts in self._db.execute(
-                f"SELECT bucket, hashes, starts, docs, counts FROM partition_terms WHERE bucket IN "
-                f"({','.join('?' * len(buckets))}) ORDER BY bucket, number", buckets):
-            found = np.frombuffer(hashes, np.uint64)
-            for stem, key in zip(wanted, keys, strict=True):
-                at = int(np.searchsorted(found, key)) if int(key >> np.uint64(56)) == bucket else len(found)
-                if at < len(found) and found[at] == key:
-                    first, last = np.frombuffer(starts, np.int64)[at : at + 2]
-                    parts[stem][0].append(np.frombuffer(docs, np.uint32)[first:last])
-                    parts[stem][1].append(np.frombuffer(counts, np.float32)[first:last])
+        shift = np.uint64(64 - BUCKET_BITS)
+        for bucket in sorted({int(key >> shift) for key in keys}):
+            mine = [(stem, key) for stem, key in zip(wanted, keys, strict=True) if int(key >> shift) == bucket]
+            for hashes, starts, docs, counts in self._db.execute(
+                    "SELECT hashes, starts, docs, counts FROM partition_postings WHERE key >= ? AND key < ?",
+                    (bucket << NUMBER_BITS, bucket + 1 << NUMBER_BITS)):
+                found = np.frombuffer(hashes, np.uint64)
+                for stem, key in mine:
+                    at = int(np.searchsorted(found, key))
+                    if at < len(found) and found[at] == key:
+                        first, last = np.frombuffer(starts, np.uint32)[at : at + 2]
+                        parts[stem][0].append(np.frombuffer(docs, np.uint32)[first:last])
+                        parts[stem][1].append(np.frombuffer(counts, np.float32)[first:last])
         for stem, (docs_parts, count_parts) in parts.items():
             self._held[stem] = (np.concatenate(docs_parts), np.concatenate(count_parts)) if docs_parts else (
                 np.zeros(0, np.uint32), np.zeros(0, np.float32))

@@ -364,7 +364,8 @@ class Store:
             except sqlite3.OperationalError:  # an index older than partitions, opened read-only
                 built, dirty = 0, 0
             highest = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0] if built else 0
-            if built and not dirty and built == highest // partitions.PARTITION_ROWS + 1:
+            complete = built and not dirty and built == highest // partitions.PARTITION_ROWS + 1
+            if complete and self.get_meta(partitions.LAYOUT_KEY) == partitions.layout():
                 found = partitions.Partitions(self._db)
                 kept["partitions"] = found if found.rows == self._rows() else None
         result: partitions.Partitions | None = kept["partitions"]

@@ -102,6 +102,18 @@ def test_an_index_below_the_threshold_drops_its_partitions(repo: Path, monkeypat
     assert store._partitions() is None and store.lexical_search(["retry"], 10)
 
 
+def test_partitions_laid_out_another_way_are_never_read_and_built_again(repo: Path, monkeypatch) -> None:
+    store = indexed(repo)
+    count = store.connection.execute("SELECT COUNT(*) FROM partitions").fetchone()[0]
+    with store.transaction():  # as an earlier version, with other buckets, left them
+        store.set_meta(partitions_module.LAYOUT_KEY, "4 ids, 8-bit buckets")
+    assert store._partitions() is None  # read with this version's buckets, they would find nothing
+    assert store.lexical_search(["retry"], 10) == from_fts5(store, ["retry"], monkeypatch) != []
+    assert refresh(store, 1, worker_pool) == count  # every one again
+    assert store.get_meta(partitions_module.LAYOUT_KEY) == partitions_module.layout()
+    assert_same_as_fts5(store, monkeypatch)
+
+
 def test_a_refresh_told_to_stop_leaves_the_rest_to_the_next(repo: Path, monkeypatch) -> None:
     monkeypatch.setattr(partitions_module, "MIN_ROWS", 1_000)  # the first refresh builds none
     store = indexed(repo)
@@ -152,6 +164,6 @@ def test_worker_processes_build_the_same_partitions(repo: Path, tmp_path: Path, 
     copy = tmp_path / "copy"
     shutil.copytree(repo, copy)
     alone, pooled = indexed(repo), indexed(copy, jobs=2)
-    for rows in ("SELECT * FROM partitions ORDER BY number", "SELECT * FROM partition_terms ORDER BY number, bucket"):
+    for rows in ("SELECT * FROM partitions ORDER BY number", "SELECT * FROM partition_postings ORDER BY key"):
         assert alone.connection.execute(rows).fetchall() == pooled.connection.execute(rows).fetchall()
     assert_same_as_fts5(pooled, monkeypatch)
