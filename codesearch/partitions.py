@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS partitions_dirty (number INTEGER PRIMARY KEY, version
 """
 Built = tuple[int, bytes, bytes, list[tuple[int, bytes, bytes, bytes, bytes]]]  # see `build_partition`
 KEPT_STEMS = 1 << 17  # tokens whose stem a process keeps (~25 MB)
-KEPT_ENTRIES = 4_000_000  # postings entries a reader keeps between queries (8 bytes each)
+KEPT_ENTRIES = 4_000_000  # postings entries a reader keeps between queries (12 bytes each)
 
 
 class Stemmer:
@@ -291,9 +291,13 @@ class Partitions:
         self._held_entries = 0
 
     def postings(self, stems: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """(chunk ids, weighted counts) of each stem the index holds. What was read is kept for
-        later queries, up to KEPT_ENTRIES entries (the stems used least recently go first)."""
+        """(chunk ids, BM25 shares) of each stem the index holds: a stem's share of each chunk's
+        score depends on nothing else in a query, so it is worked out once, when it is read.
+        What was read is kept for later queries, up to KEPT_ENTRIES entries (the stems used least
+        recently go first)."""
         import numpy as np
+
+        from codesearch.ranking import bm25_idf, bm25_share
 
         wanted = [s for s in dict.fromkeys(stems) if s not in self._held]
         keys = stem_hashes(wanted)
@@ -312,9 +316,10 @@ class Partitions:
                         parts[stem][0].append(np.frombuffer(docs, np.uint32)[first:last])
                         parts[stem][1].append(np.frombuffer(counts, np.float32)[first:last])
         for stem, (docs_parts, count_parts) in parts.items():
-            self._held[stem] = (np.concatenate(docs_parts), np.concatenate(count_parts)) if docs_parts else (
-                np.zeros(0, np.uint32), np.zeros(0, np.float32))
-            self._held_entries += len(self._held[stem][0])
+            docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.uint32)
+            counts = np.concatenate(count_parts).astype(np.float64) if count_parts else np.zeros(0)
+            self._held[stem] = docs, bm25_share(bm25_idf(self.rows, len(docs)), counts, self.length[docs], self.average)
+            self._held_entries += len(docs)
         for stem in stems:
             self._held.move_to_end(stem)
         while self._held_entries > KEPT_ENTRIES and len(self._held) > len(set(stems)):
@@ -332,15 +337,12 @@ class Partitions:
         better, ties by id: what `Store.lexical_search` gets from FTS5."""
         import numpy as np
 
-        from codesearch.ranking import bm25_idf, bm25_share
-
         scores = np.zeros(len(self.length))
         stems = STEMMER.stems(terms)
         held = self.postings(stems)
         # per term, not per stem: FTS5 scores `passes OR pass` as two phrases that both match `pass`
-        for docs, counts in (held[s] for s in stems if s in held):
-            scores[docs] += bm25_share(bm25_idf(self.rows, len(docs)), counts.astype(np.float64),
-                                       self.length[docs], self.average)
+        for docs, shares in (held[s] for s in stems if s in held):
+            scores[docs] += shares
         found = np.flatnonzero(scores > 0)
         if len(found) > limit:  # the best `limit`, and every chunk tied with the last of them
             cut = scores[found[np.argpartition(-scores[found], limit - 1)[limit - 1]]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import threading
@@ -72,6 +73,12 @@ def test_first_sync_reports_progress_and_embeds(live: tuple[LiveIndex, Recorder,
     assert any(task == "embedding" and done == total for task, done, total in recorder.events)
     assert any(line.startswith("synced") for line in recorder.logs)
     assert symbols_for(index, "retry failed uploads", mode="dense")[0] == "retry_failed_uploads"
+
+
+def test_a_ready_live_index_has_frozen_what_its_process_had_loaded(
+        live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+    # modules and model out of the garbage collector's full passes (`settle_heap`), once per process
+    assert gc.get_freeze_count() > 0
 
 
 def test_watcher_applies_create_modify_move_and_delete(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
