@@ -26,7 +26,7 @@ import sqlite3
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
@@ -44,9 +44,10 @@ PARTITION_ROWS = 5_000  # chunk ids per partition: what a worker holds at a time
 MIN_ROWS = 50_000  # smaller indexes answer from FTS5 in a few milliseconds
 BUCKET_BITS = 12  # a partition's stems are split by their hash's top bits into 2 ** BUCKET_BITS rows:
 # a rare stem's read is one row of a few dozen stems per partition, not of a few hundred
-NUMBER_BITS = 20  # a postings row's key is its bucket << NUMBER_BITS | its partition's number, so
-# a bucket's rows are one range of keys, in partition order, and a row of ~600 bytes sits in its
-# table leaf (a WITHOUT ROWID table keyed by both spills rows over 1 KB to overflow pages: +30%)
+# A postings row's key is its partition's number << BUCKET_BITS | its bucket: a partition's rows
+# are one range of keys, written in order and replaced with one range delete, and a row of ~600
+# bytes sits in its table leaf (a WITHOUT ROWID table keyed by both spills rows over 1 KB to
+# overflow pages: +30%). A query's term reads its bucket's row in each partition, by key.
 LAYOUT_KEY = "partition_layout"  # the meta key recording the layout the partitions were built with
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partitions (number INTEGER PRIMARY KEY, ids BLOB NOT NULL, lengths BLOB NOT NULL);
@@ -114,7 +115,7 @@ def stem_hashes(stems: Sequence[str]) -> np.ndarray:
 def layout() -> str:
     """How partitions are laid out, recorded beside them: partitions built another way (by an
     earlier version) are never read, and the next refresh builds them again."""
-    return f"{PARTITION_ROWS} ids, {BUCKET_BITS}-bit buckets, keyed rows"
+    return f"{PARTITION_ROWS} ids, {BUCKET_BITS}-bit buckets, rows keyed by partition then bucket"
 
 
 def build_partition(database: str, number: int, size: int) -> Built:
@@ -208,7 +209,7 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
                 db.execute("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?)", (number, ids, lengths))
                 drop_postings(db, [number])
                 db.executemany("INSERT INTO partition_postings VALUES (?, ?, ?, ?, ?)",
-                               [(bucket << NUMBER_BITS | number, *rest) for bucket, *rest in buckets])
+                               [(number << BUCKET_BITS | bucket, *rest) for bucket, *rest in buckets])
                 # clean only if no write marked it again while it was built: it read the chunks
                 # after `dirty` was read, so it holds every change marked before
                 db.execute("DELETE FROM partitions_dirty WHERE number = ? AND version IS ?",
@@ -244,9 +245,9 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
 
 
 def drop_postings(db: sqlite3.Connection, numbers: Collection[int]) -> None:
-    """Delete the postings rows of these partitions: one key per bucket, each found by its key."""
-    db.executemany("DELETE FROM partition_postings WHERE key = ?",
-                   [(bucket << NUMBER_BITS | number,) for number in numbers for bucket in range(2 ** BUCKET_BITS)])
+    """Delete the postings rows of these partitions: each partition's rows are one range of keys."""
+    db.executemany("DELETE FROM partition_postings WHERE key >= ? AND key < ?",
+                   [(number << BUCKET_BITS, number + 1 << BUCKET_BITS) for number in numbers])
 
 
 def refresh_or_warn(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
@@ -278,8 +279,9 @@ class Partitions:
         import numpy as np
 
         self._db = db
-        ids, lengths = [], []
-        for part_ids, part_lengths in db.execute("SELECT ids, lengths FROM partitions ORDER BY number"):
+        ids, lengths, self._numbers = [], [], []
+        for number, part_ids, part_lengths in db.execute("SELECT number, ids, lengths FROM partitions ORDER BY number"):
+            self._numbers.append(number)
             ids.append(np.frombuffer(part_ids, np.uint32))
             lengths.append(np.frombuffer(part_lengths, np.float32))
         all_ids = np.concatenate(ids) if ids else np.zeros(0, np.uint32)
@@ -305,16 +307,14 @@ class Partitions:
         shift = np.uint64(64 - BUCKET_BITS)
         for bucket in sorted({int(key >> shift) for key in keys}):
             mine = [(stem, key) for stem, key in zip(wanted, keys, strict=True) if int(key >> shift) == bucket]
-            for hashes, starts, docs, counts in self._db.execute(
-                    "SELECT hashes, starts, docs, counts FROM partition_postings WHERE key >= ? AND key < ?",
-                    (bucket << NUMBER_BITS, bucket + 1 << NUMBER_BITS)):
+            for hashes, starts, row_docs, row_counts in self._rows_of(bucket):
                 found = np.frombuffer(hashes, np.uint64)
                 for stem, key in mine:
                     at = int(np.searchsorted(found, key))
                     if at < len(found) and found[at] == key:
                         first, last = np.frombuffer(starts, np.uint32)[at : at + 2]
-                        parts[stem][0].append(np.frombuffer(docs, np.uint32)[first:last])
-                        parts[stem][1].append(np.frombuffer(counts, np.float32)[first:last])
+                        parts[stem][0].append(np.frombuffer(row_docs, np.uint32)[first:last])
+                        parts[stem][1].append(np.frombuffer(row_counts, np.float32)[first:last])
         for stem, (docs_parts, count_parts) in parts.items():
             docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.uint32)
             counts = np.concatenate(count_parts).astype(np.float64) if count_parts else np.zeros(0)
@@ -325,6 +325,14 @@ class Partitions:
         while self._held_entries > KEPT_ENTRIES and len(self._held) > len(set(stems)):
             self._held_entries -= len(self._held.popitem(last=False)[1][0])
         return {s: self._held[s] for s in stems if len(self._held[s][0])}
+
+    def _rows_of(self, bucket: int) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
+        """A bucket's postings row in each partition, read by key, 500 keys a statement."""
+        keys = [number << BUCKET_BITS | bucket for number in self._numbers]
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            yield from self._db.execute(f"SELECT hashes, starts, docs, counts FROM partition_postings "
+                                        f"WHERE key IN ({','.join('?' * len(batch))})", batch)
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many chunks hold each term (stemmed as FTS5 stems it)."""
