@@ -188,16 +188,18 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
     is asked after each one: the live index lets a file's sync go first, and the next refresh
     goes on. Returns how many were built."""
     db = store.connection
-    if store.get_meta(LAYOUT_KEY) != layout():  # none yet, or laid out by another version: start over
+    with store.snapshot():
+        laid_out = store.get_meta(LAYOUT_KEY) == layout()
+        highest, rows = db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM chunks").fetchone()
+        have = {n for n, in db.execute("SELECT number FROM partitions")}
+        dirty = dict(db.execute("SELECT number, version FROM partitions_dirty"))
+    if not laid_out and (have or rows >= MIN_ROWS):  # laid out by another version, or none yet: start over
         with store.transaction():
             for table in ("partitions", "partition_postings", "partitions_dirty"):
                 db.execute(f"DELETE FROM {table}")
             db.execute("DROP TABLE IF EXISTS partition_terms")  # an earlier version's postings
             store.set_meta(LAYOUT_KEY, layout())
-    with store.snapshot():
-        highest, rows = db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM chunks").fetchone()
-        have = {n for n, in db.execute("SELECT number FROM partitions")}
-        dirty = dict(db.execute("SELECT number, version FROM partitions_dirty"))
+        have, dirty = set(), {}
     wanted = set(range(highest // PARTITION_ROWS + 1)) if rows >= MIN_ROWS else set()
     todo = sorted((wanted - have) | dirty.keys() & wanted)
     database = str(store.index_dir / DB_NAME)

@@ -117,6 +117,7 @@ def test_partitions_laid_out_another_way_are_never_read_and_built_again(repo: Pa
 def test_a_refresh_told_to_stop_leaves_the_rest_to_the_next(repo: Path, monkeypatch) -> None:
     monkeypatch.setattr(partitions_module, "MIN_ROWS", 1_000)  # the first refresh builds none
     store = indexed(repo)
+    assert store.get_meta(partitions_module.LAYOUT_KEY) is None  # and writes nothing
     monkeypatch.setattr(partitions_module, "MIN_ROWS", 10)
     assert refresh(store, 1, worker_pool, should_stop=lambda: True) == 1  # one, then it stops
     assert store._partitions() is None  # not all built: FTS5 answers
