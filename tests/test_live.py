@@ -306,10 +306,10 @@ def test_a_file_saved_during_the_first_sync_is_found_before_it_ends(repo: Path, 
         index.close()
 
 
-def test_a_large_live_index_keeps_its_bm25_partitions(repo: Path, tmp_path: Path, monkeypatch) -> None:
+def test_a_live_index_keeps_its_bm25_partitions(repo: Path, tmp_path: Path, monkeypatch) -> None:
     import codesearch.partitions as partitions_module
 
-    monkeypatch.setattr(partitions_module, "PARTITION_ROWS", 4)  # the fixture's 25 chunks as a large index
+    monkeypatch.setattr(partitions_module, "PARTITION_ROWS", 4)  # the fixture's 25 chunks, in partitions of 4
     monkeypatch.setattr(partitions_module, "MIN_ROWS", 10)
     options = IndexOptions.create(repo, index_dir=str(tmp_path / "index"), model="fake/encoder")
     index = LiveIndex(options, Recorder(), embed=False).start()
