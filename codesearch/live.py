@@ -195,11 +195,13 @@ class LiveIndex:
             if self._embed and not self._stop.is_set():
                 self._load_encoder()
             settle_heap()
+            self._refresh_partitions()  # after the encoder loads: they never hold dense search back
             while not self._stop.is_set():
                 if self._rebuild_wanted.is_set():
                     self._rebuild_wanted.clear()
                     rebuild(self.root, self.options.index_dir, self.model_id)
                     self._sync(first=True)
+                    self._refresh_partitions()
                 elif self._sync_wanted.is_set():
                     self._sync_wanted.clear()
                     self._sync()
@@ -250,7 +252,11 @@ class LiveIndex:
         if first or summary.changed or summary.removed:
             self._listener.log(f"synced {self.root}: {summary_line(summary)}")
         self._settle_overlays(first)
-        # a large index's BM25 partitions, outside the write lock; a sync the watcher asks for goes first
+        if not first:  # after a first sync, `_run` refreshes them once the encoder is loaded
+            self._refresh_partitions()
+
+    def _refresh_partitions(self) -> None:
+        """The index's BM25 partitions, outside the write lock; a sync the watcher asks for goes first."""
         partitions.refresh_or_warn(self._index.store, self.options.jobs, worker_pool, self._listener.warn,
                                    self._sync_wanted.is_set)
 

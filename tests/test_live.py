@@ -332,3 +332,23 @@ def test_a_live_index_keeps_its_bm25_partitions(repo: Path, tmp_path: Path, monk
     assert [s for _, s in found] == pytest.approx([s for _, s in from_fts5], rel=1e-6)
     reader.close()
     index.close()
+
+
+def test_a_first_sync_loads_the_encoder_before_it_builds_partitions(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    import codesearch.live as live_module
+
+    options = IndexOptions.create(repo, index_dir=str(tmp_path / "index"), model="fake/encoder")
+    options._encoders["fake/encoder"] = FakeEncoder()
+    index = LiveIndex(options, Recorder())
+    loaded_when_refreshed: list[bool] = []
+    original = live_module.partitions.refresh_or_warn
+
+    def refresh(*args: object, **kw: object) -> None:
+        loaded_when_refreshed.append(index.encoder_loaded.is_set())
+        original(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live_module.partitions, "refresh_or_warn", refresh)
+    index.start()
+    wait_for(lambda: loaded_when_refreshed)
+    index.close()
+    assert loaded_when_refreshed[0]  # building partitions (seconds on a large tree) never delays dense search
