@@ -199,6 +199,7 @@ def _print(results: list[Any], text: str, as_json: bool, max_tokens: int | None 
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> None:
     """Files, chunks, model, vectors, size on disk and last update of an index."""
+    from codesearch import partitions
     from codesearch.indexing import IndexOptions, open_index
     from codesearch.tuning import tuned_record
 
@@ -216,6 +217,7 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
         "size_bytes": sum(p.stat().st_size for p in index.index_dir.iterdir() if p.is_file()),
         "updated_at": float(updated) if updated else None,
         "tuned": tuned_record(index),
+        "bm25_partitions": partitions.describe(index.store),
     }
     if as_json:
         click.echo(json.dumps(info))
@@ -234,10 +236,24 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
                f"{info['tuned']['after']['mrr']:.3f} (`codesearch tune --reset` undoes)"] if info["tuned"] else []),
             f"vectors      {counts['with_vectors']:,} of {counts['chunks']:,} chunks"
             + (f" ({missing:,} missing: run `codesearch index` with the model available)" if missing else ""),
+            f"bm25         {_bm25_line(info['bm25_partitions'])}",
             f"last update  {when}",
         ]
         click.echo("\n".join(lines))
     index.close()
+
+
+def _bm25_line(found: dict[str, Any]) -> str:
+    """Where lexical scores come from: the BM25 partitions (`codesearch/partitions.py`) or FTS5."""
+    from codesearch.partitions import MIN_ROWS
+
+    if found["current"]:
+        return f"{found['built']:,} partition{'s' if found['built'] > 1 else ''}, current"
+    if found["wanted"]:
+        stale = f", {found['out_of_date']:,} out of date" if found["out_of_date"] else ""
+        return (f"FTS5 for now: {found['built']:,} of {found['wanted']:,} partitions built{stale} (the server "
+                "behind `codesearch query`, the editor or `codesearch watch` brings them up to date)")
+    return f"FTS5 (partitions from {MIN_ROWS:,} chunks)"
 
 
 @main.command("watch")

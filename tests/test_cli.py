@@ -55,6 +55,7 @@ def test_index_query_status_with_a_tiny_modernbert(repo: Path, tiny_model: Path,
     status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
     assert status["files"] == 7 and status["chunks"] == status["with_vectors"] > 10
     assert status["model"] == str(tiny_model)
+    assert status["bm25_partitions"] == {"built": 0, "wanted": 0, "out_of_date": 0, "current": False}  # too small
     again = run_cli(["index", str(repo)], env=cli_env)
     assert "0 changed" in again.stderr and "0 new embeddings" in again.stderr
 

@@ -81,11 +81,14 @@ def test_partitions_score_as_fts5_after_every_kind_of_change(repo: Path, monkeyp
 
 def test_dirty_partitions_leave_the_answer_to_fts5(repo: Path, monkeypatch) -> None:
     store = indexed(repo)
+    built = partitions_module.describe(store)
+    assert built["current"] and built["built"] == built["wanted"] > 1 and built["out_of_date"] == 0
     expected = {q: from_fts5(store, query_terms(q), monkeypatch) for q in QUERIES}
     with store.transaction():  # a write whose partitions are not refreshed yet
         store.remove_file("web/cache.rs")
     assert store.connection.execute("SELECT COUNT(*) FROM partitions_dirty").fetchone()[0] > 0
     assert store._partitions() is None
+    assert partitions_module.describe(store)["out_of_date"] > 0 and not partitions_module.describe(store)["current"]
     after = {q: store.lexical_search(query_terms(q), 300) for q in QUERIES}
     assert after == {q: from_fts5(store, query_terms(q), monkeypatch) for q in QUERIES}
     assert after != expected  # the removed file's chunks are gone from the answers
