@@ -248,21 +248,35 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
     return done
 
 
+def complete(store: Store) -> bool:
+    """Whether the partitions cover every chunk as the index is now (all built, none marked
+    dirty) and are laid out as this version lays them out: whether queries may use them."""
+    db = store.connection
+    try:
+        built, dirty = db.execute(
+            "SELECT (SELECT COUNT(*) FROM partitions), (SELECT COUNT(*) FROM partitions_dirty)").fetchone()
+    except sqlite3.OperationalError:  # an index older than partitions, opened read-only
+        return False
+    if not built or dirty:
+        return False
+    highest = db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]
+    return bool(built == highest // PARTITION_ROWS + 1 and store.get_meta(LAYOUT_KEY) == layout())
+
+
 def describe(store: Store) -> dict[str, int | bool]:
     """What `codesearch status` says of the partitions, without reading them: how many are built,
-    how many an index of this size keeps (none below MIN_ROWS), and whether queries use them
-    (all built, none marked dirty, laid out as this version lays them out)."""
+    how many an index of this size keeps (none below MIN_ROWS), how many of those built are out
+    of date, and whether queries use them (`complete`)."""
     db = store.connection
     try:  # every write marks what it touches, so an index without partitions has marks too
-        built, dirty, stale = db.execute(
-            "SELECT (SELECT COUNT(*) FROM partitions), (SELECT COUNT(*) FROM partitions_dirty), "
+        built, stale = db.execute(
+            "SELECT (SELECT COUNT(*) FROM partitions), "
             "(SELECT COUNT(*) FROM partitions_dirty WHERE number IN (SELECT number FROM partitions))").fetchone()
     except sqlite3.OperationalError:  # an index older than partitions, opened read-only
-        built, dirty, stale = 0, 0, 0
+        built, stale = 0, 0
     highest, rows = db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM chunks").fetchone()
     wanted = highest // PARTITION_ROWS + 1 if rows >= MIN_ROWS else 0
-    current = bool(built) and built == wanted and not dirty and store.get_meta(LAYOUT_KEY) == layout()
-    return {"built": built, "wanted": wanted, "out_of_date": stale, "current": current}
+    return {"built": built, "wanted": wanted, "out_of_date": stale, "current": complete(store)}
 
 
 def drop_postings(db: sqlite3.Connection, numbers: Collection[int]) -> None:

@@ -358,14 +358,7 @@ class Store:
         kept = self._kept()
         if "partitions" not in kept:
             kept["partitions"] = None
-            try:
-                built, dirty = self._db.execute(
-                    "SELECT (SELECT COUNT(*) FROM partitions), (SELECT COUNT(*) FROM partitions_dirty)").fetchone()
-            except sqlite3.OperationalError:  # an index older than partitions, opened read-only
-                built, dirty = 0, 0
-            highest = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0] if built else 0
-            complete = built and not dirty and built == highest // partitions.PARTITION_ROWS + 1
-            if complete and self.get_meta(partitions.LAYOUT_KEY) == partitions.layout():
+            if partitions.complete(self):
                 found = partitions.Partitions(self._db)
                 kept["partitions"] = found if found.rows == self._rows() else None
         result: partitions.Partitions | None = kept["partitions"]
