@@ -6,7 +6,8 @@
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first.
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, barrels, stubs and prose rank below the
-  implementation unless the query asks for them (`path_prior`).
+  implementation unless the query asks for them (`path_prior`), and so does code in a version
+  folder a newer one replaces (`v3/` beside `v4/`, `superseded`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, and a
   definition of a few lines gives way to code that does the work (`brevity_prior`).
 - In hybrid mode, a chunk whose own code holds more of the query's words gains (`coverage`):
@@ -164,6 +165,36 @@ def _path_prior(path: str, language: str, asked: tuple[str, ...]) -> float:
     if language == PROSE and "prose" not in asked:
         prior *= PROSE_PENALTY
     return prior
+
+
+_VERSION_FOLDER = re.compile(r"/v(\d+)/")
+
+
+def superseded(paths: Collection[str]) -> tuple[str, ...]:
+    """The version folders among `paths` that a newer sibling replaces: `src/v3/` when there is
+    also a `src/v4/` (or `api/v1/` beside `api/v2/`). A repository that keeps its old version
+    beside the new one keeps it for compatibility; the question is nearly always about the new."""
+    if not _VERSION_FOLDER.search("/" + "\n/".join(paths)):  # most queries' candidates have none
+        return ()
+    versions: dict[str, set[int]] = defaultdict(set)
+    for path in paths:
+        for parent, number in _version_folders(path):
+            versions[parent].add(number)
+    return tuple(sorted(f"{parent}v{number}/" for parent, numbers in versions.items()
+                        for number in numbers if number < max(numbers)))
+
+
+@lru_cache(maxsize=1 << 14)
+def _version_folders(path: str) -> tuple[tuple[str, int], ...]:
+    """The version folders in a path: `src/v3/types.ts` has ("src/", 3)."""
+    return tuple((path[:match.start()], int(match.group(1))) for match in _VERSION_FOLDER.finditer("/" + path))
+
+
+def _superseded_files(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
+    """`ASIDE_PENALTY` for each of `files` under a superseded version folder the query does not
+    name (`v3` in "how v3 formats issues" asks for it)."""
+    old = [folder for folder in superseded(files) if folder.rstrip("/").rsplit("/", 1)[-1] not in terms]
+    return {file: ASIDE_PENALTY for file in files if file.startswith(tuple(old))} if old else {}
 
 
 def brevity_prior(chunk: Chunk) -> float:
@@ -344,17 +375,23 @@ def rank(
     for item, score in base.items():  # the hot loop: a query has hundreds of candidates
         chunk = chunks[item]
         path = chunk.path
-        prior = priors.get(path)
+        file = file_of(item) if file_of else path
+        prior = priors.get(file)
         if prior is None:
-            prior = priors[path] = _path_prior(path, chunk.language, asked)
-            named[path] = PATH_MATCH * top * (_path_hits(_path_names(path), by_prefix) / len(terms) if terms else 0.0)
+            prior = priors[file] = _path_prior(path, chunk.language, asked)
+            named[file] = PATH_MATCH * top * (_path_hits(_path_names(path), by_prefix) / len(terms) if terms else 0.0)
         weight = _definition_boost(chunk, words, tokens)  # a definition the query names keeps its place
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
-        score = (score * weight + named[path]) * prior
-        file = file_of(item) if file_of else path
+        score = (score * weight + named[file]) * prior
         scored.append((item, file, score))
         by_file[file].append(score)
+    demoted = {} if "aside" in asked else _superseded_files(by_file, terms)
+    if demoted:  # found once every candidate's file is known
+        for file, factor in demoted.items():
+            priors[file] *= factor
+            by_file[file] = [score * factor for score in by_file[file]]
+        scored = [(item, file, score * demoted.get(file, 1.0)) for item, file, score in scored]
     file_bonus = {file: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) if len(s) > 1 else 0.0
                   for file, s in by_file.items()}
     totals = [(score + file_bonus[file], item, file) for item, file, score in scored]
@@ -367,8 +404,9 @@ def rank(
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else;
         # a definition in a test, an example or a stub (a mock `class ZodType`) only where no
         # implementation defines the name
-        best = max(priors[chunks[item].path] for item in lookups)
-        lookups = {item for item in lookups if priors[chunks[item].path] == best}
+        prior_of = {item: priors[file_of(item) if file_of else chunks[item].path] for item in lookups}
+        best = max(prior_of.values())
+        lookups = {item for item, prior in prior_of.items() if prior == best}
         lead = max(score for score, _ in final) or 1.0
         final = [(score + 2 * lead if item in lookups else score, item) for score, item in final]
     final.sort(key=lambda pair: (-pair[0], pair[1]))

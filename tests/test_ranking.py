@@ -13,6 +13,7 @@ from codesearch.ranking import (
     path_prior,
     rank,
     reciprocal_rank_fusion,
+    superseded,
 )
 from codesearch.records import Chunk
 from codesearch.search import search_lexical, term_coverage
@@ -198,6 +199,25 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
     chunks = {1: chunk("examples/server.py", "serve"), 2: chunk("src/server.py", "serve")}
     assert order("serve requests", chunks, [(1, 10.0), (2, 8.0)])[0] == "src/server.py:1"
+
+
+def test_code_in_a_version_folder_a_newer_one_replaces_gives_way_unless_the_query_names_it() -> None:
+    assert superseded(["src/v3/types.ts", "src/v4/core/schemas.ts", "src/v4/mini/schemas.ts"]) == ("src/v3/",)
+    assert superseded(["api/v1/users.go", "api/v2/users.go", "api/v10/users.go"]) == ("api/v1/", "api/v2/")
+    assert superseded(["a/v1/x.go", "b/v2/x.go"]) == ()  # versions of different folders
+    assert superseded(["src/v3/types.ts", "src/v3beta/x.ts", "lib/dev1/y.ts"]) == ()
+    chunks = {1: chunk("src/v3/core.ts", "formatIssue", language="typescript"),
+              2: chunk("src/v4/core.ts", "formatIssue", language="typescript")}
+    lexical = [(1, 10.0), (2, 8.0)]
+    assert order("how issues are formatted", chunks, lexical)[0] == "src/v4/core.ts:1"
+    assert order("how v3 formats issues", chunks, lexical)[0] == "src/v3/core.ts:1"
+    assert order("how legacy code formats issues", chunks, lexical)[0] == "src/v3/core.ts:1"
+    # a catalog search tells repositories apart: one's v1/ is not replaced by another's v2/
+    catalog = {1: chunk("api/v1/users.go", "ListUsers", language="go"),
+               2: chunk("api/v2/users.go", "ListUsersPaged", language="go")}
+    ranked = rank("list users", catalog, [(1, 10.0), (2, 8.0)], [], mode="lexical", k=2,
+                  file_of=lambda item: f"{item}/{catalog[item].path}")
+    assert ranked[0].chunk.path == "api/v1/users.go"
 
 
 def test_prose_ranks_below_code_unless_the_query_asks_for_docs() -> None:
