@@ -6,8 +6,9 @@
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first.
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, barrels, stubs and prose rank below the
-  implementation unless the query asks for them (`path_prior`), and so does code in a version
-  folder a newer one replaces (`v3/` beside `v4/`, `superseded`).
+  implementation unless the query asks for them (`path_prior`), and so do variants: code in a
+  version folder a newer one replaces (`v3/` beside `v4/`) and code for Windows beside code for
+  other platforms (`variant_priors`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, and a
   definition of a few lines gives way to code that does the work (`brevity_prior`).
 - In hybrid mode, a chunk whose own code holds more of the query's words gains (`coverage`):
@@ -131,6 +132,7 @@ _ASKS_FOR = {
                         "yml", "json", "toml", "ci", "workflow", "config", "configuration", "text"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
                        "mod", "module", "package"}),
+    "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
 }
 
 
@@ -174,8 +176,6 @@ def superseded(paths: Collection[str]) -> tuple[str, ...]:
     """The version folders among `paths` that a newer sibling replaces: `src/v3/` when there is
     also a `src/v4/` (or `api/v1/` beside `api/v2/`). A repository that keeps its old version
     beside the new one keeps it for compatibility; the question is nearly always about the new."""
-    if not _VERSION_FOLDER.search("/" + "\n/".join(paths)):  # most queries' candidates have none
-        return ()
     versions: dict[str, set[int]] = defaultdict(set)
     for path in paths:
         for parent, number in _version_folders(path):
@@ -190,11 +190,37 @@ def _version_folders(path: str) -> tuple[tuple[str, int], ...]:
     return tuple((path[:match.start()], int(match.group(1))) for match in _VERSION_FOLDER.finditer("/" + path))
 
 
-def _superseded_files(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
-    """`ASIDE_PENALTY` for each of `files` under a superseded version folder the query does not
-    name (`v3` in "how v3 formats issues" asks for it)."""
-    old = [folder for folder in superseded(files) if folder.rstrip("/").rsplit("/", 1)[-1] not in terms]
-    return {file: ASIDE_PENALTY for file in files if file.startswith(tuple(old))} if old else {}
+# Code for one platform where the candidates hold code for others: `src/win/` beside `src/unix/`,
+# `poll_windows.go` beside `poll_unix.go`. A question that does not name Windows is nearly always
+# about the code most platforms run.
+_WINDOWS = re.compile(r"(^|/)(win|win32|windows)(/|$)|[_-](win|win32|windows)\.[a-z]+$")
+_POSIX = re.compile(r"(^|/)(unix|posix|linux|darwin|macos|bsd)(/|$)|[_-](unix|posix|linux|darwin)\.[a-z]+$")
+
+
+@lru_cache(maxsize=1 << 14)
+def _platform(path: str) -> str:
+    """"windows", "posix", or "" for code every platform runs."""
+    return "windows" if _WINDOWS.search(path) else "posix" if _POSIX.search(path) else ""
+
+
+def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
+    """Multipliers for the files among a query's candidates that are variants the question is
+    rarely about: code in a version folder a newer one replaces (`superseded`), unless the query
+    names that version or asks for legacy code, and code for Windows beside code for other
+    platforms, unless the query names Windows. Worked out on the candidates, once their files
+    are known; files not listed keep their score."""
+    factors: dict[str, float] = {}
+    asked = _asked_kinds(tuple(terms))
+    if "aside" not in asked:
+        old = tuple(folder for folder in superseded(files) if folder.rstrip("/").rsplit("/", 1)[-1] not in terms)
+        factors.update((file, ASIDE_PENALTY) for file in files if old and file.startswith(old))
+    if "windows" not in asked:
+        platforms = {file: _platform(file) for file in files}
+        if "posix" in platforms.values():
+            for file, platform in platforms.items():
+                if platform == "windows":
+                    factors[file] = factors.get(file, 1.0) * ASIDE_PENALTY
+    return factors
 
 
 def brevity_prior(chunk: Chunk) -> float:
@@ -386,7 +412,7 @@ def rank(
         score = (score * weight + named[file]) * prior
         scored.append((item, file, score))
         by_file[file].append(score)
-    demoted = {} if "aside" in asked else _superseded_files(by_file, terms)
+    demoted = variant_priors(by_file, terms)
     if demoted:  # found once every candidate's file is known
         for file, factor in demoted.items():
             priors[file] *= factor

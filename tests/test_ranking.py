@@ -14,6 +14,7 @@ from codesearch.ranking import (
     rank,
     reciprocal_rank_fusion,
     superseded,
+    variant_priors,
 )
 from codesearch.records import Chunk
 from codesearch.search import search_lexical, term_coverage
@@ -218,6 +219,19 @@ def test_code_in_a_version_folder_a_newer_one_replaces_gives_way_unless_the_quer
     ranked = rank("list users", catalog, [(1, 10.0), (2, 8.0)], [], mode="lexical", k=2,
                   file_of=lambda item: f"{item}/{catalog[item].path}")
     assert ranked[0].chunk.path == "api/v1/users.go"
+
+
+def test_windows_code_beside_code_for_other_platforms_gives_way_unless_the_query_names_windows() -> None:
+    files = ["src/unix/tcp.c", "src/win/tcp.c", "poll_windows.go", "poll_linux.go", "src/timer.c"]
+    assert variant_priors(files, ["tcp", "connect"]) == {"src/win/tcp.c": 0.5, "poll_windows.go": 0.5}
+    assert variant_priors(files, ["windows", "tcp"]) == {}
+    assert variant_priors(["src/win/tcp.c", "src/timer.c"], ["tcp"]) == {}  # no other platform's code
+    assert variant_priors(["src/winding.c", "src/unix/tcp.c", "darwin_test.go"], ["tcp"]) == {}
+    chunks = {1: chunk("src/win/tcp.c", "uv_tcp_connect", language="c"),
+              2: chunk("src/unix/tcp.c", "uv_tcp_connect", language="c")}
+    lexical = [(1, 10.0), (2, 8.0)]
+    assert order("tcp connect implementation", chunks, lexical)[0] == "src/unix/tcp.c:1"
+    assert order("tcp connect on windows", chunks, lexical)[0] == "src/win/tcp.c:1"
 
 
 def test_prose_ranks_below_code_unless_the_query_asks_for_docs() -> None:
