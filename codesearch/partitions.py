@@ -63,8 +63,10 @@ CREATE TABLE IF NOT EXISTS partition_postings (
 CREATE TABLE IF NOT EXISTS partitions_dirty (number INTEGER PRIMARY KEY, version INTEGER NOT NULL)
 """
 Built = tuple[int, bytes, bytes, list[tuple[int, bytes, bytes, bytes, bytes]]]  # see `build_partition`
+Row = tuple[bytes, bytes, bytes, bytes]  # a postings row: hashes, starts, docs, counts
 KEPT_STEMS = 1 << 17  # tokens whose stem a process keeps (~25 MB)
 KEPT_ENTRIES = 4_000_000  # postings entries a reader keeps between queries (12 bytes each)
+ROWS_READ = 500  # postings rows one statement reads (SQLite's limit on parameters is 32,766)
 
 
 class Stemmer:
@@ -306,6 +308,34 @@ def mark_dirty(db: sqlite3.Connection, file_id: int) -> None:
                "ON CONFLICT(number) DO UPDATE SET version = excluded.version", (file_id,))
 
 
+def _entries(rows: Sequence[Row], keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each stem hash in `keys`: its entries (chunk ids, counts) in `rows`, one bucket's postings
+    rows of several partitions, found with a few numpy calls however many rows there are. The
+    hashes of a bucket share their top BUCKET_BITS bits; with a row's number there instead, the
+    rows' hashes are one sorted array, searched once for every key in every row."""
+    import numpy as np
+
+    low = np.uint64((1 << (64 - BUCKET_BITS)) - 1)
+    tags = np.arange(len(rows), dtype=np.uint64) << np.uint64(64 - BUCKET_BITS)
+    hashes = np.frombuffer(b"".join(row[0] for row in rows), np.uint64)
+    merged = np.repeat(tags, [len(row[0]) >> 3 for row in rows]) | (hashes & low)  # by row, then hash
+    wanted = (tags[None, :] | (keys[:, None] & low)).ravel()  # each key in each row, key by key
+    at = np.searchsorted(merged, wanted)
+    hit = at < len(merged)
+    hit[hit] = merged[at[hit]] == wanted[hit]
+    row, at = np.tile(np.arange(len(rows)), len(keys))[hit], at[hit]
+    starts = np.frombuffer(b"".join(row[1] for row in rows), np.uint32).astype(np.int64)
+    first, last = starts[at + row], starts[at + row + 1]  # a row has one start more than hashes
+    offsets = np.cumsum([0] + [len(row[2]) >> 2 for row in rows])[row]  # where each row's docs begin
+    lengths = last - first
+    ends = np.cumsum(lengths)
+    positions = np.arange(ends[-1] if len(ends) else 0) + np.repeat(offsets + first - (ends - lengths), lengths)
+    docs = np.frombuffer(b"".join(row[2] for row in rows), np.uint32)[positions]
+    counts = np.frombuffer(b"".join(row[3] for row in rows), np.float32)[positions]
+    cut = np.r_[0, ends][np.r_[0, np.cumsum(hit.reshape(len(keys), len(rows)).sum(axis=1))]]
+    return [(docs[cut[n] : cut[n + 1]], counts[cut[n] : cut[n + 1]]) for n in range(len(keys))]
+
+
 class Partitions:
     """The partitions of one state of an index, ready for queries: every chunk's length is read
     once; a term's entries, one small row per partition, when a query first asks for it."""
@@ -342,14 +372,11 @@ class Partitions:
         shift = np.uint64(64 - BUCKET_BITS)
         for bucket in sorted({int(key >> shift) for key in keys}):
             mine = [(stem, key) for stem, key in zip(wanted, keys, strict=True) if int(key >> shift) == bucket]
-            for hashes, starts, row_docs, row_counts in self._rows_of(bucket):
-                found = np.frombuffer(hashes, np.uint64)
-                for stem, key in mine:
-                    at = int(np.searchsorted(found, key))
-                    if at < len(found) and found[at] == key:
-                        first, last = np.frombuffer(starts, np.uint32)[at : at + 2]
-                        parts[stem][0].append(np.frombuffer(row_docs, np.uint32)[first:last])
-                        parts[stem][1].append(np.frombuffer(row_counts, np.float32)[first:last])
+            for rows in self._rows_of(bucket):
+                for stem, (docs, counts) in zip((stem for stem, _ in mine),
+                                                _entries(rows, np.array([key for _, key in mine])), strict=True):
+                    parts[stem][0].append(docs)
+                    parts[stem][1].append(counts)
         for stem, (docs_parts, count_parts) in parts.items():
             docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.uint32)
             counts = np.concatenate(count_parts).astype(np.float64) if count_parts else np.zeros(0)
@@ -361,13 +388,13 @@ class Partitions:
             self._held_entries -= len(self._held.popitem(last=False)[1][0])
         return {s: self._held[s] for s in stems if len(self._held[s][0])}
 
-    def _rows_of(self, bucket: int) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
-        """A bucket's postings row in each partition, read by key, 500 keys a statement."""
+    def _rows_of(self, bucket: int) -> Iterator[list[Row]]:
+        """A bucket's postings row in each partition, read by key, ROWS_READ keys a statement."""
         keys = [number << BUCKET_BITS | bucket for number in self._numbers]
-        for start in range(0, len(keys), 500):
-            batch = keys[start : start + 500]
-            yield from self._db.execute(f"SELECT hashes, starts, docs, counts FROM partition_postings "
-                                        f"WHERE key IN ({','.join('?' * len(batch))})", batch)
+        for start in range(0, len(keys), ROWS_READ):
+            batch = keys[start : start + ROWS_READ]
+            yield self._db.execute(f"SELECT hashes, starts, docs, counts FROM partition_postings "
+                                   f"WHERE key IN ({','.join('?' * len(batch))})", batch).fetchall()
 
     def frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many chunks hold each term (stemmed as FTS5 stems it)."""

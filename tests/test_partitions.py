@@ -21,8 +21,10 @@ EXTRA = "def compute_shipping_cost(weight):\n    return weight * 3\n"
 
 @pytest.fixture(autouse=True)
 def small_partitions(monkeypatch) -> None:
-    """The fixture repository (25 chunks) as a large index: partitions of 4 chunk ids."""
+    """The fixture repository (25 chunks) as a large index: partitions of 4 chunk ids, whose
+    postings rows a query reads 3 at a time (a large tree's 500), so a stem takes several reads."""
     monkeypatch.setattr(partitions_module, "PARTITION_ROWS", 4)
+    monkeypatch.setattr(partitions_module, "ROWS_READ", 3)
     monkeypatch.setattr(partitions_module, "MIN_ROWS", 10)
 
 
