@@ -418,6 +418,6 @@ class Partitions:
             cut = scores[found[np.argpartition(-scores[found], limit - 1)[limit - 1]]]
             found = found[scores[found] >= cut]
         found = found[np.lexsort((found, -scores[found]))][:limit]
-        return [(int(i), float(scores[i])) for i in found]
+        return list(zip(found.tolist(), scores[found].tolist(), strict=True))
 
 
