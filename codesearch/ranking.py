@@ -49,9 +49,12 @@ TINY_LINES = 5
 REPEAT_DECAY = 0.5
 COVERAGE_WEIGHT = 0.2
 
+# The path patterns below are searched in "/" + path: a folder at the start is "/name/" like any
+# other, and a pattern that starts with a plain character lets `re` skip to where it could match
+# (`(^|/)` made each search try every position: 2-3x slower).
 _TEST_PATH = re.compile(
-    r"(^|/)(tests?|__tests__|spec|specs|testing)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|"
-    r"\.(test|spec)\.[a-z]+$|(Tests?|Spec)\.[a-z]+$|_spec\.rb$"
+    r"/(?:tests?|__tests__|specs?|testing)(?:/|$)|/test_[^/]*$|_test\.[a-z]+$|"
+    r"\.(?:test|spec)\.[a-z]+$|(?:Tests?|Spec)\.[a-z]+$|_spec\.rb$"
 )
 
 
@@ -119,11 +122,11 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 
 # Code beside the implementation: examples, docs, compatibility shims, vendored and generated code.
 _ASIDE_PATH = re.compile(
-    r"(^|/)(_?examples?|samples?|demos?|docs?|docs?_src|compat|_compat|legacy|vendor|third_party|"
-    r"generated|gen)(/|$)|(\.min\.js|_pb2\.py|\.pb\.go|\.generated\.[a-z]+)$"
+    r"/(?:_?examples?|samples?|demos?|docs?|docs?_src|compat|_compat|legacy|vendor|third_party|"
+    r"generated|gen)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|\.generated\.[a-z]+)$"
 )
 # Files that mostly re-export or declare what is defined elsewhere.
-_STUB_PATH = re.compile(r"(^|/)(__init__\.py|index\.[jt]sx?|package-info\.java)$|\.d\.ts$")
+_STUB_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$|\.d\.ts$")
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
@@ -158,11 +161,12 @@ def _asked_kinds(terms: tuple[str, ...]) -> tuple[str, ...]:
 @lru_cache(maxsize=1 << 14)
 def _path_prior(path: str, language: str, asked: tuple[str, ...]) -> float:
     prior = 1.0
-    if "test" not in asked and is_test_path(path):
+    rooted = "/" + path
+    if "test" not in asked and _TEST_PATH.search(rooted):
         prior *= TEST_PENALTY
-    if "aside" not in asked and _ASIDE_PATH.search(path):
+    if "aside" not in asked and _ASIDE_PATH.search(rooted):
         prior *= ASIDE_PENALTY
-    if "stub" not in asked and _STUB_PATH.search(path):
+    if "stub" not in asked and _STUB_PATH.search(rooted):
         prior *= STUB_PENALTY
     if language == PROSE and "prose" not in asked:
         prior *= PROSE_PENALTY
@@ -176,6 +180,8 @@ def superseded(paths: Collection[str]) -> tuple[str, ...]:
     """The version folders among `paths` that a newer sibling replaces: `src/v3/` when there is
     also a `src/v4/` (or `api/v1/` beside `api/v2/`). A repository that keeps its old version
     beside the new one keeps it for compatibility; the question is nearly always about the new."""
+    if not _VERSION_FOLDER.search("/" + "\n/".join(paths)):  # one search: most candidates have none
+        return ()
     versions: dict[str, set[int]] = defaultdict(set)
     for path in paths:
         for parent, number in _version_folders(path):
@@ -193,14 +199,16 @@ def _version_folders(path: str) -> tuple[tuple[str, int], ...]:
 # Code for one platform where the candidates hold code for others: `src/win/` beside `src/unix/`,
 # `poll_windows.go` beside `poll_unix.go`. A question that does not name Windows is nearly always
 # about the code most platforms run.
-_WINDOWS = re.compile(r"(^|/)(win|win32|windows)(/|$)|[_-](win|win32|windows)\.[a-z]+$")
-_POSIX = re.compile(r"(^|/)(unix|posix|linux|darwin|macos|bsd)(/|$)|[_-](unix|posix|linux|darwin)\.[a-z]+$")
+_WINDOWS = re.compile(r"/(?:win|win32|windows)(?:/|$)|[_-](?:win|win32|windows)\.[a-z]+$", re.MULTILINE)
+_POSIX = re.compile(r"/(?:unix|posix|linux|darwin|macos|bsd)(?:/|$)|[_-](?:unix|posix|linux|darwin)\.[a-z]+$",
+                    re.MULTILINE)
 
 
 @lru_cache(maxsize=1 << 14)
 def _platform(path: str) -> str:
     """"windows", "posix", or "" for code every platform runs."""
-    return "windows" if _WINDOWS.search(path) else "posix" if _POSIX.search(path) else ""
+    rooted = "/" + path
+    return "windows" if _WINDOWS.search(rooted) else "posix" if _POSIX.search(rooted) else ""
 
 
 def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
@@ -214,7 +222,8 @@ def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, 
     if "aside" not in asked:
         old = tuple(folder for folder in superseded(files) if folder.rstrip("/").rsplit("/", 1)[-1] not in terms)
         factors.update((file, ASIDE_PENALTY) for file in files if old and file.startswith(old))
-    if "windows" not in asked:
+    rooted = "/" + "\n/".join(files)  # one search each tells whether any file is for a platform
+    if "windows" not in asked and "win" in rooted and _WINDOWS.search(rooted) and _POSIX.search(rooted):
         platforms = {file: _platform(file) for file in files}
         if "posix" in platforms.values():
             for file, platform in platforms.items():
@@ -282,7 +291,7 @@ def _same_stem(a: str, b: str) -> bool:
 
 def is_test_path(path: str) -> bool:
     """Whether a path looks like a test file by the usual conventions of many languages."""
-    return bool(_TEST_PATH.search(path))
+    return bool(_TEST_PATH.search("/" + path))
 
 
 _SYMBOL_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
