@@ -7,7 +7,7 @@ FTS5 then stems each token (Porter) and scores with BM25.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from itertools import chain
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -30,20 +30,48 @@ def split_identifier(word: str) -> list[str]:
     return _PART.findall(word)
 
 
+# Every byte that is not a word character (ASCII letter, digit, `_`) as a space, UTF-8's
+# multi-byte sequences included: `_WORD` matches ASCII only.
+_SPACES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == ord("_")) else ord(" ") for c in range(256))
+KEPT_RUNS = 1 << 17  # distinct runs of word characters whose tokens a process keeps (~40 MB at most)
+_known: dict[str, tuple[str, ...]] = {}
+
+
 def code_tokens(text: str) -> list[str]:
-    """Lower-cased tokens of code or prose: each identifier whole and, when compound, its words."""
+    """Lower-cased tokens of code or prose: each identifier whole and, when compound, its words.
+
+    The tokens `_WORD.findall(text)`'s words give, in order, with no Python step per word (code
+    is millions of them when a tree is indexed): bytes that cannot be in a word become spaces and
+    `split` cuts the runs between them, each distinct run's tokens are worked out once
+    (`_run_tokens`), and the runs are mapped to them in C."""
+    runs = text.encode("utf-8", "surrogatepass").translate(_SPACES).decode("ascii").split()
+    return list(chain.from_iterable(map(_tokens_of(runs).__getitem__, runs)))
+
+
+def _tokens_of(runs: list[str]) -> dict[str, tuple[str, ...]]:
+    """The process's table of runs' tokens, holding every one of `runs`. A full table is
+    replaced by a new one, never emptied: a thread still reading the old one finds its runs."""
+    global _known
+    known = _known
+    missing = set(runs).difference(known)
+    if len(known) + len(missing) > KEPT_RUNS:
+        known = _known = {}
+        missing = set(runs)
+    for run in missing:
+        known[run] = _run_tokens(run)
+    return known
+
+
+def _run_tokens(run: str) -> tuple[str, ...]:
+    """One run of word characters' tokens: the run is one `_WORD` match unless it starts with a
+    digit (`0x1F` is `0`, `x1F`)."""
     tokens: list[str] = []
-    for word in _WORD.findall(text):
-        tokens.extend(_word_tokens(word))
-    return tokens
-
-
-@lru_cache(maxsize=1 << 17)
-def _word_tokens(word: str) -> tuple[str, ...]:
-    """One word's tokens, worked out once: code repeats its identifiers, so most words are seen before."""
-    parts = split_identifier(word)
-    whole = (word.lower(),) if len(parts) != 1 or parts[0] != word else ()
-    return (*whole, *(p.lower() for p in parts))
+    for word in _WORD.findall(run) if run[0].isdigit() else (run,):
+        parts = split_identifier(word)
+        if len(parts) != 1 or parts[0] != word:
+            tokens.append(word.lower())
+        tokens.extend(p.lower() for p in parts)
+    return tuple(tokens)
 
 
 def query_terms(query: str) -> list[str]:

@@ -35,6 +35,20 @@ def test_identifiers_split_on_case_underscores_and_digits_and_stay_whole() -> No
     assert split_identifier("parseHTTPResponse2") == ["parse", "HTTP", "Response", "2"]
     assert code_tokens("retry_failed_uploads(x)") == ["retry_failed_uploads", "retry", "failed", "uploads", "x"]
     assert code_tokens("getUser") == ["getuser", "get", "user"]
+    # words are ASCII runs; one that starts with digits is cut after them; other bytes part words
+    assert code_tokens("0x1F 3abc abc3 café naïve_x 日本 a-b \ud800z") == [
+        "0", "x1f", "x", "1", "f", "3", "abc", "abc3", "abc", "3", "caf", "na", "ve_x", "ve", "x", "a", "b", "z"]
+
+
+def test_tokens_are_the_same_when_a_full_table_of_runs_is_replaced(monkeypatch) -> None:
+    import codesearch.lexical as lexical
+
+    text = "parseConfig load_file parseConfig HTTPServer 0x1F"
+    expected = code_tokens(text)
+    monkeypatch.setattr(lexical, "KEPT_RUNS", 3)  # fewer than the text's distinct runs
+    assert code_tokens(text) == expected
+    assert code_tokens("getUser parseConfig") == ["getuser", "get", "user", "parseconfig", "parse", "config"]
+    assert set(lexical._known) == {"getUser", "parseConfig"}  # the full table was replaced
 
 
 def test_query_terms_drop_stopwords_and_quote_for_fts() -> None:
