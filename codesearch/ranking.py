@@ -272,7 +272,7 @@ def _path_hits(names: tuple[tuple[str, tuple[str, ...]], ...], terms: dict[str, 
 def _path_names(path: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The tokens of a file's name (without extensions) and of its folder's, by `_by_prefix`."""
     parts = path.lower().rsplit("/", 2)[-2:]
-    tokens = tuple(dict.fromkeys(t for part in parts for t in code_tokens(part.split(".", 1)[0])))
+    tokens = tuple(dict.fromkeys(code_tokens(" ".join(part.split(".", 1)[0] for part in parts))))
     return tuple(_by_prefix.__wrapped__(tokens).items())  # not kept in `_by_prefix`'s cache of queries
 
 
@@ -429,12 +429,13 @@ def rank(
         scored = [(item, file, score * demoted.get(file, 1.0)) for item, file, score in scored]
     file_bonus = {file: FILE_SUPPORT * sum(sorted(s, reverse=True)[1:4]) if len(s) > 1 else 0.0
                   for file, s in by_file.items()}
-    totals = [(score + file_bonus[file], item, file) for item, file, score in scored]
-    totals.sort(key=lambda entry: -entry[0])  # stable: equal totals keep the candidates' order
+    # sorted as tuples, best first by their negated scores (no key function to call per entry);
+    # equal totals keep the candidates' order
+    totals = sorted((-(score + file_bonus[file]), n, item, file) for n, (item, file, score) in enumerate(scored))
     seen: dict[str, int] = defaultdict(int)
-    final: list[tuple[float, int]] = []
-    for total, item, file in totals:
-        final.append((total * REPEAT_DECAY ** seen[file], item))
+    final: list[tuple[float, int]] = []  # (negated final score, item)
+    for negated, _, item, file in totals:
+        final.append((negated * REPEAT_DECAY ** seen[file], item))
         seen[file] += 1
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else;
         # a definition in a test, an example or a stub (a mock `class ZodType`) only where no
@@ -442,7 +443,7 @@ def rank(
         prior_of = {item: priors[file_of(item) if file_of else chunks[item].path] for item in lookups}
         best = max(prior_of.values())
         lookups = {item for item, prior in prior_of.items() if prior == best}
-        lead = max(score for score, _ in final) or 1.0
-        final = [(score + 2 * lead if item in lookups else score, item) for score, item in final]
-    final.sort(key=lambda pair: (-pair[0], pair[1]))
-    return [SearchResult(chunks[item], score) for score, item in final[:k]]
+        lead = -min(negated for negated, _ in final) or 1.0
+        final = [(negated - 2 * lead if item in lookups else negated, item) for negated, item in final]
+    final.sort()  # best first, ties by id
+    return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]
