@@ -299,12 +299,12 @@ _SYMBOL_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
 
 def names_definition(chunk: Chunk, query: str) -> bool:
     """Whether the whole query is this chunk's symbol (`parse_args`, `Router.ServeHTTP`): a lookup."""
-    lookup = _lookup_name(query)
+    lookup = lookup_name(query)
     return lookup is not None and _names(chunk, *lookup)
 
 
 @lru_cache(maxsize=256)
-def _lookup_name(query: str) -> tuple[str, str, str] | None:
+def lookup_name(query: str) -> tuple[str, str, str] | None:
     """A query that could be a symbol's name: the name, written with dots, and its last part;
     None for any other query. Worked out once per query, not once per candidate."""
     name = query.strip()
@@ -320,13 +320,19 @@ def _dotted(name: str) -> str:
 
 
 def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
-    """`names_definition` with the query's name worked out (`_lookup_name`)."""
+    """`names_definition` with the query's name worked out (`lookup_name`)."""
     symbol, qualified = chunk.symbol, chunk.qualified_name
     if not symbol or chunk.kind in ("module", "block"):
         return False
     if not (symbol.endswith(last) or qualified.endswith(last)):  # most candidates stop here, cheaply
         return False
     return name in (symbol, qualified) or dotted == _dotted(qualified)
+
+
+def _file_stem(path: str) -> str:
+    """A file's name without its last extension, lower-cased: `src/SqlMapper.Settings.cs` is
+    `sqlmapper.settings`."""
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
 
 
 def is_symbol_query(query: str) -> bool:
@@ -396,7 +402,7 @@ def rank(
         fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]],
                                        abstaining=[(), unembedded])
         base = normalise(list(fused.items()))
-    lookup = _lookup_name(query)
+    lookup = lookup_name(query)
     lookups = {i for i, chunk in chunks.items() if _names(chunk, *lookup)} if lookup else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
@@ -443,7 +449,12 @@ def rank(
         prior_of = {item: priors[file_of(item) if file_of else chunks[item].path] for item in lookups}
         best = max(prior_of.values())
         lookups = {item for item, prior in prior_of.items() if prior == best}
+        # a name defined in several files (C#'s partial classes, Ruby's reopened classes) leads
+        # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
+        own = {item for item in lookups if _file_stem(chunks[item].path) == lookup[2].lower()} if lookup else set()
         lead = -min(negated for negated, _ in final) or 1.0
-        final = [(negated - 2 * lead if item in lookups else negated, item) for negated, item in final]
+        # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more
+        final = [(negated - (2 + 2 * (item in own)) * lead if item in lookups else negated, item)
+                 for negated, item in final]
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codesearch.encoding import Encoder
 from codesearch.lexical import code_tokens, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import is_symbol_query, rank
+from codesearch.ranking import lookup_name, rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from codesearch.vectors import VectorIndex
 
 CANDIDATES = 300
+MAX_DEFINITIONS = 50  # a symbol query's definitions added to the candidates
 RELATED_TERMS = 24
 
 
@@ -67,12 +68,15 @@ def search(
     if encoder is None:
         mode = "lexical"
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
-    # a symbol's name is looked up in every mode, so dense mode asks BM25 for its definition too
-    lexical = search_lexical(store, query) if mode != "dense" or is_symbol_query(query) else []
+    # a symbol's name is looked up in every mode: its definitions are candidates however BM25
+    # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on)
+    lookup = lookup_name(query)
+    lexical = search_lexical(store, query, CANDIDATES) if mode != "dense" or lookup else []
     dense = []
     if encoder is not None and query_vector is not None:
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
-    chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense])
+    defining = definitions(store, lookup[2]) if lookup else []
+    chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining)
 
     def keep(chunk: Chunk) -> bool:
         return keep_chunk(chunk, language, glob)
@@ -88,6 +92,13 @@ def search(
         pending = unembedded(store, encoder.model_id, chunks, overlay)
         coverage = term_coverage(store, query, chunks)
     return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage)
+
+
+def definitions(store: Store, symbol: str) -> list[int]:
+    """The chunks defining `symbol`, when there are at most MAX_DEFINITIONS: a name defined in
+    more places (`__init__`, `get`) names no one definition, and BM25 ranks its candidates."""
+    found = store.definitions(symbol, MAX_DEFINITIONS + 1)
+    return found if len(found) <= MAX_DEFINITIONS else []
 
 
 def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[int, float]:

@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(content_hash);
+CREATE INDEX IF NOT EXISTS chunks_symbol ON chunks(symbol);
 {FTS_TABLE};
 CREATE TABLE IF NOT EXISTS embeddings (
     model_id TEXT NOT NULL,
@@ -98,6 +99,7 @@ class Store:
         self._db = connection
         self._corpus: tuple[int, int, float] | None = None
         self._fts_contentless: bool | None = None
+        self._has_symbol_index: bool | None = None  # see `definitions`
         self._kept_version: tuple[int, int] | None = None  # see `_kept`
         self._kept_answers: dict[str, Any] = {}
 
@@ -223,6 +225,19 @@ class Store:
     def source_bytes(self) -> int:
         """The total size of the indexed files."""
         return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM files").fetchone()[0])
+
+    def definitions(self, symbol: str, limit: int) -> list[int]:
+        """The chunks that define `symbol` (its last part: `ServeHTTP` of `Router.ServeHTTP`), at
+        most `limit`, in file order; none from an index made before their index existed, which
+        a scan of every chunk would answer too slowly (the next `codesearch index` adds it)."""
+        if self._has_symbol_index is None:
+            self._has_symbol_index = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'chunks_symbol'").fetchone() is not None
+        if not self._has_symbol_index:
+            return []
+        return [row[0] for row in self._db.execute(
+            "SELECT id FROM chunks WHERE symbol = ? AND kind NOT IN ('module', 'block') ORDER BY id LIMIT ?",
+            (symbol, limit))]
 
     def sample_symbols(self, count: int, rng: random.Random) -> list[str]:
         """Up to `count` distinct symbol names of the index, drawn with `rng` (benchmark queries)."""

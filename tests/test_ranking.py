@@ -101,6 +101,31 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
     assert not names_definition(chunk("a.py", "main", kind="module"), "main")
 
 
+def test_a_lookup_finds_definitions_bm25_leaves_out_and_leads_with_the_file_named_for_them(
+        tmp_path: Path, monkeypatch) -> None:
+    import codesearch.search as search_module
+
+    store = Store.open(tmp_path / "index", create=True)
+    # C#'s partial classes: `SqlMapper` is defined in every file, named in every path, and the
+    # main file's definition is long, so BM25 (length-normalised) ranks it last
+    files = {f"SqlMapper.Part{n}.cs": "partial class SqlMapper { }" for n in range(4)}
+    files["SqlMapper.cs"] = "partial class SqlMapper {\n" + "    int field;\n" * 80 + "}"
+    with store.transaction():
+        for number, (path, body) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "csharp",
+                               [chunk(path, "SqlMapper", kind="class", text=body, language="csharp")])
+    assert len(store.definitions("SqlMapper", 10)) == 5 and store.definitions("sqlmapper", 10) == []
+    monkeypatch.setattr(search_module, "CANDIDATES", 2)  # BM25's candidates: two short partial classes
+    assert "SqlMapper.cs" not in [store.chunks_by_id([i])[i].path for i, _ in search_lexical(store, "SqlMapper", 2)]
+    ranked = search_module.search(store, "SqlMapper", mode="lexical", k=3)
+    assert ranked[0].chunk.path == "SqlMapper.cs"  # a candidate, and first: its file is named for it
+    monkeypatch.setattr(search_module, "MAX_DEFINITIONS", 3)  # a name defined in more places names none
+    assert [r.chunk.path for r in search_module.search(store, "SqlMapper", mode="lexical", k=3)][0] != "SqlMapper.cs"
+    # an index made before the symbol index has none until the next `codesearch index`: no scan
+    store.connection.execute("DROP INDEX chunks_symbol")
+    assert Store.open(tmp_path / "index").definitions("SqlMapper", 10) == []
+
+
 def test_a_lookup_prefers_the_implementation_to_a_mock_of_the_same_name() -> None:
     chunks = {
         1: chunk("src/v4/tests/prototypes.test.ts", "ZodType", kind="class", language="typescript",
