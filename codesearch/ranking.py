@@ -206,7 +206,7 @@ _POSIX = re.compile(r"/(?:unix|posix|linux|darwin|macos|bsd)(?:/|$)|[_-](?:unix|
 
 @lru_cache(maxsize=1 << 14)
 def _platform(path: str) -> str:
-    """"windows", "posix", or "" for code every platform runs."""
+    """The platform a path's code is for: "windows", "posix", or "" (every platform)."""
     rooted = "/" + path
     return "windows" if _WINDOWS.search(rooted) else "posix" if _POSIX.search(rooted) else ""
 
