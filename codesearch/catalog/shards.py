@@ -26,10 +26,18 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms
-from codesearch.ranking import bm25_idf, is_symbol_query, rank, reweight_idf
+from codesearch.ranking import bm25_idf, lookup_name, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
-from codesearch.search import CANDIDATES, RELATED_TERMS, keep_chunk, search_lexical, term_coverage, unembedded
+from codesearch.search import (
+    CANDIDATES,
+    MAX_DEFINITIONS,
+    RELATED_TERMS,
+    keep_chunk,
+    search_lexical,
+    term_coverage,
+    unembedded,
+)
 from codesearch.store import DB_NAME, Store
 
 if TYPE_CHECKING:
@@ -134,9 +142,11 @@ class CatalogSearcher:
         encoder = self.encoder() if mode != "lexical" else None
         if encoder is None:
             mode = "lexical"
-        lexical = self._lexical(shards, query) if mode != "dense" or is_symbol_query(query) else []
+        lookup = lookup_name(query)
+        lexical = self._lexical(shards, query) if mode != "dense" or lookup else []
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
-        return self._rank(shards, query, lexical, dense, mode, k, language, glob)
+        defining = self._definitions(shards, lookup[2]) if lookup else []
+        return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining)
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
                 scope: Sequence[str] = ALL) -> list[SearchResult]:
@@ -241,6 +251,20 @@ class CatalogSearcher:
         found.sort(key=lambda pair: -pair[1])
         return found[:CANDIDATES]
 
+    def _definitions(self, shards: list[_Shard], symbol: str) -> list[int]:
+        """A lookup's definitions in the shards, as `search.definitions` finds them in one index:
+        none when there are more than MAX_DEFINITIONS in all. Past MERGED_SHARDS shards, none
+        (a query a shard), and BM25's candidates decide as before."""
+        if len(shards) > MERGED_SHARDS:
+            return []
+        found: list[int] = []
+        for shard in shards:
+            with self._borrow(shard.path) as store:
+                found += [shard.number << 32 | i for i in store.definitions(symbol, MAX_DEFINITIONS + 1)]
+            if len(found) > MAX_DEFINITIONS:
+                return []
+        return found
+
     def _term_statistics(self, path: Path, terms: list[str]) -> tuple[int, dict[str, int]]:
         """(chunks, {term: chunks containing it}) of one shard; shards never change, so cached."""
         with self._lock:
@@ -313,9 +337,9 @@ class CatalogSearcher:
 
     def _rank(self, shards: list[_Shard], query: str, lexical: list[tuple[int, float]],
               dense: list[tuple[int, float]], mode: str, k: int, language: str | None, glob: str | None,
-              accept: Any = None) -> list[SearchResult]:
+              accept: Any = None, defining: Sequence[int] = ()) -> list[SearchResult]:
         wanted: dict[int, list[int]] = defaultdict(list)
-        for gid, _ in [*lexical, *dense]:
+        for gid in [*(gid for gid, _ in [*lexical, *dense]), *defining]:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
         chunks: dict[int, Chunk] = {}
         pending: set[int] = set()
