@@ -323,10 +323,10 @@ def _entries(rows: Sequence[Row], keys: np.ndarray) -> list[tuple[np.ndarray, np
     at = np.searchsorted(merged, wanted)
     hit = at < len(merged)
     hit[hit] = merged[at[hit]] == wanted[hit]
-    row, at = np.tile(np.arange(len(rows)), len(keys))[hit], at[hit]
+    found_in, at = np.tile(np.arange(len(rows)), len(keys))[hit], at[hit]  # each hit's row
     starts = np.frombuffer(b"".join(row[1] for row in rows), np.uint32).astype(np.int64)
-    first, last = starts[at + row], starts[at + row + 1]  # a row has one start more than hashes
-    offsets = np.cumsum([0] + [len(row[2]) >> 2 for row in rows])[row]  # where each row's docs begin
+    first, last = starts[at + found_in], starts[at + found_in + 1]  # a row has one start more than hashes
+    offsets = np.cumsum([0] + [len(row[2]) >> 2 for row in rows])[found_in]  # where each row's docs begin
     lengths = last - first
     ends = np.cumsum(lengths)
     positions = np.arange(ends[-1] if len(ends) else 0) + np.repeat(offsets + first - (ends - lengths), lengths)
@@ -371,12 +371,11 @@ class Partitions:
         parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {s: ([], []) for s in wanted}
         shift = np.uint64(64 - BUCKET_BITS)
         for bucket in sorted({int(key >> shift) for key in keys}):
-            mine = [(stem, key) for stem, key in zip(wanted, keys, strict=True) if int(key >> shift) == bucket]
+            mine = [n for n, key in enumerate(keys) if int(key >> shift) == bucket]  # its stems, by place
             for rows in self._rows_of(bucket):
-                for stem, (docs, counts) in zip((stem for stem, _ in mine),
-                                                _entries(rows, np.array([key for _, key in mine])), strict=True):
-                    parts[stem][0].append(docs)
-                    parts[stem][1].append(counts)
+                for n, (docs, counts) in zip(mine, _entries(rows, keys[mine]), strict=True):
+                    parts[wanted[n]][0].append(docs)
+                    parts[wanted[n]][1].append(counts)
         for stem, (docs_parts, count_parts) in parts.items():
             docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, np.uint32)
             counts = np.concatenate(count_parts).astype(np.float64) if count_parts else np.zeros(0)

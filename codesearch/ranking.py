@@ -335,11 +335,6 @@ def _file_stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
 
 
-def is_symbol_query(query: str) -> bool:
-    """Whether a query could be a symbol's name (one identifier, perhaps qualified)."""
-    return bool(_SYMBOL_QUERY.fullmatch(query.strip()))
-
-
 def definition_boost(chunk: Chunk, query: str) -> float:
     """How much a chunk gains for defining a symbol the query names."""
     return _definition_boost(chunk, *_query_words(query))

@@ -79,9 +79,8 @@ def _collect(
     found: list[_Definition] = []
     if depth > _MAX_DEPTH:
         return found
-    defining = _defining_types(spec)
     for child in node.named_children:
-        kind = _definition_kind(child, spec) if child.type in defining else None
+        kind = _definition_kind(child, spec) if child.type in spec.defining_types else None
         if kind == "class":
             name = _name(child, spec, "class")
             inner = [*scope, name] if name else scope
@@ -102,19 +101,6 @@ def _collect(
         elif child.named_child_count:  # most nodes are leaves: names, literals, operators
             found.extend(_collect(child, spec, lines, scope, in_class=in_class, depth=depth + 1))
     return _merge_clauses(found) if spec.merge_adjacent else found
-
-
-_DEFINING: dict[str, frozenset[str]] = {}
-
-
-def _defining_types(spec: LanguageSpec) -> frozenset[str]:
-    """The node types `_definition_kind` can find a definition in, per language: the walk asks
-    only those, and a tree has hundreds of nodes of other types for each definition."""
-    types = _DEFINING.get(spec.name)
-    if types is None:
-        calls = ["call"] if spec.call_kinds else []
-        types = _DEFINING[spec.name] = frozenset({*spec.functions, *spec.classes, *calls})
-    return types
 
 
 def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import PurePosixPath
 
 from tree_sitter import Language, Parser
@@ -42,6 +42,13 @@ class LanguageSpec:
     # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk.
     merge_adjacent: bool = False
     filenames: tuple[str, ...] = ()
+
+    @cached_property
+    def defining_types(self) -> frozenset[str]:
+        """The node types a definition can be found in (the chunker asks only these: a tree has
+        hundreds of nodes of other types for each definition): the function and class rules',
+        and calls where definitions are calls."""
+        return frozenset({*self.functions, *self.classes, *(["call"] if self.call_kinds else [])})
 
 
 def _any(*types: str) -> Rules:

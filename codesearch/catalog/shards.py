@@ -339,7 +339,7 @@ class CatalogSearcher:
               dense: list[tuple[int, float]], mode: str, k: int, language: str | None, glob: str | None,
               accept: Any = None, defining: Sequence[int] = ()) -> list[SearchResult]:
         wanted: dict[int, list[int]] = defaultdict(list)
-        for gid in [*(gid for gid, _ in [*lexical, *dense]), *defining]:
+        for gid in [*(gid for gid, _ in lexical), *(gid for gid, _ in dense), *defining]:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
         chunks: dict[int, Chunk] = {}
         pending: set[int] = set()
