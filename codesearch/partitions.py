@@ -300,12 +300,24 @@ def refresh_or_warn(store: Store, jobs: int, pool: Callable[[int], ProcessPoolEx
              "lexical queries use FTS5 until the next sync")
 
 
-def mark_dirty(db: sqlite3.Connection, file_id: int) -> None:
-    """Mark the partitions of a file's chunks as out of date (a write is removing or adding them),
-    each with a new version, so a refresh that built one before this write does not clean it."""
-    db.execute(f"INSERT INTO partitions_dirty(number, version) SELECT DISTINCT id / {PARTITION_ROWS}, "
-               "(SELECT COALESCE(MAX(version), 0) + 1 FROM partitions_dirty) FROM chunks WHERE file_id = ? "
-               "ON CONFLICT(number) DO UPDATE SET version = excluded.version", (file_id,))
+def mark_dirty(db: sqlite3.Connection, chunk_ids: Collection[int], marked: set[int] | None = None) -> None:
+    """Mark the partitions of these chunks as out of date (a write is removing or adding them),
+    each with a new version, so a refresh that built one before this write does not clean it.
+
+    `marked` holds the partitions this write transaction has marked already, which need no second
+    mark: nothing reads the versions before the commit. Each mark is a one-row statement: one
+    that writes rows from a SELECT opens a savepoint, and FTS5 writes the terms it holds in memory
+    out to disk at every savepoint. Marking each file's partitions that way was a third of a
+    first build's writing."""
+    numbers = {i // PARTITION_ROWS for i in chunk_ids}
+    if marked is not None:
+        numbers -= marked
+        marked |= numbers
+    if numbers:
+        version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM partitions_dirty").fetchone()[0]
+        db.executemany("INSERT INTO partitions_dirty(number, version) VALUES (?, ?) "
+                       "ON CONFLICT(number) DO UPDATE SET version = excluded.version",
+                       [(number, version) for number in sorted(numbers)])
 
 
 def _entries(rows: Sequence[Row], keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

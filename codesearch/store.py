@@ -102,6 +102,7 @@ class Store:
         self._has_symbol_index: bool | None = None  # see `definitions`
         self._kept_version: tuple[int, int] | None = None  # see `_kept`
         self._kept_answers: dict[str, Any] = {}
+        self._marked: set[int] | None = None  # partitions marked dirty in this write transaction
 
     # --- opening -------------------------------------------------------------------------
 
@@ -159,11 +160,14 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """One write transaction: all of it lands, or none of it."""
         self._db.execute("BEGIN IMMEDIATE")
+        self._marked = set()
         try:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._marked = None
         self._db.execute("COMMIT")
 
     @contextmanager
@@ -262,17 +266,19 @@ class Store:
         file_id = int(cursor.lastrowid or 0)  # set by every INSERT
         if texts is None:
             texts = index_texts(path, [c.qualified_name for c in chunks], [c.text for c in chunks])
+        added = []
         for c, columns in zip(chunks, texts, strict=True):
             cursor = self._db.execute(
                 f"INSERT INTO chunks(file_id, {_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (file_id, c.path, c.language, c.symbol, c.qualified_name, c.kind, c.start_line,
                  c.end_line, c.text, c.content_hash),
             )
+            added.append(int(cursor.lastrowid or 0))
             self._db.execute(
                 "INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) VALUES (?, ?, ?, ?)",
-                (cursor.lastrowid, *columns),
+                (added[-1], *columns),
             )
-        partitions.mark_dirty(self._db, file_id)
+        partitions.mark_dirty(self._db, added, self._marked)
 
     def _contentless(self) -> bool:
         """Whether the FTS5 table stores no copy of its terms (every index made since it became so)."""
@@ -294,9 +300,9 @@ class Store:
         row = self._db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         if row is None:
             return
+        rows = self._db.execute("SELECT id, qualified_name, text FROM chunks WHERE file_id = ? ORDER BY id",
+                                (row[0],)).fetchall()
         if self._contentless():
-            rows = self._db.execute("SELECT id, qualified_name, text FROM chunks WHERE file_id = ? ORDER BY id",
-                                    (row[0],)).fetchall()
             texts = index_texts(path, [r[1] for r in rows], [r[2] for r in rows])
             self._db.executemany(
                 "INSERT INTO chunks_fts(chunks_fts, rowid, path_terms, symbol_terms, body_terms) "
@@ -305,7 +311,7 @@ class Store:
             self._db.execute(
                 "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)", (row[0],)
             )
-        partitions.mark_dirty(self._db, row[0])
+        partitions.mark_dirty(self._db, [r[0] for r in rows], self._marked)
         self._db.execute("DELETE FROM chunks WHERE file_id = ?", (row[0],))
         self._db.execute("DELETE FROM files WHERE id = ?", (row[0],))
 

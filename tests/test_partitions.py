@@ -173,3 +173,26 @@ def test_worker_processes_build_the_same_partitions(repo: Path, tmp_path: Path, 
     for rows in ("SELECT * FROM partitions ORDER BY number", "SELECT * FROM partition_postings ORDER BY key"):
         assert alone.connection.execute(rows).fetchall() == pooled.connection.execute(rows).fetchall()
     assert_same_as_fts5(pooled, monkeypatch)
+
+
+def test_a_write_marks_each_partition_once_with_a_new_version(repo: Path) -> None:
+    store = indexed(repo)
+    before = store.connection.execute("SELECT COALESCE(MAX(version), 0) FROM partitions_dirty").fetchone()[0]
+    old = {number for (number,) in store.connection.execute(
+        f"SELECT DISTINCT id / {partitions_module.PARTITION_ROWS} FROM chunks")}
+    marks: list[str] = []
+    store.connection.set_trace_callback(lambda sql: marks.append(sql) if "INTO partitions_dirty" in sql else None)
+    for path in repo.rglob("*.py"):  # several files a partition: each file's old and new chunks
+        path.write_text(path.read_text() + "\n\ndef added_later():\n    return 1\n")
+    sync_chunks(store, repo, max_file_bytes=1_000_000)
+    store.connection.set_trace_callback(None)
+    dirty = dict(store.connection.execute("SELECT number, version FROM partitions_dirty"))
+    new = {number for (number,) in store.connection.execute(
+        f"SELECT DISTINCT id / {partitions_module.PARTITION_ROWS} FROM chunks WHERE file_id IN "
+        "(SELECT id FROM files WHERE path LIKE '%.py')")}
+    assert new <= dirty.keys() and dirty.keys() - new <= old  # the partitions written to, all of them
+    # one row statement a partition, never a second one: a statement that writes several rows
+    # makes FTS5 write out the terms it holds, and marking each file's partitions that way made
+    # FTS5 write one small segment a file
+    assert len(marks) == len(dirty)
+    assert min(dirty.values()) > before  # newer than any a refresh may have read before
