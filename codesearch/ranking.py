@@ -80,6 +80,13 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,
     return dict(fused)
 
 
+def fuse(lexical: Sequence[tuple[int, float]], dense: Sequence[tuple[int, float]],
+         unembedded: Collection[int] = ()) -> dict[int, float]:
+    """Hybrid mode's base scores, in (0, 1]: the two lists joined by reciprocal rank fusion."""
+    fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]], abstaining=[(), unembedded])
+    return normalise(list(fused.items()))
+
+
 def normalise(scored: Sequence[tuple[int, float]]) -> dict[int, float]:
     """Scale scores into (0, 1] by the best one."""
     if not scored:
@@ -394,9 +401,7 @@ def rank(
     elif mode == "dense":
         base = {i: max(s, 0.0) for i, s in dense}
     else:
-        fused = reciprocal_rank_fusion([[i for i, _ in lexical], [i for i, _ in dense]],
-                                       abstaining=[(), unembedded])
-        base = normalise(list(fused.items()))
+        base = fuse(lexical, dense, unembedded)
     lookup = lookup_name(query)
     lookups = {i for i, chunk in chunks.items() if _names(chunk, *lookup)} if lookup else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
