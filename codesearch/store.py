@@ -31,6 +31,9 @@ FORMAT_VERSION = 1
 KEPT_CHUNKS = 20_000  # chunks kept in memory between queries (`Store.chunks_by_id`), a few MB
 KEPT_TERMS = 512  # terms whose chunks `Store.term_holders` keeps, each at most COVERAGE_ROWS ids
 COVERAGE_ROWS = 10_000  # a term in more chunks is left out of coverage: reading them costs ~10 ms
+# SQLite's page cache while a sync writes (KiB; its default is 2 MB): a first build's index on
+# chunks' content hashes outgrows 2 MB early, and each insert then reads pages back in
+SYNC_CACHE_KIB = 64 * 1024
 
 # The BM25 table; a catalog's merged lexical index uses the same definition.
 # Contentless (content = ''): the terms are indexed, not stored a second time beside the chunks
@@ -169,6 +172,17 @@ class Store:
         finally:
             self._marked = None
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def large_cache(self, kib: int = SYNC_CACHE_KIB) -> Iterator[None]:
+        """A larger page cache for a sync's writes, then the previous size again: a server that
+        keeps this connection open does not keep the pages (SQLite frees those past the limit)."""
+        previous = self._db.execute("PRAGMA cache_size").fetchone()[0]
+        self._db.execute(f"PRAGMA cache_size = -{int(kib)}")
+        try:
+            yield
+        finally:
+            self._db.execute(f"PRAGMA cache_size = {int(previous)}")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -84,23 +84,24 @@ def sync_chunks(
     seen: set[str] = set()
     step = commit_every or max(len(entries), 1)
     parsed = _parse_changed(entries, known, racy_after, jobs)
-    for first in range(0, max(len(entries), 1), step):
-        changed_before = summary.changed
-        with store.transaction():
-            for done, entry in enumerate(entries[first : first + step], first + 1):
-                if done % 50 == 0 or done == len(entries):
-                    progress("reading files", done, len(entries))
-                outcome = _apply(store, known.get(entry.rel_path), next(parsed), entry, report)
-                if outcome != "skipped":
-                    seen.add(entry.rel_path)
-                if outcome == "changed":
-                    summary.changed += 1
-            if first + step >= len(entries):
-                for path in set(known) - seen:
-                    store.remove_file(path)
-                    summary.removed += 1
-            if summary.changed > changed_before or summary.removed:
-                store.bump_generation()
+    with store.large_cache():  # pages of the chunks' indexes, read back on every insert past 2 MB
+        for first in range(0, max(len(entries), 1), step):
+            changed_before = summary.changed
+            with store.transaction():
+                for done, entry in enumerate(entries[first : first + step], first + 1):
+                    if done % 50 == 0 or done == len(entries):
+                        progress("reading files", done, len(entries))
+                    outcome = _apply(store, known.get(entry.rel_path), next(parsed), entry, report)
+                    if outcome != "skipped":
+                        seen.add(entry.rel_path)
+                    if outcome == "changed":
+                        summary.changed += 1
+                if first + step >= len(entries):
+                    for path in set(known) - seen:
+                        store.remove_file(path)
+                        summary.removed += 1
+                if summary.changed > changed_before or summary.removed:
+                    store.bump_generation()
     summary.files = len(seen)
     summary.skipped = report.skipped
     summary.seconds = time.monotonic() - started

@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import codesearch.indexer.sync as sync_module
+import pytest
 from codesearch.indexer.sync import embed_missing, sync_chunks
 
 from codesearch.index import CodeIndex, index_dir_for
 from codesearch.search import search
+from codesearch.store import SYNC_CACHE_KIB
 
 
 def open_index(root: Path) -> CodeIndex:
@@ -178,3 +181,21 @@ def test_what_the_store_keeps_between_queries_is_never_stale_nor_short(repo: Pat
     fresh = store_module.Store.open(index_dir_for(repo))  # a new connection: nothing kept
     assert store.chunks_by_id(ids) == fresh.chunks_by_id(ids) != first
     fresh.close()
+
+
+def test_a_sync_writes_with_a_large_page_cache_and_gives_it_back(repo: Path, monkeypatch) -> None:
+    index = open_index(repo)
+    connection = index.store.connection
+    before = connection.execute("PRAGMA cache_size").fetchone()[0]
+    during = []
+    apply = sync_module._apply
+    monkeypatch.setattr(sync_module, "_apply", lambda *args: during.append(
+        connection.execute("PRAGMA cache_size").fetchone()[0]) or apply(*args))
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    assert len(during) == 7 and set(during) == {-SYNC_CACHE_KIB}  # every file's write, in KiB
+    assert connection.execute("PRAGMA cache_size").fetchone()[0] == before  # a server keeps no more
+    (repo / "web/extra.py").write_text("def extra():\n    return 1\n")
+    monkeypatch.setattr(index.store, "bump_generation", lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # a sync that fails gives it back too
+        sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    assert connection.execute("PRAGMA cache_size").fetchone()[0] == before
