@@ -12,7 +12,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,13 +176,16 @@ class Store:
     @contextmanager
     def large_cache(self, kib: int = SYNC_CACHE_KIB) -> Iterator[None]:
         """A larger page cache for a sync's writes, then the previous size again: a server that
-        keeps this connection open does not keep the pages (SQLite frees those past the limit)."""
+        keeps this connection open does not keep the pages. SQLite frees those past the limit,
+        and the C library is asked to hand them back (glibc otherwise keeps freed heap for the
+        process: 70 MB after a first build of 340,000 chunks)."""
         previous = self._db.execute("PRAGMA cache_size").fetchone()[0]
         self._db.execute(f"PRAGMA cache_size = -{int(kib)}")
         try:
             yield
         finally:
             self._db.execute(f"PRAGMA cache_size = {int(previous)}")
+            _return_freed_memory()
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -676,6 +679,15 @@ def _read_into(kept: dict[Any, Any], keys: Iterable[Any],
     for start in range(0, len(unknown), 500):
         kept.update(read(unknown[start : start + 500]))
     return wanted
+
+
+def _return_freed_memory() -> None:
+    """Ask glibc to give freed heap memory back to the system (under a millisecond). Elsewhere
+    (macOS, musl) there is no such call, and the memory stays for this process to reuse."""
+    import ctypes
+
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _in_code(term: str) -> str:

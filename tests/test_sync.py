@@ -9,6 +9,7 @@ import codesearch.indexer.sync as sync_module
 import pytest
 from codesearch.indexer.sync import embed_missing, sync_chunks
 
+import codesearch.store as store_module
 from codesearch.index import CodeIndex, index_dir_for
 from codesearch.search import search
 from codesearch.store import SYNC_CACHE_KIB
@@ -187,15 +188,17 @@ def test_a_sync_writes_with_a_large_page_cache_and_gives_it_back(repo: Path, mon
     index = open_index(repo)
     connection = index.store.connection
     before = connection.execute("PRAGMA cache_size").fetchone()[0]
-    during = []
+    during, returned = [], []
+    monkeypatch.setattr(store_module, "_return_freed_memory", lambda: returned.append(True))
     apply = sync_module._apply
     monkeypatch.setattr(sync_module, "_apply", lambda *args: during.append(
         connection.execute("PRAGMA cache_size").fetchone()[0]) or apply(*args))
     sync_chunks(index.store, repo, max_file_bytes=1_000_000)
     assert len(during) == 7 and set(during) == {-SYNC_CACHE_KIB}  # every file's write, in KiB
     assert connection.execute("PRAGMA cache_size").fetchone()[0] == before  # a server keeps no more
+    assert returned == [True]  # and the freed pages go back to the system
     (repo / "web/extra.py").write_text("def extra():\n    return 1\n")
     monkeypatch.setattr(index.store, "bump_generation", lambda: 1 / 0)
     with pytest.raises(ZeroDivisionError):  # a sync that fails gives it back too
         sync_chunks(index.store, repo, max_file_bytes=1_000_000)
-    assert connection.execute("PRAGMA cache_size").fetchone()[0] == before
+    assert connection.execute("PRAGMA cache_size").fetchone()[0] == before and len(returned) == 2
