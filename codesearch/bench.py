@@ -385,7 +385,8 @@ def _print_latencies(figures: dict[str, float], key: str, latencies: list[float]
 
 def run_tune_bench(annotations: Path, repos: Path, *, model: str | None, only: tuple[str, ...], max_minutes: float,
                    index_root: Path | None, scratch: Path, echo: Callable[[str], None],
-                   warn: Callable[[str], None]) -> dict[str, dict[str, float]]:
+                   warn: Callable[[str], None], max_steps: int | None = None,
+                   hard_negatives: bool = False) -> dict[str, dict[str, float]]:
     """`codesearch tune` measured on the benchmark: for each repository, dense and hybrid NDCG@10
     with the base model, then tuned on the repository's own code (the benchmark's queries are
     never seen), re-embedded, and measured again; with the held-out pair MRR, the time per
@@ -420,7 +421,7 @@ def run_tune_bench(annotations: Path, repos: Path, *, model: str | None, only: t
         try:
             with PeakMemory() as memory:
                 report = tune(IndexOptions.create(root, index_dir=str(copy)), max_minutes=max_minutes,
-                              say=lambda _: None)
+                              max_steps=max_steps, hard_negatives=hard_negatives, say=lambda _: None)
         except CodesearchError as error:
             warn(f"{name}: not tuned: {error}")
             continue

@@ -365,12 +365,14 @@ def bench_encoder(model: str, random_weights: bool, repo: Path, limit: int, devi
               help="Stop after this many training steps (for experiments).")
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(min=2),
               help="Pairs per training step (each also a negative for the others).")
+@click.option("--hard-negatives", is_flag=True,
+              help="Also train against what BM25 ranks high for each pair's query (measured worse; see README).")
 @click.option("--index-dir", default=None, envvar="CODESEARCH_INDEX_DIR", help="Where the index lives.")
 @click.option("--device", default=None, envvar="CODESEARCH_DEVICE", help="cpu, cuda, mps (default: the best).")
 @click.option("--threads", default=None, type=click.IntRange(min=1), envvar="CODESEARCH_THREADS",
               help="CPU threads (default: one per core).")
 def tune_command(path: Path, max_minutes: float, full: bool, reset: bool, max_steps: int | None, batch_size: int,
-                 index_dir: str | None, device: str | None, threads: int | None) -> None:
+                 hard_negatives: bool, index_dir: str | None, device: str | None, threads: int | None) -> None:
     """Fit the index's encoder to PATH's own code (pairs mined from it; no labels), kept only if
     it finds held-out code better. Then `codesearch index PATH` embeds with the tuned model."""
     from codesearch.indexing import IndexOptions
@@ -389,7 +391,7 @@ def tune_command(path: Path, max_minutes: float, full: bool, reset: bool, max_st
 
     with tuning_bar(max_minutes * 60) as progress:
         report = tune(options, max_minutes=max_minutes, full=full, max_steps=max_steps, batch_size=batch_size,
-                      progress=progress, say=note)
+                      hard_negatives=hard_negatives, progress=progress, say=note)
     stopped = " (stopped by Ctrl-C)" if report.interrupted else ""
     note(f"trained {report.steps:,} steps on {report.train_pairs:,} pairs in {report.seconds:.0f} s{stopped}; "
          f"loss {report.first_loss:.3f} -> {report.last_loss:.3f}")
@@ -420,12 +422,15 @@ def _stop_local_server() -> None:
 @click.option("--only", multiple=True, help="Only these repositories (repeatable).")
 @click.option("--max-minutes", default=3.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Training time per repository.")
+@click.option("--max-steps", default=None, type=click.IntRange(min=0),
+              help="Training steps per repository (the same on a fast or a slow machine).")
+@click.option("--hard-negatives", is_flag=True, help="Tune with BM25 hard negatives, as `tune --hard-negatives`.")
 @click.option("--index-root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the base model's indexes are kept (as for `bench retrieval`).")
 @click.option("--scratch", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the tuned copies of the indexes go (default: a temporary folder).")
 def bench_tune(annotations: Path, repos: Path, model: str | None, only: tuple[str, ...], max_minutes: float,
-               index_root: Path | None, scratch: Path | None) -> None:
+               max_steps: int | None, hard_negatives: bool, index_root: Path | None, scratch: Path | None) -> None:
     """Dense and hybrid NDCG@10 per repository before and after `codesearch tune` on its own code."""
     import tempfile
 
@@ -433,4 +438,5 @@ def bench_tune(annotations: Path, repos: Path, model: str | None, only: tuple[st
 
     with tempfile.TemporaryDirectory(prefix="codesearch-tune-bench-") as temporary:
         run_tune_bench(annotations, repos, model=model, only=only, max_minutes=max_minutes, index_root=index_root,
-                       scratch=scratch or Path(temporary), echo=click.echo, warn=warn)
+                       scratch=scratch or Path(temporary), echo=click.echo, warn=warn, max_steps=max_steps,
+                       hard_negatives=hard_negatives)

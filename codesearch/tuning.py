@@ -4,8 +4,9 @@
    fifth of the files (chosen by a hash of the path, so the split is the same on every run).
 2. Score the base model on the held-out pairs: each query against every held-out code plus the
    other chunks of the held-out files, MRR@10 and recall@10, through the encoder's own path.
-3. Train (`codesearch.model.tuning`) with in-batch negatives and one hard negative per pair
-   from the index's BM25, for at most `--max-minutes`.
+3. Train (`codesearch.model.tuning`) with in-batch negatives (and, with `--hard-negatives`,
+   one per pair from the index's BM25) for at most `--max-minutes`, and keep half of what was
+   learned (`MERGE_WEIGHT`).
 4. Score the tuned model the same way. Better: the adapter (or the tuned checkpoint) goes to
    INDEX_DIR/tuned/ID and becomes the index's model; its id is that directory, so no vector of
    the base is ever taken for it, and `codesearch index` embeds what is missing. Not better:
@@ -65,7 +66,7 @@ class TuneReport:
 
 
 def tune(options: IndexOptions, *, max_minutes: float = 5.0, full: bool = False, max_steps: int | None = None,
-         batch_size: int = BATCH_SIZE, progress: Progress | None = None,
+         batch_size: int = BATCH_SIZE, hard_negatives: bool = False, progress: Progress | None = None,
          say: Callable[[str], None] = print) -> TuneReport:
     """Tune the model of the index at `options` on its own code; see the module's docstring."""
     from codesearch.model import tuning
@@ -84,7 +85,9 @@ def tune(options: IndexOptions, *, max_minutes: float = 5.0, full: bool = False,
                 f"{len(mined.pairs):,} training pairs ({len(train_pairs):,} to train on, {len(test_pairs):,} held "
                 f"out) are too few to tune on and measure; tuning needs at least {MIN_TRAIN_PAIRS} and "
                 f"{MIN_HELD_OUT_PAIRS}: functions with doc comments, compound names or tests")
-        negatives = [_hard_negative(index.store, pair) for pair in train_pairs]
+        # off by default: measured on the benchmark, BM25's near misses taught the model to push
+        # away code that people's questions were about (README, `codesearch tune`)
+        negatives = [_hard_negative(index.store, pair) if hard_negatives else None for pair in train_pairs]
         codes = list(dict.fromkeys(p.code for p in test_pairs))
         known = set(codes)
         codes += [text for text in (embedding_text(c) for c in chunks if c.path in held) if text not in known][
@@ -105,9 +108,11 @@ def tune(options: IndexOptions, *, max_minutes: float = 5.0, full: bool = False,
         record = {"base": base_id, "created": time.time(), "repository": str(options.root),
                   "pairs": {kind: mined.found[kind] - mined.leaked[kind] for kind in mined.found},
                   "train_pairs": len(train_pairs), "held_out_pairs": len(test_pairs), "steps": trained.steps,
+                  "hard_negatives": hard_negatives, "merge_weight": tuning.MERGE_WEIGHT,
                   "before": {"mrr": before.mrr, "recall": before.recall}}
         try:
             if trained.steps:
+                tuning.soften(encoder, trained, tuning.MERGE_WEIGHT, full=full)
                 tuning.save(trained, encoder, staging, record, full=full)
                 after = tuning.evaluate(tuning.merged(encoder, trained, full=full), queries, codes, answers)
             else:

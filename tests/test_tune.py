@@ -145,6 +145,30 @@ def test_training_lowers_the_loss_and_the_merged_fast_path_gives_the_adapters_ve
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("full", [False, True])
+def test_soften_keeps_that_share_of_what_training_changed(tiny_model: Path, full: bool) -> None:
+    encoder = load_encoder(str(tiny_model))
+    queries = [f"{verb} the {noun}" for verb in VERBS[:4] for noun in NOUNS[:4]]
+    codes = [f"def {q.replace(' the ', '_')}(x):\n    return x" for q in queries]
+    trained = training.train(encoder, queries, codes, [None] * len(codes), full=full, max_steps=3)
+
+    def weights(model: object) -> dict[str, torch.Tensor]:
+        merged = model if full else model.merge_and_unload()  # type: ignore[attr-defined]
+        return {k: v.detach().clone().float() for k, v in merged.state_dict().items() if v.is_floating_point()}
+
+    base = {k: v.detach().clone().float() for k, v in encoder.model.state_dict().items() if v.is_floating_point()}
+    import copy
+
+    learned = weights(copy.deepcopy(trained.model))
+    training.soften(encoder, trained, 0.5, full=full)
+    softened = weights(trained.model)
+    moved = [k for k in base if not torch.allclose(learned[k], base[k])]
+    assert moved  # training changed something, so the test can tell
+    for name in base:
+        assert torch.allclose(softened[name] - base[name], 0.5 * (learned[name] - base[name]), atol=1e-6), name
+
+
+@pytest.mark.slow
 def test_a_kept_tune_becomes_the_index_model_and_reset_goes_back(tuned_repo: IndexOptions, tiny_model: Path,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  cli_env: dict[str, str]) -> None:
@@ -157,14 +181,18 @@ def test_a_kept_tune_becomes_the_index_model_and_reset_goes_back(tuned_repo: Ind
         return scores if len(calls) == 1 else training.Scores(min(1.0, calls[0] + 0.1), 1.0, scores.queries)
 
     monkeypatch.setattr(training, "evaluate", better_after)
+    mined_negatives: list[object] = []
+    monkeypatch.setattr("codesearch.tuning._hard_negative", lambda *args: mined_negatives.append(args))
     base = str(tiny_model.resolve())
     report = tune(tuned_repo, max_steps=4, say=lambda _: None)
+    assert not mined_negatives  # BM25 hard negatives only when asked for
     assert report.kept and report.steps == 4 and report.train_pairs >= 32 and report.held_out_pairs >= 16
     tuned = Path(report.model_id)
     assert tuned.parent == tuned_repo.index_dir / TUNED_DIR
     assert (tuned / "adapter_model.safetensors").is_file()
     record = json.loads((tuned / TUNE_FILE).read_text())
     assert record["base"] == base and record["method"] == "lora" and record["steps"] == 4
+    assert record["merge_weight"] == training.MERGE_WEIGHT and record["hard_negatives"] is False
     # the terminal: no flag needed; index embeds with the tuned model, status says so, query answers
     root = str(tuned_repo.root)
     run_cli(["index", root], env=cli_env)
@@ -194,6 +222,26 @@ def test_a_tune_that_is_not_better_changes_nothing(tuned_repo: IndexOptions, tin
     status = json.loads(run_cli(["status", str(tuned_repo.root), "--json"], env=cli_env).stdout)
     assert status["model"] == str(tiny_model.resolve()) and status["tuned"] is None
     assert not any((tuned_repo.index_dir / TUNED_DIR).glob("*[!.]*"))  # no adapter left, not even staged
+
+
+@pytest.mark.slow
+def test_hard_negatives_when_asked_are_bm25_hits_from_other_files(tuned_repo: IndexOptions,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[list[str], list[str | None]]] = []
+    real_train = training.train
+
+    def spy(encoder: object, queries: list[str], codes: list[str], negatives: list[str | None],
+            **kw: object) -> training.Trained:
+        seen.append((list(codes), list(negatives)))
+        return real_train(encoder, queries, codes, negatives, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(training, "train", spy)
+    report = tune(tuned_repo, max_steps=0, hard_negatives=True, say=lambda _: None)
+    codes, negatives = seen[0]
+    assert len(negatives) == report.train_pairs
+    found = [(code, n) for code, n in zip(codes, negatives) if n]
+    assert len(found) >= report.train_pairs // 2  # the repository's functions share words: BM25 finds others
+    assert all("def " in n and code not in n for code, n in found)  # another function, not the answer
 
 
 @pytest.mark.slow
