@@ -250,8 +250,9 @@ class Store:
     def definitions(self, symbol: str, limit: int) -> list[int]:
         """The chunks that define `symbol` (its last part: `ServeHTTP` of `Router.ServeHTTP`), at
         most `limit`, in file order; none from an index made before their index existed, which
-        a scan of every chunk would answer too slowly (the next `codesearch index` adds it)."""
-        if self._has_symbol_index is None:
+        a scan of every chunk would answer too slowly (the next `codesearch index` adds it; a
+        reader that found none looks again, so a long-lived one sees it once it is there)."""
+        if not self._has_symbol_index:
             self._has_symbol_index = self._db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'chunks_symbol'").fetchone() is not None
         if not self._has_symbol_index:

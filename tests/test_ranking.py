@@ -123,7 +123,10 @@ def test_a_lookup_finds_definitions_bm25_leaves_out_and_leads_with_the_file_name
     assert [r.chunk.path for r in search_module.search(store, "SqlMapper", mode="lexical", k=3)][0] != "SqlMapper.cs"
     # an index made before the symbol index has none until the next `codesearch index`: no scan
     store.connection.execute("DROP INDEX chunks_symbol")
-    assert Store.open(tmp_path / "index").definitions("SqlMapper", 10) == []
+    reader = Store.open(tmp_path / "index")  # long-lived, as the live index's and a server's are
+    assert reader.definitions("SqlMapper", 10) == []
+    Store.open(tmp_path / "index", create=True)  # `codesearch index` adds the symbol index
+    assert len(reader.definitions("SqlMapper", 10)) == 5  # the reader sees it without reopening
 
 
 def test_a_lookup_prefers_the_implementation_to_a_mock_of_the_same_name() -> None:

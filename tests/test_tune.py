@@ -239,7 +239,7 @@ def test_hard_negatives_when_asked_are_bm25_hits_from_other_files(tuned_repo: In
     report = tune(tuned_repo, max_steps=0, hard_negatives=True, say=lambda _: None)
     codes, negatives = seen[0]
     assert len(negatives) == report.train_pairs
-    found = [(code, n) for code, n in zip(codes, negatives) if n]
+    found = [(code, n) for code, n in zip(codes, negatives, strict=True) if n]
     assert len(found) >= report.train_pairs // 2  # the repository's functions share words: BM25 finds others
     assert all("def " in n and code not in n for code, n in found)  # another function, not the answer
 
