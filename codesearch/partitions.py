@@ -202,7 +202,7 @@ def refresh(store: Store, jobs: int, pool: Callable[[int], ProcessPoolExecutor],
             db.execute("DROP TABLE IF EXISTS partition_terms")  # an earlier version's postings
             store.set_meta(LAYOUT_KEY, layout())
         have, dirty = set(), {}
-    wanted = set(range(highest // PARTITION_ROWS + 1)) if rows >= MIN_ROWS else set()
+    wanted = set(range(wanted_count(highest, rows)))
     todo = sorted((wanted - have) | dirty.keys() & wanted)
     database = str(store.index_dir / DB_NAME)
 
@@ -261,7 +261,7 @@ def complete(store: Store) -> bool:
         return False
     if not built or dirty:
         return False
-    highest = db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]
+    highest = db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]  # no COUNT(*): queries ask this
     return bool(built == highest // PARTITION_ROWS + 1 and store.get_meta(LAYOUT_KEY) == layout())
 
 
@@ -277,8 +277,13 @@ def describe(store: Store) -> dict[str, int | bool]:
     except sqlite3.OperationalError:  # an index older than partitions, opened read-only
         built, stale = 0, 0
     highest, rows = db.execute("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM chunks").fetchone()
-    wanted = highest // PARTITION_ROWS + 1 if rows >= MIN_ROWS else 0
-    return {"built": built, "wanted": wanted, "out_of_date": stale, "current": complete(store)}
+    return {"built": built, "wanted": wanted_count(highest, rows), "out_of_date": stale, "current": complete(store)}
+
+
+def wanted_count(highest: int, rows: int) -> int:
+    """How many partitions an index keeps: one per PARTITION_ROWS ids up to the highest, none
+    below MIN_ROWS chunks."""
+    return highest // PARTITION_ROWS + 1 if rows >= MIN_ROWS else 0
 
 
 def drop_postings(db: sqlite3.Connection, numbers: Collection[int]) -> None:
