@@ -7,9 +7,9 @@ negatives) and, when asked for, one hard negative per pair (a chunk BM25 ranks h
 query but that is not the answer). What was learned is then kept at half weight (`soften`):
 the weights move halfway from the base to the tuned ones, as robust fine-tuning (WiSE-FT) does.
 
-Training runs the model's padded forward pass with gradients, pooled as the
-encoder pools; evaluation and the vectors of a tuned model go through the encoder's own path
-(the packed fast path for ModernBERT), after the adapter is merged into the weights.
+Training runs the model's padded forward pass with gradients, pooled as the encoder pools;
+evaluation and the vectors of a tuned model go through the encoder's own path (the packed fast
+path for ModernBERT), after the adapter is merged into the weights.
 """
 
 from __future__ import annotations

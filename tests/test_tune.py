@@ -3,6 +3,7 @@ adapter merged into the fast path, the keep-only-if-better rule and `--reset`.""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 from pathlib import Path
@@ -157,8 +158,6 @@ def test_soften_keeps_that_share_of_what_training_changed(tiny_model: Path, full
         return {k: v.detach().clone().float() for k, v in merged.state_dict().items() if v.is_floating_point()}
 
     base = {k: v.detach().clone().float() for k, v in encoder.model.state_dict().items() if v.is_floating_point()}
-    import copy
-
     learned = weights(copy.deepcopy(trained.model))
     training.soften(encoder, trained, 0.5, full=full)
     softened = weights(trained.model)
