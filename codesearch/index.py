@@ -55,12 +55,9 @@ class CodeIndex:
                 f"the index at {index_dir} belongs to {recorded_root}, not {root}; "
                 "give another --index-dir or run `codesearch index --rebuild`"
             )
-        index = cls(root, store)
-        if store.get_meta("chunker_version") != str(CHUNKER_VERSION):
-            raise IndexMismatch(
-                f"the index at {index_dir} was chunked by an older codesearch; run `codesearch index --rebuild`"
-            )
-        return index
+        # an index chunked by another version of the chunker stays readable; the next sync
+        # chunks every file again (`sync_chunks`)
+        return cls(root, store)
 
     def check_model(self, model_id: str) -> None:
         """Refuse to mix vectors of two models in one index."""

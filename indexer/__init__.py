@@ -1,6 +1,7 @@
 """Walking repositories, chunking files with tree-sitter, and syncing the index."""
 
 # The chunking policy's version, recorded in every index: a change to what `chunker` makes of a
-# file bumps it, and an index of another version is rebuilt. It lives here, not in `chunker`,
-# so that opening an index to answer a query does not import tree-sitter and its grammars.
-CHUNKER_VERSION = 1
+# file bumps it, and the next sync of an index of another version chunks every file again. It
+# lives here, not in `chunker`, so that opening an index to answer a query does not import
+# tree-sitter and its grammars.
+CHUNKER_VERSION = 2  # 2: C and C++ macros alone on their line are hidden from the parser

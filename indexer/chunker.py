@@ -60,7 +60,8 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
     spec = BY_NAME.get(language)
     if spec is None or language == TEXT:
         return _windows(lines, path, language)
-    tree = parser_for(language).parse(text.encode("utf-8", errors="surrogatepass"))
+    parsed = spec.hidden_lines.sub(_blank, text) if spec.hidden_lines else text
+    tree = parser_for(language).parse(parsed.encode("utf-8", errors="surrogatepass"))
     definitions = _collect(tree.root_node, spec, lines, [], in_class=False, depth=0)
     out: list[Chunk] = []
     covered = [False] * len(lines)
@@ -69,6 +70,10 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
     out.extend(_module_chunks(lines, covered, path, language))
     out.sort(key=lambda c: (c.start_line, c.end_line))
     return out
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))  # the pattern matches ASCII: bytes and columns stay put
 
 
 # --- finding definitions -------------------------------------------------------------------

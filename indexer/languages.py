@@ -42,6 +42,11 @@ class LanguageSpec:
     # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk.
     merge_adjacent: bool = False
     filenames: tuple[str, ...] = ()
+    # Lines the parser is not shown (blanked, so rows and columns stay where they are): C and
+    # C++ macros on a line of their own, which tree-sitter cannot expand and so reads as the
+    # start of the next definition (`FMT_BEGIN_NAMESPACE` made fmt's whole namespace one
+    # function named `namespace`). The chunks still hold these lines.
+    hidden_lines: re.Pattern[str] | None = None
 
     @cached_property
     def defining_types(self) -> frozenset[str]:
@@ -79,6 +84,9 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
 
 
 _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
+# A macro alone on its line: upper case with an underscore (`QT_BEGIN_NAMESPACE`, `__BEGIN_DECLS`,
+# `FMT_EXPORT`), no arguments, nothing after it
+_C_MACRO_LINE = re.compile(r"^[ \t]*_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]*$", re.M)
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
@@ -132,14 +140,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
                  **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
                           "type_definition")},
-        outer=frozenset(), name_fields=("declarator", "name"),
+        outer=frozenset(), name_fields=("declarator", "name"), hidden_lines=_C_MACRO_LINE,
     ),
     LanguageSpec(
         "cpp", ("tree_sitter_cpp", "language"), (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".h++", ".ipp"),
         functions=_any("function_definition"),
         classes=_needs(_C_BODIES, "class_specifier", "struct_specifier", "union_specifier", "enum_specifier"),
         scopes=frozenset({"namespace_definition"}), outer=frozenset({"template_declaration"}),
-        name_fields=("declarator", "name"),
+        name_fields=("declarator", "name"), hidden_lines=_C_MACRO_LINE,
     ),
     LanguageSpec(
         "csharp", ("tree_sitter_c_sharp", "language"), (".cs",),

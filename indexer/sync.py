@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codesearch.indexer import CHUNKER_VERSION
 from codesearch.indexer.walk import FileEntry, WalkReport, looks_binary, looks_minified, walk_files
 
 from codesearch.encoding import Encoder
@@ -80,10 +81,13 @@ def sync_chunks(
     entries = list(walk_files(root, max_file_bytes=max_file_bytes, extra_excludes=excludes,
                                   includes=includes, report=report))
     known = store.file_states()
+    # An index chunked by another version of the chunker: every file is chunked again, as if
+    # new (vectors stay cached by content hash, so only chunks that came out differently embed)
+    rechunk = store.get_meta("chunker_version") != str(CHUNKER_VERSION)
     racy_after = time.time_ns() - _RACY_NS
     seen: set[str] = set()
     step = commit_every or max(len(entries), 1)
-    parsed = _parse_changed(entries, known, racy_after, jobs)
+    parsed = _parse_changed(entries, {} if rechunk else known, racy_after, jobs)
     with store.large_cache():  # pages of the chunks' indexes, read back on every insert past 2 MB
         for first in range(0, max(len(entries), 1), step):
             changed_before = summary.changed
@@ -100,6 +104,8 @@ def sync_chunks(
                     for path in set(known) - seen:
                         store.remove_file(path)
                         summary.removed += 1
+                    if rechunk:
+                        store.set_meta("chunker_version", str(CHUNKER_VERSION))
                 if summary.changed > changed_before or summary.removed:
                     store.bump_generation()
     summary.files = len(seen)

@@ -118,3 +118,30 @@ def test_header_guess_tells_cpp_headers_from_c_and_reads_shebangs() -> None:
     assert language_for("x.h", "namespace fmt {\ntemplate <typename T> class A {};\n}") == "cpp"
     assert language_for("bin/deploy", "#!/usr/bin/env bash\necho hi") == "bash"
     assert language_for("README.md") == "text"
+
+
+def test_a_macro_alone_on_its_line_does_not_swallow_the_namespace_after_it() -> None:
+    # fmt and Qt open namespaces with macros tree-sitter cannot expand; read as they are, the
+    # namespace became one function named `namespace`, its classes and methods lost inside it
+    source = (
+        "FMT_BEGIN_NAMESPACE\n"
+        "namespace detail {\n"
+        "\n"
+        "class arg_store {\n"
+        " public:\n"
+        "  void push(int value) { values_.push_back(value); }\n"
+        "\n"
+        " private:\n"
+        "  std::vector<int> values_;\n"
+        "};\n"
+        "\n"
+        "}  // namespace detail\n"
+        "FMT_END_NAMESPACE\n"
+    )
+    chunks = chunk_source(source, "args.h", "cpp")
+    found = {(c.kind, c.qualified_name) for c in chunks}
+    assert {("class", "detail.arg_store"), ("method", "detail.arg_store.push")} <= found
+    assert not any(c.symbol == "namespace" for c in chunks)
+    assert "FMT_BEGIN_NAMESPACE" in "\n".join(c.text for c in chunks)  # hidden from the parser only
+    for c in chunks:  # lines and columns are the file's own
+        assert c.text.split("\n")[0] == source.split("\n")[c.start_line - 1]

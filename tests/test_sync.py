@@ -202,3 +202,32 @@ def test_a_sync_writes_with_a_large_page_cache_and_gives_it_back(repo: Path, mon
     with pytest.raises(ZeroDivisionError):  # a sync that fails gives it back too
         sync_chunks(index.store, repo, max_file_bytes=1_000_000)
     assert connection.execute("PRAGMA cache_size").fetchone()[0] == before and len(returned) == 2
+
+
+def test_an_index_chunked_by_another_chunker_version_is_chunked_again_on_its_next_sync(
+        repo: Path, fake_encoder, monkeypatch) -> None:
+    import codesearch.indexer.chunker as chunker_module
+    from codesearch.indexer import CHUNKER_VERSION
+
+    real_chunk_source = chunker_module.chunk_source
+
+    def older_chunker(text: str, path: str, language: str):  # one that made nothing of Go
+        return [] if language == "go" else real_chunk_source(text, path, language)
+
+    monkeypatch.setattr(chunker_module, "chunk_source", older_chunker)
+    index = open_index(repo)
+    run(index, repo, fake_encoder)
+    with index.store.transaction():
+        index.store.set_meta("chunker_version", str(CHUNKER_VERSION - 1))
+    index.close()
+    monkeypatch.setattr(chunker_module, "chunk_source", real_chunk_source)
+
+    index = open_index(repo)  # still readable: queries keep working until the sync
+    assert not search(index.store, "Router.ServeHTTP", mode="lexical", k=1)
+    summary, embedded, missing = run(index, repo, fake_encoder)
+    go_chunks = len(real_chunk_source((repo / "web/router.go").read_text(), "web/router.go", "go"))
+    assert summary.changed == 7 and embedded == go_chunks and missing == 0  # the rest stayed cached
+    assert index.store.get_meta("chunker_version") == str(CHUNKER_VERSION)
+    assert search(index.store, "Router.ServeHTTP", mode="lexical", k=1)[0].chunk.path == "web/router.go"
+    again, embedded_again, _ = run(index, repo, fake_encoder)
+    assert (again.changed, embedded_again) == (0, 0)
