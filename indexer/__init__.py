@@ -4,4 +4,4 @@
 # file bumps it, and the next sync of an index of another version chunks every file again. It
 # lives here, not in `chunker`, so that opening an index to answer a query does not import
 # tree-sitter and its grammars.
-CHUNKER_VERSION = 2  # 2: C and C++ macros alone on their line are hidden from the parser
+CHUNKER_VERSION = 3  # 2: C and C++ macros alone on their line hidden from the parser; 3: `const X = f(() => ...)`

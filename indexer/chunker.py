@@ -28,6 +28,7 @@ MAX_CHUNK_LINES = 150
 MODULE_CHUNK_LINES = 60
 WINDOW_LINES = 50
 _MAX_DEPTH = 48  # definitions nested deeper than this stay inside their parent's chunk
+_MAX_WRAPPING = 6  # `_holds` looks no deeper than this through calls and their arguments
 _NAME_TYPES = frozenset({
     "identifier", "type_identifier", "simple_identifier", "constant", "name", "word",
     "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
@@ -116,14 +117,19 @@ def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
     for kind, rules in (("function", spec.functions), ("class", spec.classes)):
         if node.type in rules:
             needed = rules[node.type]
-            if needed is None or _has_child_or_grandchild(node, needed):
+            if needed is None or _holds(node, needed, spec.wrappers):
                 return kind
     return None
 
 
-def _has_child_or_grandchild(node: Node, types: frozenset[str]) -> bool:
+def _holds(node: Node, types: frozenset[str], wrappers: frozenset[str], depth: int = 0) -> bool:
+    """Whether a child or grandchild of `node` is of one of `types`, or a node below it that only
+    `wrappers` (calls, their arguments) lie between."""
     for child in node.named_children:
-        if child.type in types or any(g.type in types for g in child.named_children):
+        if child.type in types:
+            return True
+        looked_into = depth == 0 or child.type in wrappers
+        if looked_into and depth < _MAX_WRAPPING and _holds(child, types, wrappers, depth + 1):
             return True
     return False
 

@@ -47,6 +47,10 @@ class LanguageSpec:
     # start of the next definition (`FMT_BEGIN_NAMESPACE` made fmt's whole namespace one
     # function named `namespace`). The chunks still hold these lines.
     hidden_lines: re.Pattern[str] | None = None
+    # Expressions a rule's needed node may sit inside, however deep: JavaScript's
+    # `const Button = forwardRef((props, ref) => ...)` defines `Button` as surely as an arrow does
+    # (zod defines each schema as `core.$constructor("$ZodString", (inst, def) => ...)`).
+    wrappers: frozenset[str] = frozenset()
 
     @cached_property
     def defining_types(self) -> frozenset[str]:
@@ -65,6 +69,8 @@ def _needs(inner: frozenset[str], *types: str) -> Rules:
 
 
 _JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_expression", "as_expression",
+                          "satisfies_expression"})
 _JS_FUNCTIONS: Rules = {
     **_any("function_declaration", "generator_function_declaration", "method_definition"),
     **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair"),
@@ -79,7 +85,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
         classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
                      "enum_declaration"),
         scopes=frozenset({"internal_module", "module"}),
-        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
+        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
     )
 
 
@@ -97,7 +103,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"),
-        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"),
+        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
     _typescript("tsx", "language_tsx", (".tsx",)),

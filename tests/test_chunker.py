@@ -145,3 +145,27 @@ def test_a_macro_alone_on_its_line_does_not_swallow_the_namespace_after_it() -> 
     assert "FMT_BEGIN_NAMESPACE" in "\n".join(c.text for c in chunks)  # hidden from the parser only
     for c in chunks:  # lines and columns are the file's own
         assert c.text.split("\n")[0] == source.split("\n")[c.start_line - 1]
+
+
+def test_a_const_made_by_a_call_that_takes_a_function_is_a_definition() -> None:
+    # React's forwardRef and memo, zod's `$constructor`: the name is defined by a call, its code
+    # is the function handed to it
+    source = (
+        'import React from "react";\n'
+        "\n"
+        "export const Button = React.forwardRef((props, ref) => {\n"
+        "  return <button ref={ref} {...props} />;\n"
+        "});\n"
+        "\n"
+        'export const $ZodString = core.$constructor("$ZodString", (inst, def) => {\n'
+        "  inst._zod.parse = (payload) => payload;\n"
+        "});\n"
+        "\n"
+        "const total = items.length;\n"
+    )
+    chunks = chunk_source(source, "button.tsx", "tsx")
+    found = {(c.kind, c.qualified_name): c for c in chunks}
+    assert found[("function", "Button")].text.startswith("export const Button")
+    assert found[("function", "$ZodString")].end_line == 9
+    assert ("function", "total") not in found  # a call with no function in it defines nothing
+    assert any(c.kind == "module" and "const total" in c.text for c in chunks)
