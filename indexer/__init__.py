@@ -4,4 +4,6 @@
 # file bumps it, and the next sync of an index of another version chunks every file again. It
 # lives here, not in `chunker`, so that opening an index to answer a query does not import
 # tree-sitter and its grammars.
-CHUNKER_VERSION = 3  # 2: C and C++ macros alone on their line hidden from the parser; 3: `const X = f(() => ...)`
+# 2: C and C++ macros alone on their line hidden from the parser; 3: `const X = f(() => ...)` is a
+# definition; 4: a file with a syntax error is parsed again a top-level declaration at a time
+CHUNKER_VERSION = 4

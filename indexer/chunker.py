@@ -15,6 +15,7 @@ Leading comments, doc comments, decorators and attributes belong to the definiti
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,15 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
     if spec is None or language == TEXT:
         return _windows(lines, path, language)
     parsed = spec.hidden_lines.sub(_blank, text) if spec.hidden_lines else text
-    tree = parser_for(language).parse(parsed.encode("utf-8", errors="surrogatepass"))
-    definitions = _collect(tree.root_node, spec, lines, [], in_class=False, depth=0)
+    parser = parser_for(language)
+    tree = parser.parse(parsed.encode("utf-8", errors="surrogatepass"))
+    roots = [tree.root_node]
+    if tree.root_node.has_error:  # keep one syntax error from flattening the rest of the file
+        roots = [parser.parse(section.encode("utf-8", errors="surrogatepass")).root_node
+                 for section in _sections(parsed)]
+    definitions = [d for root in roots for d in _collect(root, spec, lines, [], in_class=False, depth=0)]
+    if spec.merge_adjacent and len(roots) > 1:
+        definitions = _merge_clauses(definitions)
     out: list[Chunk] = []
     covered = [False] * len(lines)
     for definition in definitions:
@@ -71,6 +79,23 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
     out.extend(_module_chunks(lines, covered, path, language))
     out.sort(key=lambda c: (c.start_line, c.end_line))
     return out
+
+
+# Where a top-level declaration starts: a line at the margin, after blank lines that follow a
+# line at the margin too (the end of the declaration before, `}`, or an import). Inside a body
+# the line before the blank ones is indented, so comments and `#if`s at the margin there are
+# not taken for the start of a declaration.
+_SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t]*\n)+(?=[A-Za-z_@$/])", re.M)
+
+
+def _sections(text: str) -> list[str]:
+    """A file cut where top-level declarations start, each piece padded with the newlines before
+    it so that its rows are the file's. Parsed apart, an error stays in its own section: a
+    construct the grammar does not know (Kotlin 2's guards in `when`) can otherwise leave the
+    whole file's classes unparsed."""
+    cuts = [0, *(match.end() for match in _SECTION_START.finditer(text)), len(text)]
+    return ["\n" * text.count("\n", 0, start) + text[start:end]
+            for start, end in itertools.pairwise(cuts) if end > start]
 
 
 def _blank(match: re.Match[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from codesearch.indexer.chunker import MAX_CHUNK_LINES, chunk_file, chunk_source
+from codesearch.indexer.chunker import MAX_CHUNK_LINES, _sections, chunk_file, chunk_source
 from codesearch.indexer.languages import language_for
 
 LANGUAGES = Path(__file__).parent / "fixtures" / "languages"
@@ -169,3 +169,35 @@ def test_a_const_made_by_a_call_that_takes_a_function_is_a_definition() -> None:
     assert found[("function", "$ZodString")].end_line == 9
     assert ("function", "total") not in found  # a call with no function in it defines nothing
     assert any(c.kind == "module" and "const total" in c.text for c in chunks)
+
+
+def test_a_syntax_error_stays_in_its_own_declaration() -> None:
+    # Kotlin 2's guard in `when` is newer than the grammar; tree-sitter's recovery from it left
+    # the whole file one module chunk, the class after it included
+    source = (
+        "package demo\n"
+        "\n"
+        "class Dialect {\n"
+        "    fun defaultValue(e: Expression): String = when (e) {\n"
+        '        is LiteralOp if e.isJson -> "json"\n'
+        '        else -> "plain"\n'
+        "    }\n"
+        "}\n"
+        "\n"
+        "class Registry(private val items: MutableList<String>) {\n"
+        "    fun register(name: String) {\n"
+        "        items.add(name)\n"
+        "    }\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "Dialect.kt", "kotlin")
+    found = {(c.kind, c.qualified_name): c for c in chunks}
+    assert found[("method", "Registry.register")].start_line == 11
+    assert "class Dialect {" in "\n".join(c.text for c in chunks)  # the broken part is still searchable
+    # a body's own lines at the margin (`#if`, a comment) do not cut it: the line before the
+    # blank ones is indented
+    c_source = "int f(int x) {\n  x += 1;\n\n#if defined(A)\n  x += 2;\n#endif\n\n/* done */\n  return x;\n}\n"
+    assert _sections(c_source) == [c_source]
+    sections = _sections(source)  # cut where each class starts, rows kept
+    assert [len(s.split("\n")) for s in sections] == [3, 10, 15]
+    assert sections[2].split("\n")[9] == "class Registry(private val items: MutableList<String>) {"
