@@ -35,6 +35,7 @@ _NAME_TYPES = frozenset({
     "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
     "qualified_identifier", "scoped_identifier", "dot_index_expression", "method_index_expression",
     "operator_name", "destructor_name", "string", "string_content", "member_expression",
+    "operator_identifier",
 })
 
 
@@ -173,12 +174,37 @@ def _definition(
             break  # a trailing comment of the previous line's code
         start = row
         sibling = sibling.prev_named_sibling
+    carried = _swallowed_comments(sibling, start) if sibling is not None else []
+    if carried and not lines[carried[0].start_point.row][: carried[0].start_point.column].strip():
+        start = carried[0].start_point.row  # this definition's doc comment, inside the one before
     end = node.end_point.row
     if node.end_point.column == 0 and end > node.start_point.row:
         end -= 1  # the node ends with a newline
+    following = outer.next_named_sibling
+    swallowed = _swallowed_comments(node, following.start_point.row) if following is not None else []
+    if swallowed and swallowed[0].prev_sibling is not None:
+        end = max(swallowed[0].prev_sibling.end_point.row, node.start_point.row)
     symbol = re.split(r"[.:]+", name)[-1] if name else ""
     qualified_name = ".".join(p for part in qualified for p in re.split(r"::|:|\.", part) if p)
     return _Definition(kind, symbol, qualified_name, start, end, node.start_point.row, node)
+
+
+def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
+    """The comments that close `node` and run up to `next_row`, where the next definition starts:
+    its doc comment, which some grammars end the body before with (Scala's indented blocks).
+    Found along the node's last children, at the level where they are comments."""
+    body = node
+    while body.children:
+        last = body.children[-1]
+        if "comment" in last.type:
+            comments: list[Node] = []
+            for child in reversed(body.children):
+                if "comment" not in child.type:
+                    break
+                comments.insert(0, child)
+            return comments if comments[-1].end_point.row >= next_row - 1 else []
+        body = last
+    return []
 
 
 def _is_leading(node: Node, spec: LanguageSpec) -> bool:

@@ -201,3 +201,27 @@ def test_a_syntax_error_stays_in_its_own_declaration() -> None:
     sections = _sections(source)  # cut where each class starts, rows kept
     assert [len(s.split("\n")) for s in sections] == [3, 10, 15]
     assert sections[2].split("\n")[9] == "class Registry(private val items: MutableList<String>) {"
+
+
+def test_a_doc_comment_a_grammar_ends_the_previous_body_with_belongs_to_the_next_definition() -> None:
+    # tree-sitter-scala's indented blocks end with the next method's doc comment; operators
+    # (`<*>`) are names too
+    source = (
+        "trait Apply[F[_]] {\n"
+        "  /**\n"
+        "   * Alias for [[ap]].\n"
+        "   */\n"
+        "  @inline final def <*>[A, B](ff: F[A => B])(fa: F[A]): F[B] =\n"
+        "    ap(ff)(fa)\n"
+        "\n"
+        "  /**\n"
+        "   * Alias for [[productR]].\n"
+        "   */\n"
+        "  @inline final def *>[A, B](fa: F[A])(fb: F[B]): F[B] =\n"
+        "    productR(fa)(fb)\n"
+        "}\n"
+    )
+    methods = {c.qualified_name: c for c in chunk_source(source, "Apply.scala", "scala") if c.kind == "method"}
+    assert set(methods) == {"Apply.<*>", "Apply.*>"}
+    assert (methods["Apply.<*>"].start_line, methods["Apply.<*>"].end_line) == (2, 6)
+    assert methods["Apply.*>"].text.startswith("  /**\n   * Alias for [[productR]].")
