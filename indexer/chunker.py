@@ -210,7 +210,8 @@ def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
 def _is_leading(node: Node, spec: LanguageSpec) -> bool:
     if "comment" in node.type:
         return True
-    return node.type in spec.leading and (node.text or b"").startswith(b"@")
+    # Rust's `#[derive(...)]` always; Elixir's unary operators only as `@doc`, `@spec`
+    return node.type in spec.leading and (node.text or b"").startswith((b"@", b"#["))
 
 
 def _name(node: Node, spec: LanguageSpec, kind: str) -> str:

@@ -225,3 +225,22 @@ def test_a_doc_comment_a_grammar_ends_the_previous_body_with_belongs_to_the_next
     assert set(methods) == {"Apply.<*>", "Apply.*>"}
     assert (methods["Apply.<*>"].start_line, methods["Apply.<*>"].end_line) == (2, 6)
     assert methods["Apply.*>"].text.startswith("  /**\n   * Alias for [[productR]].")
+
+
+def test_a_rust_doc_comment_above_attributes_belongs_to_the_item() -> None:
+    source = (
+        "use std::fmt;\n"
+        "\n"
+        "/// Extractor for state.\n"
+        "#[derive(Debug, Clone)]\n"
+        "pub struct State<S>(pub S);\n"
+        "\n"
+        "/// Makes a router.\n"
+        "#[must_use]\n"
+        "pub fn router() -> Router {\n"
+        "    Router::new()\n"
+        "}\n"
+    )
+    spans = {(c.kind, c.symbol): (c.start_line, c.end_line) for c in chunk_source(source, "state.rs", "rust")}
+    assert spans[("class", "State")] == (3, 5) and spans[("function", "router")] == (7, 11)
+    assert spans[("module", "")] == (1, 1)
