@@ -7,5 +7,6 @@
 # 2: C and C++ macros alone on their line hidden from the parser; 3: `const X = f(() => ...)` is a
 # definition; 4: a file with a syntax error is parsed again a top-level declaration at a time;
 # 5: a doc comment inside the body before goes with its definition, operators are names;
-# 6: Rust's doc comments above `#[...]` attributes go with the item
-CHUNKER_VERSION = 6
+# 6: Rust's doc comments above `#[...]` attributes go with the item; 7: Haskell's haddock and
+# the comment above `export const f = () => ...` go with their definitions
+CHUNKER_VERSION = 7

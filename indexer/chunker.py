@@ -168,6 +168,8 @@ def _definition(
         outer = outer.parent
     start = outer.start_point.row
     sibling = outer.prev_named_sibling
+    if sibling is None and outer.parent is not None and outer.parent.start_point.row == start:
+        sibling = outer.parent.prev_named_sibling  # Haskell's first declaration: its comment is outside
     while sibling is not None and _is_leading(sibling, spec) and sibling.end_point.row >= start - 1:
         row = sibling.start_point.row
         if lines[row][: sibling.start_point.column].strip():
@@ -208,7 +210,7 @@ def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
 
 
 def _is_leading(node: Node, spec: LanguageSpec) -> bool:
-    if "comment" in node.type:
+    if "comment" in node.type or node.type == "haddock":  # Haskell's `-- |` doc comments
         return True
     # Rust's `#[derive(...)]` always; Elixir's unary operators only as `@doc`, `@spec`
     return node.type in spec.leading and (node.text or b"").startswith((b"@", b"#["))

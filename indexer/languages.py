@@ -71,6 +71,8 @@ def _needs(inner: frozenset[str], *types: str) -> Rules:
 _JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_expression", "as_expression",
                           "satisfies_expression"})
+# `export const f = () => ...`: the declarator's comments are the statement's
+_JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
 _JS_FUNCTIONS: Rules = {
     **_any("function_declaration", "generator_function_declaration", "method_definition"),
     **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair"),
@@ -85,7 +87,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
         classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
                      "enum_declaration"),
         scopes=frozenset({"internal_module", "module"}),
-        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
+        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
     )
 
 
@@ -103,7 +105,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"),
-        outer=frozenset({"export_statement"}), name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
+        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
     _typescript("tsx", "language_tsx", (".tsx",)),

@@ -244,3 +244,23 @@ def test_a_rust_doc_comment_above_attributes_belongs_to_the_item() -> None:
     spans = {(c.kind, c.symbol): (c.start_line, c.end_line) for c in chunk_source(source, "state.rs", "rust")}
     assert spans[("class", "State")] == (3, 5) and spans[("function", "router")] == (7, 11)
     assert spans[("module", "")] == (1, 1)
+
+
+def test_haskell_haddock_and_an_exported_arrow_keep_their_doc_comments() -> None:
+    haskell = (
+        "module Demo where\n"
+        "\n"
+        "-- | The layouts, each\n"
+        "-- separated by |||.\n"
+        "layout :: Layout\n"
+        "layout = tiled ||| Full\n"
+        "\n"
+        "-- | Add two.\n"
+        "add :: Int -> Int -> Int\n"
+        "add x y = x + y\n"
+    )
+    spans = {c.symbol: (c.start_line, c.end_line) for c in chunk_source(haskell, "Demo.hs", "haskell")}
+    assert spans["layout"] == (3, 6) and spans["add"] == (8, 10)
+    typescript = "// Formats a price.\nexport const formatPrice = (cents: number) => `$${cents / 100}`;\n"
+    (chunk,) = chunk_source(typescript, "price.ts", "typescript")
+    assert (chunk.symbol, chunk.start_line) == ("formatPrice", 1)
