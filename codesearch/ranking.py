@@ -130,7 +130,7 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 # Code beside the implementation: examples, docs, compatibility shims, vendored and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?examples?|samples?|demos?|docs?|docs?_src|compat|_compat|legacy|vendor|third_party|"
-    r"generated|gen)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|\.generated\.[a-z]+)$"
+    r"generated|gen)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+)$"
 )
 # Files that mostly re-export or declare what is defined elsewhere.
 _STUB_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$|\.d\.ts$")

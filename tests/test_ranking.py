@@ -233,7 +233,8 @@ def test_reweight_idf_scores_an_index_on_the_collections_statistics() -> None:
 def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_implementation() -> None:
     implementation = 1.0
     for aside in ("examples/basic/app.py", "docs/conf.py", "src/compat/legacy_api.py", "vendor/lib/x.go",
-                  "api/service_pb2.py", "tests/test_app.py", "src/__init__.py", "src/index.ts", "types/app.d.ts"):
+                  "api/service_pb2.py", "lua/community/_generated.lua", "apis/zz_generated.deepcopy.go",
+                  "src/schema.generated.ts", "tests/test_app.py", "src/__init__.py", "src/index.ts", "types/app.d.ts"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
