@@ -47,7 +47,7 @@ class LanguageSpec:
     # start of the next definition (`FMT_BEGIN_NAMESPACE` made fmt's whole namespace one
     # function named `namespace`). The chunks still hold these lines.
     hidden_lines: re.Pattern[str] | None = None
-    # Expressions a rule's needed node may sit inside, however deep: JavaScript's
+    # Expressions a rule's needed node may sit inside (a few levels deep): JavaScript's
     # `const Button = forwardRef((props, ref) => ...)` defines `Button` as surely as an arrow does
     # (zod defines each schema as `core.$constructor("$ZodString", (inst, def) => ...)`).
     wrappers: frozenset[str] = frozenset()
