@@ -8,5 +8,6 @@
 # definition; 4: a file with a syntax error is parsed again a top-level declaration at a time;
 # 5: a doc comment inside the body before goes with its definition, operators are names;
 # 6: Rust's doc comments above `#[...]` attributes go with the item; 7: Haskell's haddock and
-# the comment above `export const f = () => ...` go with their definitions
-CHUNKER_VERSION = 7
+# the comment above `export const f = () => ...` go with their definitions; 8: version 4's
+# sections cut files with Windows line ends too
+CHUNKER_VERSION = 8

@@ -86,7 +86,7 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
 # line at the margin too (the end of the declaration before, `}`, or an import). Inside a body
 # the line before the blank ones is indented, so comments and `#if`s at the margin there are
 # not taken for the start of a declaration.
-_SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t]*\n)+(?=[A-Za-z_@$/])", re.M)
+_SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t\r]*\n)+(?=[A-Za-z_@$/])", re.M)
 
 
 def _sections(text: str) -> list[str]:

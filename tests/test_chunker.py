@@ -201,6 +201,7 @@ def test_a_syntax_error_stays_in_its_own_declaration() -> None:
     sections = _sections(source)  # cut where each class starts, rows kept
     assert [len(s.split("\n")) for s in sections] == [3, 10, 15]
     assert sections[2].split("\n")[9] == "class Registry(private val items: MutableList<String>) {"
+    assert len(_sections(source.replace("\n", "\r\n"))) == 3  # Windows line ends cut the same
 
 
 def test_a_doc_comment_a_grammar_ends_the_previous_body_with_belongs_to_the_next_definition() -> None:
