@@ -195,6 +195,8 @@ def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
     """The comments that close `node` and run up to `next_row`, where the next definition starts:
     its doc comment, which some grammars end the body before with (Scala's indented blocks).
     Found along the node's last children, at the level where they are comments."""
+    if node.end_point.row < next_row - 1:  # most definitions end before a blank line: nothing to walk
+        return []
     body = node
     while body.children:
         last = body.children[-1]
