@@ -9,5 +9,7 @@
 # 5: a doc comment inside the body before goes with its definition, operators are names;
 # 6: Rust's doc comments above `#[...]` attributes go with the item; 7: Haskell's haddock and
 # the comment above `export const f = () => ...` go with their definitions; 8: version 4's
-# sections cut files with Windows line ends too
-CHUNKER_VERSION = 8
+# sections cut files with Windows line ends too; 9: Ruby's `class << self` and Kotlin's unnamed
+# `companion object` qualify their members by the enclosing class, operators and constructors are
+# named (`==`, `[]`, `operator bool`, Kotlin's `constructor`)
+CHUNKER_VERSION = 9

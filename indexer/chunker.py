@@ -227,9 +227,17 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
             found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
             if found is not None:
                 return _text(found)
+            written = _text(child)
+            if written and "\n" not in written:  # an operator (`==`, Ruby's `[]`) or C++'s `operator bool()`
+                return written.split("(", 1)[0].strip() or written
     for child in node.named_children:
         if child.type in _NAME_TYPES:
             return _text(child)
+    if node.type in spec.anonymous:
+        return ""  # its members are qualified by the enclosing class
+    keyword = next((child for child in node.children if not child.is_named), None)
+    if kind == "function" and keyword is not None and _text(keyword).isalpha():
+        return _text(keyword)  # named by its keyword: Kotlin's `constructor(...)`
     if kind == "class":  # Go's `type_declaration > type_spec > name`, Zig's `const X = struct`
         for child in node.named_children:
             found = _first_name(child, depth=1)

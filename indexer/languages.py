@@ -51,6 +51,10 @@ class LanguageSpec:
     # `const Button = forwardRef((props, ref) => ...)` defines `Button` as surely as an arrow does
     # (zod defines each schema as `core.$constructor("$ZodString", (inst, def) => ...)`).
     wrappers: frozenset[str] = frozenset()
+    # Classes without a name of their own whose members are the enclosing class's: Ruby's
+    # `class << self` (its methods are `Base.reset!`, not methods of the first constant inside)
+    # and Kotlin's unnamed `companion object`. Their own chunk gets no symbol.
+    anonymous: frozenset[str] = frozenset()
 
     @cached_property
     def defining_types(self) -> frozenset[str]:
@@ -131,6 +135,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "kotlin", ("tree_sitter_kotlin", "language"), (".kt", ".kts"),
         functions=_any("function_declaration", "secondary_constructor"),
         classes=_any("class_declaration", "object_declaration", "companion_object"),
+        anonymous=frozenset({"companion_object"}),
     ),
     LanguageSpec(
         "scala", ("tree_sitter_scala", "language"), (".scala", ".sc"),
@@ -173,7 +178,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "ruby", ("tree_sitter_ruby", "language"), (".rb", ".rake", ".gemspec"),
         functions=_any("method", "singleton_method"), classes=_any("class", "module", "singleton_class"),
-        filenames=("Rakefile", "Gemfile"),
+        filenames=("Rakefile", "Gemfile"), anonymous=frozenset({"singleton_class"}),
     ),
     LanguageSpec(
         "elixir", ("tree_sitter_elixir", "language"), (".ex", ".exs"),

@@ -265,3 +265,40 @@ def test_haskell_haddock_and_an_exported_arrow_keep_their_doc_comments() -> None
     typescript = "// Formats a price.\nexport const formatPrice = (cents: number) => `$${cents / 100}`;\n"
     (chunk,) = chunk_source(typescript, "price.ts", "typescript")
     assert (chunk.symbol, chunk.start_line) == ("formatPrice", 1)
+
+
+def test_members_of_class_self_and_companion_objects_and_operators_are_named_for_what_they_are() -> None:
+    ruby = (
+        "class Base\n"
+        "  class << self\n"
+        "    CALLERS = [1].freeze\n"
+        "\n"
+        "    def reset!\n"
+        "      @routes = {}\n"
+        "    end\n"
+        "  end\n"
+        "\n"
+        "  def self.[](*args)\n"
+        "    new(*args)\n"
+        "  end\n"
+        "end\n"
+    )
+    names = {(c.kind, c.qualified_name) for c in chunk_source(ruby, "base.rb", "ruby")}
+    # before: the first constant inside named `class << self` (`Base.CALLERS.reset!`), and `[]`
+    # was called `singleton_method`
+    assert {("method", "Base.reset!"), ("method", "Base.[]")} <= names
+    kotlin = (
+        "class Table(val name: String) {\n"
+        "    private constructor(id: Int) : this(id.toString()) {\n"
+        "        check(id > 0)\n"
+        "    }\n"
+        "\n"
+        "    companion object {\n"
+        "        fun create(): Table = Table(\"t\")\n"
+        "    }\n"
+        "}\n"
+    )
+    names = {(c.kind, c.qualified_name) for c in chunk_source(kotlin, "Table.kt", "kotlin")}
+    assert {("method", "Table.constructor"), ("method", "Table.create")} <= names
+    cpp = "struct Handle {\n  explicit operator bool() const {\n    return fd >= 0;\n  }\n  int fd;\n};\n"
+    assert ("method", "Handle.operator bool") in {(c.kind, c.qualified_name) for c in chunk_source(cpp, "h.cc", "cpp")}
