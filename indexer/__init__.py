@@ -11,5 +11,6 @@
 # the comment above `export const f = () => ...` go with their definitions; 8: version 4's
 # sections cut files with Windows line ends too; 9: Ruby's `class << self` and Kotlin's unnamed
 # `companion object` qualify their members by the enclosing class, operators and constructors are
-# named (`==`, `[]`, `operator bool`, Kotlin's `constructor`)
-CHUNKER_VERSION = 9
+# named (`==`, `[]`, `operator bool`, Kotlin's `constructor`); 10: a TypeScript function's
+# overload signatures and its implementation are one chunk
+CHUNKER_VERSION = 10

@@ -39,7 +39,8 @@ class LanguageSpec:
     receiver_field: str | None = None
     # Elixir: definitions are calls (`def name ... do`); maps the called word to a kind.
     call_kinds: dict[str, str] = field(default_factory=dict)
-    # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk.
+    # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk;
+    # TypeScript: a function's overload signatures and its implementation.
     merge_adjacent: bool = False
     filenames: tuple[str, ...] = ()
     # Lines the parser is not shown (blanked, so rows and columns stay where they are): C and
@@ -91,7 +92,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
         classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
                      "enum_declaration"),
         scopes=frozenset({"internal_module", "module"}),
-        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
+        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS, merge_adjacent=True,
     )
 
 
@@ -109,7 +110,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"),
-        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS,
+        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS, merge_adjacent=True,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
     _typescript("tsx", "language_tsx", (".tsx",)),

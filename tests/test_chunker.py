@@ -302,3 +302,19 @@ def test_members_of_class_self_and_companion_objects_and_operators_are_named_for
     assert {("method", "Table.constructor"), ("method", "Table.create")} <= names
     cpp = "struct Handle {\n  explicit operator bool() const {\n    return fd >= 0;\n  }\n  int fd;\n};\n"
     assert ("method", "Handle.operator bool") in {(c.kind, c.qualified_name) for c in chunk_source(cpp, "h.cc", "cpp")}
+
+
+def test_a_typescript_function_and_its_overload_signatures_are_one_chunk() -> None:
+    source = (
+        "export function parse(input: string): Doc;\n"
+        "export function parse(input: Buffer): Doc;\n"
+        "export function parse(input: string | Buffer): Doc {\n"
+        "  return new Doc(String(input));\n"
+        "}\n"
+        "\n"
+        "export function print(doc: Doc): string {\n"
+        "  return doc.text;\n"
+        "}\n"
+    )
+    spans = [(c.symbol, c.start_line, c.end_line) for c in chunk_source(source, "parse.ts", "typescript")]
+    assert spans == [("parse", 1, 5), ("print", 7, 9)]
