@@ -12,5 +12,6 @@
 # sections cut files with Windows line ends too; 9: Ruby's `class << self` and Kotlin's unnamed
 # `companion object` qualify their members by the enclosing class, operators and constructors are
 # named (`==`, `[]`, `operator bool`, Kotlin's `constructor`); 10: a TypeScript function's
-# overload signatures and its implementation are one chunk
-CHUNKER_VERSION = 10
+# overload signatures and its implementation are one chunk; 11: JavaScript's and TypeScript's
+# `const api = { get() {...} }` names its methods `api.get`
+CHUNKER_VERSION = 11

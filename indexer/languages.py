@@ -76,6 +76,8 @@ def _needs(inner: frozenset[str], *types: str) -> Rules:
 _JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_expression", "as_expression",
                           "satisfies_expression"})
+# `const api = { get() {...} }`: the object's methods are `api.get`
+_JS_SCOPES = frozenset({"variable_declarator"})
 # `export const f = () => ...`: the declarator's comments are the statement's
 _JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
 _JS_FUNCTIONS: Rules = {
@@ -91,7 +93,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
         functions={**_JS_FUNCTIONS, **_any("function_signature")},
         classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
                      "enum_declaration"),
-        scopes=frozenset({"internal_module", "module"}),
+        scopes=_JS_SCOPES | {"internal_module", "module"},
         outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS, merge_adjacent=True,
     )
 
@@ -109,7 +111,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
-        functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"),
+        functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"), scopes=_JS_SCOPES,
         outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS, merge_adjacent=True,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),

@@ -318,3 +318,10 @@ def test_a_typescript_function_and_its_overload_signatures_are_one_chunk() -> No
     )
     spans = [(c.symbol, c.start_line, c.end_line) for c in chunk_source(source, "parse.ts", "typescript")]
     assert spans == [("parse", 1, 5), ("print", 7, 9)]
+
+
+def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
+    source = "export const api = {\n  get(url) {\n    return fetch(url);\n  },\n  post: async (url) => send(url),\n};\n"
+    for language in ("javascript", "typescript"):
+        names = {c.qualified_name for c in chunk_source(source, "api.js", language) if c.kind == "function"}
+        assert names == {"api.get", "api.post"}
