@@ -13,5 +13,6 @@
 # `companion object` qualify their members by the enclosing class, operators and constructors are
 # named (`==`, `[]`, `operator bool`, Kotlin's `constructor`); 10: a TypeScript function's
 # overload signatures and its implementation are one chunk; 11: JavaScript's and TypeScript's
-# `const api = { get() {...} }` names its methods `api.get`
-CHUNKER_VERSION = 11
+# `const api = { get() {...} }` names its methods `api.get`; 12: C and C++ function-like macros
+# (`#define container_of(ptr, type, member) ...`) are functions
+CHUNKER_VERSION = 12

@@ -152,7 +152,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "c", ("tree_sitter_c", "language"), (".c", ".h"),
-        functions=_any("function_definition"),
+        functions=_any("function_definition", "preproc_function_def"),
         classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
                  **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
                           "type_definition")},
@@ -160,7 +160,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "cpp", ("tree_sitter_cpp", "language"), (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".h++", ".ipp"),
-        functions=_any("function_definition"),
+        functions=_any("function_definition", "preproc_function_def"),
         classes=_needs(_C_BODIES, "class_specifier", "struct_specifier", "union_specifier", "enum_specifier"),
         scopes=frozenset({"namespace_definition"}), outer=frozenset({"template_declaration"}),
         name_fields=("declarator", "name"), hidden_lines=_C_MACRO_LINE,

@@ -325,3 +325,19 @@ def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> N
     for language in ("javascript", "typescript"):
         names = {c.qualified_name for c in chunk_source(source, "api.js", language) if c.kind == "function"}
         assert names == {"api.get", "api.post"}
+
+
+def test_a_c_function_like_macro_is_a_function_with_its_comment() -> None:
+    source = (
+        "#include <stddef.h>\n"
+        "\n"
+        "/* The struct that holds `ptr`. */\n"
+        "#define container_of(ptr, type, member) \\\n"
+        "  ((type *) ((char *) (ptr) - offsetof(type, member)))\n"
+        "\n"
+        "#define BUFFER_SIZE 4096\n"
+    )
+    for language in ("c", "cpp"):
+        spans = {(c.kind, c.symbol): (c.start_line, c.end_line) for c in chunk_source(source, "util.h", language)}
+        assert spans[("function", "container_of")] == (3, 5)
+        assert ("function", "BUFFER_SIZE") not in spans  # a constant stays in the module's chunk
