@@ -22,6 +22,7 @@ from codesearch.requests import (
     DTYPES,
     MIN_MAX_TOKENS,
     MODES,
+    check_request,
 )
 from codesearch.terminal import options_from
 
@@ -145,8 +146,7 @@ def query_command(text: str, path: Path | None, top: int, mode: str, lang: str |
                   as_json: bool, no_refresh: bool, catalog_dir: Path | None, server: str | None, token: str | None,
                   repos: tuple[str, ...], max_tokens: int | None, no_daemon: bool, **kw: Any) -> None:
     """Search the repository for TEXT, e.g. `codesearch query "where do we retry uploads"`."""
-    if not text.strip():
-        raise click.UsageError("the query is empty; say what the code does, e.g. \"parse config file\"")
+    check_request(text, mode, top, lang)  # before an index or a model is opened for a query that cannot run
     if catalog_dir or server:
         results = _query_many(text, catalog_dir, server, token, repos, top=top, mode=mode, lang=lang, glob=glob,
                               settings=EncoderSettings(kw["device"], kw["dtype"], kw["threads"]))

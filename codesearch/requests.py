@@ -28,14 +28,20 @@ def flag_value(text: str) -> bool | None:
     return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
 
 
-def check_request(query: str, mode: str, k: int) -> None:
-    """QueryError for an empty query, an unknown mode or a k below 1 (every door checks these)."""
+def check_request(query: str, mode: str, k: int, language: str | None = None) -> None:
+    """QueryError for an empty query, an unknown mode, a k below 1 or a language codesearch does
+    not know (every door checks these): `--lang klingon` would otherwise answer "no results"."""
     if not query.strip():
         raise QueryError("the query is empty; say what the code does, e.g. `codesearch query \"parse config\"`")
     if mode not in MODES:
         raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     if k < 1:
         raise QueryError("--top (k) must be at least 1")
+    if language:
+        from codesearch.indexer.languages import BY_NAME, TEXT  # only when asked: it imports tree-sitter
+
+        if str(language).lower() not in (*BY_NAME, TEXT):
+            raise QueryError(f"unknown language {language!r}; use one of {', '.join(sorted((*BY_NAME, TEXT)))}")
 
 
 def search_request(text: str, *, cwd: str, path: str | None, top: int, mode: str, lang: str | None,

@@ -64,7 +64,7 @@ def search(
 
     `vectors` is a FAISS index already loaded for this state of the store (the live index keeps
     one); `overlay` holds unsaved buffers, searched in place of their files' indexed chunks."""
-    check_request(query, mode, k)
+    check_request(query, mode, k, language)
     if encoder is None:
         mode = "lexical"
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None

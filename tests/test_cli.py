@@ -66,6 +66,7 @@ def test_user_errors_are_one_line_without_traceback(repo: Path, tiny_model: Path
         (["index", str(tmp_path / "missing")], "no such path"),
         (["index", str(tmp_path / "file.txt")], "not a directory"),
         (["query", "  ", "--path", str(repo)], "query is empty"),
+        (["query", "retry", "--path", str(repo), "--lang", "klingon"], "unknown language 'klingon'; use one of bash"),
         (["status", str(repo)], "no index"),
     ]
     for args, message in cases:

@@ -137,7 +137,7 @@ class CatalogSearcher:
                glob: str | None = None, repos: Sequence[str] | None = None,
                scope: Sequence[str] = ALL) -> list[SearchResult]:
         """The best `k` chunks of the selected repositories, ranked as one collection."""
-        check_request(query, mode, k)
+        check_request(query, mode, k, language)
         shards = self._shards(repos, scope)
         encoder = self.encoder() if mode != "lexical" else None
         if encoder is None:

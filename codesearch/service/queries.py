@@ -60,7 +60,7 @@ class QueryService:
         query, mode, k = str(request.get("query", "")), str(request.get("mode", "hybrid")), request.get("k", 10)
         if not isinstance(k, int):
             raise QueryError("k must be a whole number")
-        check_request(query, mode, k)
+        check_request(query, mode, k, request.get("lang"))
         live, listener = self._index_for(request, embed=mode != "lexical")
         seen = len(listener.warnings)
         if request.get("refresh", True):  # else: the index as it is, like `--no-refresh` in the terminal
