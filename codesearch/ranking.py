@@ -361,17 +361,20 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
 
 @lru_cache(maxsize=1 << 16)
 def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
-    """A symbol lower-cased, whether it says enough to count when a query names it (four
-    letters, or a capital or underscore in it), and its words when it has several."""
-    telling = len(symbol) > 3 or any(c.isupper() or c == "_" for c in symbol)
+    """A symbol lower-cased without the underscores and `$` around it (a query's `sections`
+    names `_sections`, zod's `union` names `_union`), whether it says enough to count when a
+    query names it (four letters, or a capital or underscore in it), and its words when it has
+    several."""
+    bare = symbol.strip("_$")
+    telling = len(bare) > 3 or any(c.isupper() or c == "_" for c in bare)
     parts = [p.lower() for p in split_identifier(symbol)]
-    return symbol.lower(), telling, tuple(parts) if len(parts) > 1 else ()
+    return bare.lower(), telling, tuple(parts) if len(parts) > 1 else ()
 
 
 @lru_cache(maxsize=256)
 def _query_words(query: str) -> tuple[frozenset[str], frozenset[str]]:
     """A query's words and code tokens, worked out once per query rather than once per chunk."""
-    words = frozenset(w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
+    words = frozenset(w.lower().strip("_") for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
     return words, frozenset(code_tokens(query))
 
 
