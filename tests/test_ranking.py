@@ -158,13 +158,14 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert not is_test_path("src/contest.py")
 
 
-def test_a_name_written_with_underscores_or_a_dollar_around_it_is_named_without_them() -> None:
+def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_them() -> None:
     sections = chunk("indexer/chunker.py", "_sections")
     error = chunk("core/errors.ts", "$ZodError", kind="class", language="typescript")
     assert definition_boost(sections, "split a file into sections") == definition_boost(
         chunk("a.py", "sections"), "split a file into sections") > 1.0
     assert definition_boost(error, "ZodError structure") > definition_boost(error, "error structure") == 1.0
     assert definition_boost(chunk("a.py", "_id"), "the id of a row") == 1.0  # two letters say too little
+    assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
 
 
 def test_queries_about_tests_keep_tests_up() -> None:
