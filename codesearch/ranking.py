@@ -5,8 +5,9 @@
   on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first.
 - A file whose name or folder the query names is lifted (`path_match`).
-- Tests, examples, docs, shims, generated code, barrels, stubs and prose rank below the
-  implementation unless the query asks for them (`path_prior`), and so do variants: code in a
+- Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
+  unless the query asks for them (`path_prior`), and so does a barrel's top-level code
+  (`barrel_prior`); variants do too: code in a
   version folder a newer one replaces (`v3/` beside `v4/`) and code for Windows beside code for
   other platforms (`variant_priors`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, and a
@@ -132,8 +133,11 @@ _ASIDE_PATH = re.compile(
     r"/(?:_?examples?|samples?|demos?|docs?|docs?_src|compat|_compat|legacy|vendor|third_party|"
     r"generated|gen)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+)$"
 )
-# Files that mostly re-export or declare what is defined elsewhere.
-_STUB_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$|\.d\.ts$")
+# Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
+# re-exports it (barrels: their module chunks give way; a function or class in one is code like
+# any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).
+_STUB_PATH = re.compile(r"\.d\.ts$")
+_BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$")
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
@@ -148,9 +152,24 @@ _ASKS_FOR = {
 
 def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
     """How much a file's place says about its chunks being the answer, as a multiplier: tests,
-    examples, docs, compatibility shims and generated code, then re-export barrels and type stubs,
-    rank below the implementation, unless the query's `terms` ask for that kind of file."""
+    examples, docs, compatibility shims and generated code, then type stubs, rank below the
+    implementation, unless the query's `terms` ask for that kind of file."""
     return _path_prior(path, language, _asked_kinds(tuple(terms)))
+
+
+def barrel_prior(chunk: Chunk, terms: Collection[str]) -> float:
+    """A re-export barrel's top-level code (`__init__.py`, `index.ts`) ranks below the code it
+    re-exports, unless the query asks for exports; the barrel's own functions and classes do not."""
+    return _barrel_prior(chunk.path, chunk.kind, _asked_kinds(tuple(terms)))
+
+
+def _barrel_prior(path: str, kind: str, asked: tuple[str, ...]) -> float:
+    return STUB_PENALTY if kind == "module" and "stub" not in asked and _is_barrel(path) else 1.0
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_barrel(path: str) -> bool:
+    return bool(_BARREL_PATH.search("/" + path))
 
 
 # The caches below that hold an entry per path or symbol hold tuples of strings, never sets, lists
@@ -428,7 +447,7 @@ def rank(
         weight = _definition_boost(chunk, words, tokens)  # a definition the query names keeps its place
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
-        score = (score * weight + named[file]) * prior
+        score = (score * weight + named[file]) * prior * _barrel_prior(path, chunk.kind, asked)
         scored.append((item, file, score))
         by_file[file].append(score)
     demoted = variant_priors(by_file, terms)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.ranking import (
+    barrel_prior,
     definition_boost,
     is_test_path,
     names_definition,
@@ -244,10 +245,15 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     implementation = 1.0
     for aside in ("examples/basic/app.py", "docs/conf.py", "src/compat/legacy_api.py", "vendor/lib/x.go",
                   "api/service_pb2.py", "lua/community/_generated.lua", "apis/zz_generated.deepcopy.go",
-                  "src/schema.generated.ts", "tests/test_app.py", "src/__init__.py", "src/index.ts", "types/app.d.ts"):
+                  "src/schema.generated.ts", "tests/test_app.py", "types/app.d.ts"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
+    # a barrel's re-exports give way; a function in one (hono's `middleware/cors/index.ts`) does not
+    for barrel in ("src/__init__.py", "src/index.ts", "lib/index.js"):
+        assert barrel_prior(chunk(barrel, "", kind="module"), ["parse", "config"]) < implementation, barrel
+        assert barrel_prior(chunk(barrel, "parse_config"), ["parse", "config"]) == implementation, barrel
+    assert barrel_prior(chunk("src/index.ts", "", kind="module"), ["index", "exports"]) == implementation
     # unless the query asks for that kind of file
     assert path_prior("examples/basic/app.py", ["example", "app"]) == implementation
     assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
