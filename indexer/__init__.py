@@ -14,5 +14,6 @@
 # named (`==`, `[]`, `operator bool`, Kotlin's `constructor`); 10: a TypeScript function's
 # overload signatures and its implementation are one chunk; 11: JavaScript's and TypeScript's
 # `const api = { get() {...} }` names its methods `api.get`; 12: C and C++ function-like macros
-# (`#define container_of(ptr, type, member) ...`) are functions
-CHUNKER_VERSION = 12
+# (`#define container_of(ptr, type, member) ...`) are functions; 13: a JavaScript or TypeScript
+# class field holding a function (`handleClick = () => {...}`) is a method
+CHUNKER_VERSION = 13

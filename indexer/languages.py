@@ -82,7 +82,10 @@ _JS_SCOPES = frozenset({"variable_declarator"})
 _JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
 _JS_FUNCTIONS: Rules = {
     **_any("function_declaration", "generator_function_declaration", "method_definition"),
-    **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair"),
+    # `handleClick = () => {...}` in a class body: a method (JavaScript's `field_definition`,
+    # TypeScript's `public_field_definition`)
+    **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair", "field_definition",
+             "public_field_definition"),
 }
 
 
@@ -112,7 +115,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"), scopes=_JS_SCOPES,
-        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS, merge_adjacent=True,
+        outer=_JS_OUTER, name_fields=("name", "left", "key", "property"), wrappers=_JS_WRAPPERS,
+        merge_adjacent=True,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
     _typescript("tsx", "language_tsx", (".tsx",)),

@@ -341,3 +341,20 @@ def test_a_c_function_like_macro_is_a_function_with_its_comment() -> None:
         spans = {(c.kind, c.symbol): (c.start_line, c.end_line) for c in chunk_source(source, "util.h", language)}
         assert spans[("function", "container_of")] == (3, 5)
         assert ("function", "BUFFER_SIZE") not in spans  # a constant stays in the module's chunk
+
+
+def test_a_class_field_holding_a_function_is_a_method() -> None:
+    typescript = (
+        "class Context {\n"
+        "  #status = 200\n"
+        "  /** Sends JSON. */\n"
+        "  json = (object: unknown, status?: number) => {\n"
+        "    return this.newResponse(JSON.stringify(object), status)\n"
+        "  }\n"
+        "}\n"
+    )
+    for language in ("typescript", "javascript"):
+        source = typescript.replace(": unknown", "").replace("status?: number", "status")
+        spans = {(c.kind, c.qualified_name): (c.start_line, c.end_line) for c in chunk_source(source, "c.ts", language)}
+        assert spans[("method", "Context.json")] == (3, 6)
+        assert ("method", "Context.#status") not in spans  # a field holding a value stays in the outline
