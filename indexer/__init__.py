@@ -15,5 +15,6 @@
 # overload signatures and its implementation are one chunk; 11: JavaScript's and TypeScript's
 # `const api = { get() {...} }` names its methods `api.get`; 12: C and C++ function-like macros
 # (`#define container_of(ptr, type, member) ...`) are functions; 13: a JavaScript or TypeScript
-# class field holding a function (`handleClick = () => {...}`) is a method
-CHUNKER_VERSION = 13
+# class field holding a function (`handleClick = () => {...}`) is a method; 14: a Java enum
+# constant with a body is a class (`HtmlTreeBuilderState.InBody.process`)
+CHUNKER_VERSION = 14

@@ -135,8 +135,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "java", ("tree_sitter_java", "language"), (".java",),
         functions=_any("method_declaration", "constructor_declaration", "compact_constructor_declaration"),
-        classes=_any("class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
-                     "annotation_type_declaration"),
+        classes={**_any("class_declaration", "interface_declaration", "enum_declaration", "record_declaration",
+                        "annotation_type_declaration"),
+                 # an enum constant with a body of its own (a state machine's `InBody { ... }`)
+                 **_needs(frozenset({"class_body"}), "enum_constant")},
     ),
     LanguageSpec(
         "kotlin", ("tree_sitter_kotlin", "language"), (".kt", ".kts"),

@@ -358,3 +358,21 @@ def test_a_class_field_holding_a_function_is_a_method() -> None:
         spans = {(c.kind, c.qualified_name): (c.start_line, c.end_line) for c in chunk_source(source, "c.ts", language)}
         assert spans[("method", "Context.json")] == (3, 6)
         assert ("method", "Context.#status") not in spans  # a field holding a value stays in the outline
+
+
+def test_a_java_enum_constant_with_a_body_is_a_class_of_its_own() -> None:
+    source = (
+        "public enum State {\n"
+        "    /** Inside the body. */\n"
+        "    InBody {\n"
+        "        @Override\n"
+        "        boolean process(Token t) { return true; }\n"
+        "    },\n"
+        "    Done;\n"
+        "\n"
+        "    abstract boolean process(Token t);\n"
+        "}\n"
+    )
+    spans = {(c.kind, c.qualified_name): (c.start_line, c.end_line) for c in chunk_source(source, "State.java", "java")}
+    assert spans[("class", "State.InBody")] == (2, 6) and spans[("method", "State.InBody.process")] == (4, 5)
+    assert ("class", "State.Done") not in spans
