@@ -54,7 +54,7 @@ COVERAGE_WEIGHT = 0.2
 # other, and a pattern that starts with a plain character lets `re` skip to where it could match
 # (`(^|/)` made each search try every position: 2-3x slower).
 _TEST_PATH = re.compile(
-    r"/(?:tests?|__tests__|specs?|testing)(?:/|$)|/test_[^/]*$|_test\.[a-z]+$|"
+    r"/(?:tests?|__tests__|specs?|testing)(?:/|$)|/test_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|"
     r"\.(?:test|spec)\.[a-z]+$|(?:Tests?|Spec)\.[a-z]+$|_spec\.rb$"
 )
 

@@ -156,7 +156,8 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert [r.chunk.symbol for r in ranked] == ["parse_config", "caller", "test_parse_config"]
     assert definition_boost(chunks[2], "where is parse config") > 1.0
     assert is_test_path("src/foo_test.go") and is_test_path("spec/models/user_spec.rb")
-    assert not is_test_path("src/contest.py")
+    assert is_test_path("test.c") and is_test_path("src/tests.rs")  # hiredis's tests are all in test.c
+    assert not is_test_path("src/contest.py") and not is_test_path("src/latest.c")
 
 
 def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_them() -> None:
