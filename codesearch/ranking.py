@@ -10,8 +10,9 @@
   (`barrel_prior`); variants do too: code in a
   version folder a newer one replaces (`v3/` beside `v4/`) and code for Windows beside code for
   other platforms (`variant_priors`).
-- A chunk that *defines* a symbol the query names ranks above chunks that merely use it, and a
-  definition of a few lines gives way to code that does the work (`brevity_prior`).
+- A chunk that *defines* a symbol the query names ranks above chunks that merely use it, a
+  definition of a few lines gives way to code that does the work (`brevity_prior`), and a method
+  declared without a body gives way to its implementation (`declaration_prior`).
 - In hybrid mode, a chunk whose own code holds more of the query's words gains (`coverage`):
   rank fusion keeps where BM25 ranked a chunk but not how much of the query it matched, and a
   chunk only dense search found has no lexical evidence at all. Lexical mode needs no such
@@ -47,6 +48,7 @@ PATH_MATCH = 1.0
 FILE_SUPPORT = 0.5
 TINY_PENALTY = 0.7
 TINY_LINES = 5
+DECLARATION_PENALTY = 0.7
 REPEAT_DECAY = 0.5
 COVERAGE_WEIGHT = 0.2
 
@@ -266,6 +268,27 @@ def brevity_prior(chunk: Chunk) -> float:
     return TINY_PENALTY if lines <= TINY_LINES and chunk.kind in ("function", "method") else 1.0
 
 
+# Languages whose bodies are written in braces, where a function that ends in `;` has none.
+_BRACED = frozenset({"c", "cpp", "csharp", "go", "java", "javascript", "php", "rust", "swift", "tsx", "typescript"})
+
+
+def declaration_prior(chunk: Chunk) -> float:
+    """A method declared without a body (in an interface, an abstract class, a Rust trait) gives
+    way to the code that implements it, even where the query names it: `urlFor` in
+    `RouteParserInterface`, with its long doc comment, had led `RouteParser.urlFor`."""
+    declares = chunk.kind in ("function", "method") and _declares(chunk.text, chunk.language)
+    return DECLARATION_PENALTY if declares else 1.0
+
+
+def _declares(text: str, language: str) -> bool:
+    """Whether a function's text ends its signature with `;` and has no body: `... ): string;`.
+    An expression body (`=> x;`) is a body."""
+    if language not in _BRACED:
+        return False
+    end = text[-300:].rstrip()  # the last lines: not a copy of a long body
+    return end.endswith(";") and "=>" not in text and "}" not in end[end.rfind("\n") + 1:]
+
+
 def path_match(path: str, terms: Collection[str]) -> float:
     """The share of a query's terms that name the file or its folder (`router` in
     `src/router.go`, `dependency` in `dependencies/`): a file named for the question is often its
@@ -447,6 +470,7 @@ def rank(
         weight = _definition_boost(chunk, words, tokens)  # a definition the query names keeps its place
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
+        weight *= declaration_prior(chunk)
         score = (score * weight + named[file]) * prior * _barrel_prior(path, chunk.kind, asked)
         scored.append((item, file, score))
         by_file[file].append(score)

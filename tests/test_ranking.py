@@ -7,6 +7,7 @@ from pathlib import Path
 from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.ranking import (
     barrel_prior,
+    declaration_prior,
     definition_boost,
     is_test_path,
     names_definition,
@@ -168,6 +169,21 @@ def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_the
     assert definition_boost(error, "ZodError structure") > definition_boost(error, "error structure") == 1.0
     assert definition_boost(chunk("a.py", "_id"), "the id of a row") == 1.0  # two letters say too little
     assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
+
+
+def test_a_method_declared_without_a_body_gives_way_to_its_implementation() -> None:
+    doc = "    /**\n     * Build the URL for a named route.\n     * @param string $routeName\n     */\n"
+    declared = chunk("Interfaces/RouteParserInterface.php", "urlFor", kind="method", language="php",
+                     text=doc + "    public function urlFor(string $routeName): string;")
+    body = "    public function urlFor(string $routeName): string\n    {\n        return $this->base;\n    }"
+    implemented = chunk("Routing/RouteParser.php", "urlFor", kind="method", language="php", text=body)
+    assert declaration_prior(declared) < declaration_prior(implemented) == 1.0
+    ranked = rank("build a url for a named route", {1: declared, 2: implemented}, [(1, 9.0), (2, 7.0)], [],
+                  mode="lexical", k=2)
+    assert [r.chunk.path for r in ranked] == ["Routing/RouteParser.php", "Interfaces/RouteParserInterface.php"]
+    arrow = chunk("src/math.ts", "double", language="typescript", text="export const double = (x: number) =>\n  x * 2;")
+    python = chunk("app/base.py", "run", kind="method", text='def run(self):\n    raise NotImplementedError;')
+    assert declaration_prior(arrow) == declaration_prior(python) == 1.0  # a body without braces
 
 
 def test_queries_about_tests_keep_tests_up() -> None:
