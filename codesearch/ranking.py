@@ -405,9 +405,8 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
 def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
     """A symbol lower-cased without the underscores and `$` around it or a Ruby or Elixir `!` or
     `?` after it (a query's `sections` names `_sections`, `union` zod's `_union`, `route`
-    Sinatra's `route!`), whether it says enough to count when a
-    query names it (four letters, or a capital or underscore in it), and its words when it has
-    several."""
+    Sinatra's `route!`), whether it says enough to count when a query names it (four letters, or
+    a capital or underscore in it), and its words when it has several."""
     bare = symbol.strip("_$").rstrip("!?")
     telling = len(bare) > 3 or any(c.isupper() or c == "_" for c in bare)
     parts = [p.lower() for p in split_identifier(symbol)]

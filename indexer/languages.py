@@ -40,7 +40,7 @@ class LanguageSpec:
     # Elixir: definitions are calls (`def name ... do`); maps the called word to a kind.
     call_kinds: dict[str, str] = field(default_factory=dict)
     # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk;
-    # TypeScript: a function's overload signatures and its implementation.
+    # JavaScript and TypeScript: a function's overload signatures and its implementation.
     merge_adjacent: bool = False
     filenames: tuple[str, ...] = ()
     # Lines the parser is not shown (blanked, so rows and columns stay where they are): C and
