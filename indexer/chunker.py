@@ -235,9 +235,10 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
             return _text(child)
     if node.type in spec.anonymous:
         return ""  # its members are qualified by the enclosing class
-    keyword = next((child for child in node.children if not child.is_named), None)
-    if kind == "function" and keyword is not None and _text(keyword).isalpha():
-        return _text(keyword)  # named by its keyword: Kotlin's `constructor(...)`
+    if kind == "function":  # named by its keyword: Kotlin's `constructor(...)`
+        keyword = next((child for child in node.children if not child.is_named), None)
+        if keyword is not None and _text(keyword).isalpha():
+            return _text(keyword)
     if kind == "class":  # Go's `type_declaration > type_spec > name`, Zig's `const X = struct`
         for child in node.named_children:
             found = _first_name(child, depth=1)

@@ -80,6 +80,9 @@ _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_express
 _JS_SCOPES = frozenset({"variable_declarator"})
 # `export const f = () => ...`: the declarator's comments are the statement's
 _JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+# where a definition's name is: `name`, `a.b = function`'s `left`, `{ key: () => ... }`'s `key`,
+# and a class field's `property` (JavaScript; TypeScript's fields have a `name`)
+_JS_NAME_FIELDS = ("name", "left", "key", "property")
 _JS_FUNCTIONS: Rules = {
     **_any("function_declaration", "generator_function_declaration", "method_definition"),
     # `handleClick = () => {...}` in a class body: a method (JavaScript's `field_definition`,
@@ -97,7 +100,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
         classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
                      "enum_declaration"),
         scopes=_JS_SCOPES | {"internal_module", "module"},
-        outer=_JS_OUTER, name_fields=("name", "left", "key"), wrappers=_JS_WRAPPERS, merge_adjacent=True,
+        outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
     )
 
 
@@ -115,8 +118,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"), scopes=_JS_SCOPES,
-        outer=_JS_OUTER, name_fields=("name", "left", "key", "property"), wrappers=_JS_WRAPPERS,
-        merge_adjacent=True,
+        outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
     _typescript("tsx", "language_tsx", (".tsx",)),
