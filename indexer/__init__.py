@@ -16,5 +16,6 @@
 # `const api = { get() {...} }` names its methods `api.get`; 12: C and C++ function-like macros
 # (`#define container_of(ptr, type, member) ...`) are functions; 13: a JavaScript or TypeScript
 # class field holding a function (`handleClick = () => {...}`) is a method; 14: a Java enum
-# constant with a body is a class (`HtmlTreeBuilderState.InBody.process`)
-CHUNKER_VERSION = 14
+# constant with a body is a class (`HtmlTreeBuilderState.InBody.process`); 15: TypeScript's
+# `type Options = { ... }` is a class, as the interface it equals would be
+CHUNKER_VERSION = 15

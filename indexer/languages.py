@@ -97,8 +97,10 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
     return LanguageSpec(
         name, ("tree_sitter_typescript", function), extensions,
         functions={**_JS_FUNCTIONS, **_any("function_signature")},
-        classes=_any("class_declaration", "abstract_class_declaration", "interface_declaration",
-                     "enum_declaration"),
+        classes={**_any("class_declaration", "abstract_class_declaration", "interface_declaration",
+                        "enum_declaration"),
+                 # `type Options = { ... }` is an interface by another name
+                 **_needs(frozenset({"object_type"}), "type_alias_declaration")},
         scopes=_JS_SCOPES | {"internal_module", "module"},
         outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
     )

@@ -320,6 +320,26 @@ def test_a_typescript_function_and_its_overload_signatures_are_one_chunk() -> No
     assert spans == [("parse", 1, 5), ("print", 7, 9)]
 
 
+def test_a_typescript_type_of_an_object_shape_is_a_class_and_other_aliases_are_not() -> None:
+    source = (
+        "/** How a request is retried. */\n"
+        "export type RetryOptions = {\n"
+        "  limit?: number;\n"
+        "  methods?: string[];\n"
+        "};\n"
+        "\n"
+        "export type Hooks = Partial<HookTable> & {\n"
+        "  beforeRetry: BeforeRetryHook[];\n"
+        "};\n"
+        "\n"
+        "export type Input = string | URL | Request;\n"
+    )
+    chunks = chunk_source(source, "options.ts", "typescript")
+    classes = [(c.symbol, c.start_line, c.end_line) for c in chunks if c.kind == "class"]
+    assert classes == [("RetryOptions", 1, 5), ("Hooks", 7, 9)]
+    assert [c.kind for c in chunks if "type Input" in c.text] == ["module"]
+
+
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
     source = "export const api = {\n  get(url) {\n    return fetch(url);\n  },\n  post: async (url) => send(url),\n};\n"
     for language in ("javascript", "typescript"):
