@@ -3,7 +3,8 @@
 - Reciprocal rank fusion (RRF) joins the two lists by rank, so their score scales never matter.
   A chunk whose vector is not computed yet is one dense search has no opinion of: it is scored
   on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
-- A query that is exactly a symbol's name is a lookup: the definitions of that name come first.
+- A query that is exactly a symbol's name is a lookup: the definitions of that name come first
+  (of one cut into pieces for length, the piece with its header).
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
   unless the query asks for them (`path_prior`), and so does a barrel's top-level code
@@ -29,7 +30,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -378,6 +379,14 @@ def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
     return name in (symbol, qualified) or dotted == _dotted(qualified)
 
 
+def _later_piece(chunk: Chunk, others: Iterable[Chunk]) -> bool:
+    """Whether another chunk is the piece before this one of a definition split for length: the
+    same name in the same file, ending on the line before (C++'s `formatter` specialisations are
+    separate definitions of one name in one file, with lines between them)."""
+    return any(other.end_line + 1 == chunk.start_line and other.path == chunk.path
+               and other.qualified_name == chunk.qualified_name and other.kind == chunk.kind for other in others)
+
+
 def _file_stem(path: str) -> str:
     """A file's name without its last extension, lower-cased: `src/SqlMapper.Settings.cs` is
     `sqlmapper.settings`."""
@@ -498,9 +507,12 @@ def rank(
         # a name defined in several files (C#'s partial classes, Ruby's reopened classes) leads
         # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
         own = {item for item in lookups if _file_stem(chunks[item].path) == lookup[2].lower()} if lookup else set()
+        # a definition too long for one chunk leads with its first piece, where its header is
+        pieces = {item for item in lookups if _later_piece(chunks[item], (chunks[other] for other in lookups))}
         lead = -min(negated for negated, _ in final) or 1.0
-        # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more
-        final = [(negated - (2 + 2 * (item in own)) * lead if item in lookups else negated, item)
+        # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more, and a
+        # later piece of a definition one less
+        final = [(negated - (2 + 2 * (item in own) - (item in pieces)) * lead if item in lookups else negated, item)
                  for negated, item in final]
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]

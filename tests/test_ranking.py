@@ -146,6 +146,21 @@ def test_a_lookup_prefers_the_implementation_to_a_mock_of_the_same_name() -> Non
     assert ranked[0].chunk.symbol == "ZodType"  # where only a test defines it, that is the definition
 
 
+def test_a_lookup_of_a_definition_split_for_length_leads_with_its_first_piece() -> None:
+    def piece(start: int, end: int, symbol: str = "KyOptions") -> Chunk:
+        return Chunk.build(path="types/options.ts", language="typescript", symbol=symbol, qualified_name=symbol,
+                           kind="class", start_line=start, end_line=end, text=f"{symbol} piece {start}")
+
+    chunks = {1: piece(40, 169), 2: piece(170, 297), 3: piece(298, 389), 4: piece(400, 410)}
+    lexical = [(3, 9.0), (4, 8.0), (2, 7.0), (1, 1.0)]  # BM25 likes the last piece best
+    ranked = [r.chunk.start_line for r in rank("KyOptions", chunks, lexical, [], mode="lexical", k=4)]
+    # the header comes before the pieces after it; 400-410 is a second definition of the name (not
+    # joined to 298-389), so it keeps a lookup's full place and its BM25 order
+    assert ranked[:2] == [400, 40]
+    del chunks[4]
+    assert [r.chunk.start_line for r in rank("KyOptions", chunks, lexical, [], mode="lexical", k=3)][0] == 40
+
+
 def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     chunks = {
         1: chunk("app/use.py", "caller", text="def caller():\n    return parse_config(path)"),
