@@ -17,5 +17,7 @@
 # (`#define container_of(ptr, type, member) ...`) are functions; 13: a JavaScript or TypeScript
 # class field holding a function (`handleClick = () => {...}`) is a method; 14: a Java enum
 # constant with a body is a class (`HtmlTreeBuilderState.InBody.process`); 15: TypeScript's
-# `type Options = { ... }` is a class, as the interface it equals would be
-CHUNKER_VERSION = 15
+# `type Options = { ... }` is a class, as the interface it equals would be; 16: Kotlin statements
+# that start with a variable named `where`, and Kotlin 2's guards (`is A if cond ->`), no longer
+# leave their class unparsed
+CHUNKER_VERSION = 16

@@ -63,7 +63,9 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
     spec = BY_NAME.get(language)
     if spec is None or language == TEXT:
         return _windows(lines, path, language)
-    parsed = spec.hidden_lines.sub(_blank, text) if spec.hidden_lines else text
+    parsed = text
+    for pattern, replacement in spec.rewrites:
+        parsed = pattern.sub(replacement, parsed)
     parser = parser_for(language)
     tree = parser.parse(parsed.encode("utf-8", errors="surrogatepass"))
     roots = [tree.root_node]
@@ -97,10 +99,6 @@ def _sections(text: str) -> list[str]:
     cuts = [0, *(match.end() for match in _SECTION_START.finditer(text)), len(text)]
     return ["\n" * text.count("\n", 0, start) + text[start:end]
             for start, end in itertools.pairwise(cuts) if end > start]
-
-
-def _blank(match: re.Match[str]) -> str:
-    return " " * len(match.group(0))  # the pattern matches ASCII: bytes and columns stay put
 
 
 # --- finding definitions -------------------------------------------------------------------

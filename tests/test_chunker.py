@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from codesearch.indexer.chunker import MAX_CHUNK_LINES, _sections, chunk_file, chunk_source
-from codesearch.indexer.languages import language_for
+from codesearch.indexer.languages import BY_NAME, language_for, parser_for
 
 LANGUAGES = Path(__file__).parent / "fixtures" / "languages"
 
@@ -338,6 +338,42 @@ def test_a_typescript_type_of_an_object_shape_is_a_class_and_other_aliases_are_n
     classes = [(c.symbol, c.start_line, c.end_line) for c in chunks if c.kind == "class"]
     assert classes == [("RetryOptions", 1, 5), ("Hooks", 7, 9)]
     assert [c.kind for c in chunks if "type Input" in c.text] == ["module"]
+
+
+def test_kotlin_the_grammar_cannot_read_leaves_its_class_parsed_and_its_text_as_written() -> None:
+    source = (
+        "class Dialect {\n"
+        "    fun cast(e: Expression) = when (e) {\n"
+        "        is Column<*> if e.isJson -> \"::jsonb\"\n"
+        "        else -> \"\"\n"
+        "    }\n"
+        "\n"
+        "    fun update(where: Op?) {\n"
+        "        append(\"UPDATE\")\n"
+        "        where?.let { append(it) }\n"
+        "    }\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "Dialect.kt", "kotlin")
+    methods = {c.qualified_name: c for c in chunks if c.kind == "method"}
+    assert set(methods) == {"Dialect.cast", "Dialect.update"}  # the guard made them functions `cast`, `update`
+    assert "        is Column<*> if e.isJson -> \"::jsonb\"" in methods["Dialect.cast"].text.split("\n")
+    assert "        where?.let { append(it) }" in methods["Dialect.update"].text.split("\n")
+    # What the parser is shown instead: the same length and lines, and Kotlin it reads. (A
+    # statement starting with `where` is an error wherever it is; in a longer class, exposed's
+    # `FunctionProvider`, the error took the whole file.)
+    spec, parser = BY_NAME["kotlin"], parser_for("kotlin")
+    shown = source
+    for pattern, replacement in spec.rewrites:
+        shown = pattern.sub(replacement, shown)
+    assert len(shown) == len(source) and shown.count("\n") == source.count("\n")
+    assert parser.parse(source.encode()).root_node.has_error
+    assert not parser.parse(shown.encode()).root_node.has_error
+    assert "append(\"UPDATE\")\n       ;where?.let" in shown
+    # `where` as a type constraint is Kotlin the grammar reads: it is left alone
+    constraint = "fun <T> max(a: T, b: T): T\n    where T : Comparable<T> {\n    return a\n}\n"
+    assert [(c.kind, c.symbol) for c in chunk_source(constraint, "max.kt", "kotlin")] == [("function", "max")]
+    assert not parser.parse(constraint.encode()).root_node.has_error
 
 
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
