@@ -19,5 +19,6 @@
 # constant with a body is a class (`HtmlTreeBuilderState.InBody.process`); 15: TypeScript's
 # `type Options = { ... }` is a class, as the interface it equals would be; 16: Kotlin statements
 # that start with a variable named `where`, and Kotlin 2's guards (`is A if cond ->`), no longer
-# leave their class unparsed
-CHUNKER_VERSION = 16
+# leave their class unparsed; 17: nor does a nested Kotlin class's `private constructor(` on the
+# line after its name
+CHUNKER_VERSION = 17

@@ -352,11 +352,20 @@ def test_kotlin_the_grammar_cannot_read_leaves_its_class_parsed_and_its_text_as_
         "        append(\"UPDATE\")\n"
         "        where?.let { append(it) }\n"
         "    }\n"
+        "\n"
+        "    class Options\n"
+        "    private constructor(\n"
+        "        val strings: Array<String>,\n"
+        "    ) {\n"
+        "        fun strings(): List<String> = strings.toList()\n"
+        "    }\n"
         "}\n"
     )
     chunks = chunk_source(source, "Dialect.kt", "kotlin")
     methods = {c.qualified_name: c for c in chunks if c.kind == "method"}
-    assert set(methods) == {"Dialect.cast", "Dialect.update"}  # the guard made them functions `cast`, `update`
+    # the guard or the constructor made them functions `cast`, `update` and `strings`
+    assert set(methods) == {"Dialect.cast", "Dialect.update", "Dialect.Options.strings"}
+    assert [(c.kind, c.start_line, c.end_line) for c in chunks if c.symbol == "Options"] == [("class", 12, 17)]
     assert "        is Column<*> if e.isJson -> \"::jsonb\"" in methods["Dialect.cast"].text.split("\n")
     assert "        where?.let { append(it) }" in methods["Dialect.update"].text.split("\n")
     # What the parser is shown instead: the same length and lines, and Kotlin it reads. (A
