@@ -20,5 +20,6 @@
 # `type Options = { ... }` is a class, as the interface it equals would be; 16: Kotlin statements
 # that start with a variable named `where`, and Kotlin 2's guards (`is A if cond ->`), no longer
 # leave their class unparsed; 17: nor does a nested Kotlin class's `private constructor(` on the
-# line after its name
-CHUNKER_VERSION = 17
+# line after its name; 18: names quoted in backticks (Kotlin's, Scala's, Swift's) are named
+# without them
+CHUNKER_VERSION = 18

@@ -217,6 +217,14 @@ def _is_leading(node: Node, spec: LanguageSpec) -> bool:
 
 
 def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
+    """A definition's name as it is called: without the backticks that quote Kotlin's, Scala's
+    and Swift's names (`` `-JsonUtf8Reader` `` is `-JsonUtf8Reader`, a test's
+    `` `parses an empty body` `` is `parses an empty body`)."""
+    name = _written_name(node, spec, kind)
+    return name[1:-1] if len(name) > 2 and name[0] == name[-1] == "`" else name
+
+
+def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
     if spec.call_kinds:
         return _call_name(node)
     for field_name in spec.name_fields:

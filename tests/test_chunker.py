@@ -385,6 +385,24 @@ def test_kotlin_the_grammar_cannot_read_leaves_its_class_parsed_and_its_text_as_
     assert not parser.parse(constraint.encode()).root_node.has_error
 
 
+def test_names_quoted_in_backticks_are_named_without_them() -> None:
+    kotlin = (
+        "internal class `-JsonUtf8Reader` : JsonReader {\n"
+        "  fun peek(): Int = 1\n"
+        "}\n"
+        "\n"
+        "class ReaderTest {\n"
+        "  @Test fun `parses an empty body`() {\n"
+        "    check(true)\n"
+        "  }\n"
+        "}\n"
+    )
+    names = {c.qualified_name for c in chunk_source(kotlin, "Reader.kt", "kotlin") if c.kind != "module"}
+    assert names == {"-JsonUtf8Reader", "-JsonUtf8Reader.peek", "ReaderTest", "ReaderTest.parses an empty body"}
+    scala = "object Json {\n  def `type`: String = \"json\"\n}\n"
+    assert "Json.type" in {c.qualified_name for c in chunk_source(scala, "Json.scala", "scala")}
+
+
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
     source = "export const api = {\n  get(url) {\n    return fetch(url);\n  },\n  post: async (url) => send(url),\n};\n"
     for language in ("javascript", "typescript"):
