@@ -21,5 +21,6 @@
 # that start with a variable named `where`, and Kotlin 2's guards (`is A if cond ->`), no longer
 # leave their class unparsed; 17: nor does a nested Kotlin class's `private constructor(` on the
 # line after its name; 18: names quoted in backticks (Kotlin's, Scala's, Swift's) are named
-# without them
-CHUNKER_VERSION = 18
+# without them; 19: a name is never taken from what the parser could not place (a C function
+# was named for the calling-convention macro before its name: `void * CJSON_CDECL f(...)`)
+CHUNKER_VERSION = 19

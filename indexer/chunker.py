@@ -259,7 +259,9 @@ def _first_name(node: Node, depth: int) -> Node | None:
     if depth >= 4:
         return None
     for child in node.named_children:
-        if child.type in ("parameter_list", "parameters", "formal_parameters"):
+        # nor what the parser could not place: `void * CJSON_CDECL internal_malloc(...)` holds
+        # the macro it cannot expand as an error before the name
+        if child.type in ("parameter_list", "parameters", "formal_parameters", "ERROR"):
             continue
         found = _first_name(child, depth + 1)
         if found is not None:

@@ -426,6 +426,11 @@ def test_a_c_function_like_macro_is_a_function_with_its_comment() -> None:
         assert ("function", "BUFFER_SIZE") not in spans  # a constant stays in the module's chunk
 
 
+def test_a_c_function_is_named_for_itself_not_for_a_macro_before_its_name() -> None:
+    source = "static void * CJSON_CDECL internal_malloc(size_t size)\n{\n    return malloc(size);\n}\n"
+    assert [(c.kind, c.symbol) for c in chunk_source(source, "cJSON.c", "c")] == [("function", "internal_malloc")]
+
+
 def test_a_class_field_holding_a_function_is_a_method() -> None:
     typescript = (
         "class Context {\n"
