@@ -7,8 +7,8 @@
   (of one cut into pieces for length, the piece with its header).
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
-  unless the query asks for them (`path_prior`), and so does a barrel's top-level code
-  (`barrel_prior`); variants do too: code in a
+  unless the query asks for them (`path_prior`), and so do a barrel's top-level code
+  (`barrel_prior`) and tests written beside the code (`inline_test_prior`); variants do too: code in a
   version folder a newer one replaces (`v3/` beside `v4/`) and code for Windows beside code for
   other platforms (`variant_priors`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, a
@@ -164,6 +164,29 @@ def barrel_prior(chunk: Chunk, terms: Collection[str]) -> float:
     """A re-export barrel's top-level code (`__init__.py`, `index.ts`) ranks below the code it
     re-exports, unless the query asks for exports; the barrel's own functions and classes do not."""
     return _barrel_prior(chunk.path, chunk.kind, _asked_kinds(tuple(terms)))
+
+
+def inline_test_prior(chunk: Chunk, terms: Collection[str]) -> float:
+    """A test written beside the code it tests ranks as a test file's would, unless the query
+    asks for tests: Rust's `mod tests { ... }` (`tests.it_parses`) and Zig's `test "parses" { ... }`
+    (named by its string) live in the implementation's own file, where the path says nothing."""
+    return _inline_test_prior(chunk.path, chunk.qualified_name, _asked_kinds(tuple(terms)))
+
+
+def _inline_test_prior(path: str, qualified_name: str, asked: tuple[str, ...]) -> float:
+    if "test" in asked or not (qualified_name.startswith('"') or "tests." in qualified_name
+                               or "test." in qualified_name):
+        return 1.0  # the cheap checks first (`rank` makes them before it calls)
+    inline = qualified_name.startswith('"') or _TEST_SCOPE.search(qualified_name) is not None
+    return TEST_PENALTY if inline and not _path_prior_is_test(path) else 1.0
+
+
+_TEST_SCOPE = re.compile(r"(?:^|\.)tests?\.")
+
+
+@lru_cache(maxsize=1 << 14)
+def _path_prior_is_test(path: str) -> bool:
+    return bool(_TEST_PATH.search("/" + path))  # its path prior has counted it a test already
 
 
 def _barrel_prior(path: str, kind: str, asked: tuple[str, ...]) -> float:
@@ -480,6 +503,9 @@ def rank(
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
         weight *= declaration_prior(chunk)
         score = (score * weight + named[file]) * prior * _barrel_prior(path, chunk.kind, asked)
+        name = chunk.qualified_name
+        if "tests." in name or "test." in name or name[:1] == '"':  # `_inline_test_prior`'s cheap checks
+            score *= _inline_test_prior(path, name, asked)
         scored.append((item, file, score))
         by_file[file].append(score)
     demoted = variant_priors(by_file, terms)

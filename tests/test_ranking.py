@@ -9,6 +9,7 @@ from codesearch.ranking import (
     barrel_prior,
     declaration_prior,
     definition_boost,
+    inline_test_prior,
     is_test_path,
     names_definition,
     path_match,
@@ -174,6 +175,26 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert is_test_path("src/foo_test.go") and is_test_path("spec/models/user_spec.rb")
     assert is_test_path("test.c") and is_test_path("src/tests.rs")  # hiredis's tests are all in test.c
     assert not is_test_path("src/contest.py") and not is_test_path("src/latest.c")
+
+
+def test_a_test_written_beside_the_code_it_tests_ranks_below_that_code() -> None:
+    def named(path: str, qualified: str, language: str) -> Chunk:
+        return Chunk.build(path=path, language=language, symbol=qualified.rsplit(".", 1)[-1], qualified_name=qualified,
+                           kind="function", start_line=1, end_line=9, text=f"{qualified} reads the origin header")
+
+    rust_test = named("src/cors.rs", "tests.allows_any_origin", "rust")
+    zig_test = named("src/httpz.zig", '"httpz: CORS wildcard origin"', "zig")
+    code = named("src/cors.rs", "Cors.check", "rust")
+    for test in (rust_test, zig_test):
+        assert inline_test_prior(test, ["cors", "origin"]) < inline_test_prior(code, ["cors", "origin"]) == 1.0
+        assert inline_test_prior(test, ["cors", "origin", "tests"]) == 1.0  # asked for
+    chunks = {1: zig_test, 2: code, 3: rust_test}
+    ranked = rank("which origin does cors allow", chunks, [(1, 9.0), (3, 8.5), (2, 7.0)], [], mode="lexical", k=3)
+    assert ranked[0].chunk.qualified_name == "Cors.check"
+    # a test in a test file is counted once, by its path
+    in_test_file = named("tests/cors.rs", "tests.allows_any_origin", "rust")
+    assert inline_test_prior(in_test_file, ["cors"]) == 1.0 and path_prior("tests/cors.rs", ["cors"]) < 1.0
+    assert inline_test_prior(named("src/latest.rs", "latest.contest", "rust"), ["contest"]) == 1.0
 
 
 def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_them() -> None:
