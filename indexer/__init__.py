@@ -22,5 +22,6 @@
 # leave their class unparsed; 17: nor does a nested Kotlin class's `private constructor(` on the
 # line after its name; 18: names quoted in backticks (Kotlin's, Scala's, Swift's) are named
 # without them; 19: a name is never taken from what the parser could not place (a C function
-# was named for the calling-convention macro before its name: `void * CJSON_CDECL f(...)`)
-CHUNKER_VERSION = 19
+# was named for the calling-convention macro before its name: `void * CJSON_CDECL f(...)`);
+# 20: a Swift computed property (`var count: Int { ... }`) is a method
+CHUNKER_VERSION = 20

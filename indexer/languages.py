@@ -187,7 +187,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "swift", ("tree_sitter_swift", "language"), (".swift",),
-        functions=_any("function_declaration", "init_declaration", "deinit_declaration"),
+        functions={**_any("function_declaration", "init_declaration", "deinit_declaration"),
+                   # `var dictionaryObject: [String: Any]? { get {...} set {...} }` is code as a
+                   # method is, and Swift's APIs are made of them
+                   **_needs(frozenset({"computed_property"}), "property_declaration")},
         classes=_any("class_declaration", "protocol_declaration"),
     ),
     LanguageSpec(

@@ -403,6 +403,23 @@ def test_names_quoted_in_backticks_are_named_without_them() -> None:
     assert "Json.type" in {c.qualified_name for c in chunk_source(scala, "Json.scala", "scala")}
 
 
+def test_a_swift_computed_property_is_a_method_and_a_stored_one_is_not() -> None:
+    source = (
+        "extension JSON {\n"
+        "    /// The value as a dictionary, or nil.\n"
+        "    public var dictionaryObject: [String: Any]? {\n"
+        "        get { return object as? [String: Any] }\n"
+        "        set { object = newValue }\n"
+        "    }\n"
+        "    public var count: Int { return 1 }\n"
+        "    public var plain: Int = 3\n"
+        "}\n"
+    )
+    methods = [(c.qualified_name, c.start_line, c.end_line) for c in chunk_source(source, "JSON.swift", "swift")
+               if c.kind == "method"]
+    assert methods == [("JSON.dictionaryObject", 2, 6), ("JSON.count", 7, 7)]
+
+
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
     source = "export const api = {\n  get(url) {\n    return fetch(url);\n  },\n  post: async (url) => send(url),\n};\n"
     for language in ("javascript", "typescript"):
