@@ -23,5 +23,7 @@
 # line after its name; 18: names quoted in backticks (Kotlin's, Scala's, Swift's) are named
 # without them; 19: a name is never taken from what the parser could not place (a C function
 # was named for the calling-convention macro before its name: `void * CJSON_CDECL f(...)`);
-# 20: a Swift computed property (`var count: Int { ... }`) is a method
-CHUNKER_VERSION = 20
+# 20: a Swift computed property (`var count: Int { ... }`) is a method; 21: the comments above a
+# JavaScript or TypeScript assignment (`res.send = function send() {...}`) go with it, and a
+# `/** ... */` doc block a blank line above its definition is still its doc
+CHUNKER_VERSION = 21

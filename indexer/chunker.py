@@ -168,7 +168,9 @@ def _definition(
     sibling = outer.prev_named_sibling
     if sibling is None and outer.parent is not None and outer.parent.start_point.row == start:
         sibling = outer.parent.prev_named_sibling  # Haskell's first declaration: its comment is outside
-    while sibling is not None and _is_leading(sibling, spec) and sibling.end_point.row >= start - 1:
+    gap = 1 + (sibling is not None and _is_doc_block(sibling))  # a `/** ... */` may stand a blank line above
+    while sibling is not None and _is_leading(sibling, spec) and sibling.end_point.row >= start - gap:
+        gap = 1
         row = sibling.start_point.row
         if lines[row][: sibling.start_point.column].strip():
             break  # a trailing comment of the previous line's code
@@ -207,6 +209,13 @@ def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
             return comments if comments[-1].end_point.row >= next_row - 1 else []
         body = last
     return []
+
+
+def _is_doc_block(node: Node) -> bool:
+    """A documentation block (`/** ... */`: JSDoc, Javadoc, KDoc, PHPDoc, Doxygen), which says
+    whose doc it is by its form, so a blank line may part it from its definition (express writes
+    every method's JSDoc a blank line above it). Other comments must touch their definition."""
+    return "comment" in node.type and (node.text or b"").startswith(b"/**") and not node.text.startswith(b"/**/")
 
 
 def _is_leading(node: Node, spec: LanguageSpec) -> bool:

@@ -83,7 +83,7 @@ _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_express
 # `const api = { get() {...} }`: the object's methods are `api.get`
 _JS_SCOPES = frozenset({"variable_declarator"})
 # `export const f = () => ...`: the declarator's comments are the statement's
-_JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+_JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration", "expression_statement"})
 # where a definition's name is: `name`, `a.b = function`'s `left`, `{ key: () => ... }`'s `key`,
 # and a class field's `property` (JavaScript; TypeScript's fields have a `name`)
 _JS_NAME_FIELDS = ("name", "left", "key", "property")

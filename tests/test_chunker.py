@@ -420,6 +420,38 @@ def test_a_swift_computed_property_is_a_method_and_a_stored_one_is_not() -> None
     assert methods == [("JSON.dictionaryObject", 2, 6), ("JSON.count", 7, 7)]
 
 
+def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
+    source = (
+        "/*!\n"
+        " * express\n"
+        " */\n"
+        "\n"
+        "'use strict';\n"
+        "\n"
+        "/**\n"
+        " * Send a response.\n"
+        " */\n"
+        "\n"
+        "res.send = function send(body) {\n"
+        "  return this;\n"
+        "};\n"
+        "\n"
+        "// Parse a query string.\n"
+        "exports.parse = (s) => s.split('&');\n"
+        "\n"
+        "// a note about what follows, not a doc\n"
+        "\n"
+        "function plain() {}\n"
+    )
+    for language in ("javascript", "typescript"):
+        spans = {c.qualified_name: (c.start_line, c.end_line) for c in chunk_source(source, "res.js", language)}
+        assert spans["res.send"] == (7, 13)  # was 11-13: its doc was left in a module chunk
+        assert spans["exports.parse"] == (15, 16)  # was 16-16
+        assert spans["plain"] == (20, 20)  # a plain comment must touch its definition
+    java = "class A {\n    /** Adds. */\n\n    int add(int a) { return a; }\n}\n"
+    assert ("A.add", 2, 4) in {(c.qualified_name, c.start_line, c.end_line) for c in chunk_source(java, "A.java", "java")}
+
+
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
     source = "export const api = {\n  get(url) {\n    return fetch(url);\n  },\n  post: async (url) => send(url),\n};\n"
     for language in ("javascript", "typescript"):
