@@ -421,12 +421,17 @@ def definition_boost(chunk: Chunk, query: str) -> float:
     return _definition_boost(chunk, *_query_words(query))
 
 
-def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str]) -> float:
-    """`definition_boost` with the query's words worked out once, for `rank`'s loop."""
+def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str],
+                      dotted: tuple[str, ...] = ()) -> float:
+    """`definition_boost` with the query's words worked out once, for `rank`'s loop. `dotted`
+    holds the qualified names the query writes (`app.set`, `Sinatra::Base`), lower-cased with dots:
+    one names a definition however short its last part (`set` alone says too little)."""
     if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
     if symbol in words and telling:
+        return DEFINITION_BOOST
+    if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
     if parts and tokens.issuperset(parts):
         return PARTIAL_DEFINITION_BOOST
@@ -445,11 +450,26 @@ def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
     return bare.lower(), telling, tuple(parts) if len(parts) > 1 else ()
 
 
+def _writes(qualified: str, dotted: tuple[str, ...]) -> bool:
+    """Whether a lower-cased qualified name of two parts or more is one the query writes, or
+    the two differ only by what comes before (`app.set` and `express.app.set` both name
+    `app.set`; `Router.ServeHTTP` names `chi.Router.ServeHTTP`)."""
+    if "." not in qualified:
+        return False  # `set` named by `res.set` would be every `set`
+    return any(qualified == name or qualified.endswith("." + name) or name.endswith("." + qualified)
+               for name in dotted)
+
+
+_QUALIFIED_IN_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)+")
+
+
 @lru_cache(maxsize=256)
-def _query_words(query: str) -> tuple[frozenset[str], frozenset[str]]:
-    """A query's words and code tokens, worked out once per query rather than once per chunk."""
+def _query_words(query: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """A query's words, code tokens and the qualified names it writes (lower-cased, with dots),
+    worked out once per query rather than once per chunk."""
     words = frozenset(w.lower().strip("_") for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
-    return words, frozenset(code_tokens(query))
+    dotted = tuple(_dotted(name).lower() for name in _QUALIFIED_IN_QUERY.findall(query))
+    return words, frozenset(code_tokens(query)), dotted
 
 
 def rank(
@@ -483,7 +503,7 @@ def rank(
     lookups = {i for i, chunk in chunks.items() if _names(chunk, *lookup)} if lookup else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
-    words, tokens = _query_words(query)
+    words, tokens, dotted = _query_words(query)
     asked, by_prefix = _asked_kinds(tuple(terms)), _by_prefix(tuple(terms))
     top = max(base.values(), default=0.0) or 1.0
     priors: dict[str, float] = {}
@@ -498,7 +518,7 @@ def rank(
         if prior is None:
             prior = priors[file] = _path_prior(path, chunk.language, asked)
             named[file] = PATH_MATCH * top * (_path_hits(_path_names(path), by_prefix) / len(terms) if terms else 0.0)
-        weight = _definition_boost(chunk, words, tokens)  # a definition the query names keeps its place
+        weight = _definition_boost(chunk, words, tokens, dotted)  # a definition the query names keeps its place
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
         weight *= declaration_prior(chunk)

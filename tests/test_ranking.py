@@ -197,6 +197,15 @@ def test_a_test_written_beside_the_code_it_tests_ranks_below_that_code() -> None
     assert inline_test_prior(named("src/latest.rs", "latest.contest", "rust"), ["contest"]) == 1.0
 
 
+def test_a_qualified_name_written_in_a_sentence_names_its_definition_however_short() -> None:
+    set_ = Chunk.build(path="lib/application.js", language="javascript", symbol="set", qualified_name="app.set",
+                       kind="function", start_line=1, end_line=9, text="app.set = function set(setting, val) {}")
+    assert definition_boost(set_, "set the settings") == 1.0  # `set` alone says too little
+    assert definition_boost(set_, "app.set and settings storage") > 1.0
+    assert definition_boost(set_, "how does express::app::set store settings") > 1.0
+    assert definition_boost(set_, "res.set and headers") == 1.0  # another object's `set`
+
+
 def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_them() -> None:
     sections = chunk("indexer/chunker.py", "_sections")
     error = chunk("core/errors.ts", "$ZodError", kind="class", language="typescript")
