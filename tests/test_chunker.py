@@ -449,7 +449,8 @@ def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_abo
         assert spans["exports.parse"] == (15, 16)  # was 16-16
         assert spans["plain"] == (20, 20)  # a plain comment must touch its definition
     java = "class A {\n    /** Adds. */\n\n    int add(int a) { return a; }\n}\n"
-    assert ("A.add", 2, 4) in {(c.qualified_name, c.start_line, c.end_line) for c in chunk_source(java, "A.java", "java")}
+    spans = {(c.qualified_name, c.start_line, c.end_line) for c in chunk_source(java, "A.java", "java")}
+    assert ("A.add", 2, 4) in spans
 
 
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
@@ -478,6 +479,8 @@ def test_a_c_function_like_macro_is_a_function_with_its_comment() -> None:
 def test_a_c_function_is_named_for_itself_not_for_a_macro_before_its_name() -> None:
     source = "static void * CJSON_CDECL internal_malloc(size_t size)\n{\n    return malloc(size);\n}\n"
     assert [(c.kind, c.symbol) for c in chunk_source(source, "cJSON.c", "c")] == [("function", "internal_malloc")]
+    main = "int CJSON_CDECL main(void)\n{\n    return 0;\n}\n"  # parsed as `int CJSON_CDECL;` and `main (void) {...}`
+    assert [(c.kind, c.symbol) for c in chunk_source(main, "test.c", "c")] == [("function", "main")]
 
 
 def test_a_class_field_holding_a_function_is_a_method() -> None:
