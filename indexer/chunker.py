@@ -215,7 +215,8 @@ def _is_doc_block(node: Node) -> bool:
     """A documentation block (`/** ... */`: JSDoc, Javadoc, KDoc, PHPDoc, Doxygen), which says
     whose doc it is by its form, so a blank line may part it from its definition (express writes
     every method's JSDoc a blank line above it). Other comments must touch their definition."""
-    return "comment" in node.type and (node.text or b"").startswith(b"/**") and not node.text.startswith(b"/**/")
+    text = node.text or b""
+    return "comment" in node.type and text.startswith(b"/**") and not text.startswith(b"/**/")
 
 
 def _is_leading(node: Node, spec: LanguageSpec) -> bool:
