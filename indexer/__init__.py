@@ -26,5 +26,6 @@
 # 20: a Swift computed property (`var count: Int { ... }`) is a method; 21: the comments above a
 # JavaScript or TypeScript assignment (`res.send = function send() {...}`) go with it, and a
 # `/** ... */` doc block a blank line above its definition is still its doc; 22: nor is a C
-# function named `void` (`int CJSON_CDECL main(void)` parses as a `main` declaring `(void)`)
-CHUNKER_VERSION = 22
+# function named `void` (`int CJSON_CDECL main(void)` parses as a `main` declaring `(void)`);
+# 23: a Haskell operator defined infix (`p --> f = ...`) is named `-->`, as its signature is
+CHUNKER_VERSION = 23

@@ -229,13 +229,15 @@ def _is_leading(node: Node, spec: LanguageSpec) -> bool:
 def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
     """A definition's name as it is called: without the backticks that quote Kotlin's, Scala's
     and Swift's names (`` `-JsonUtf8Reader` `` is `-JsonUtf8Reader`, a test's
-    `` `parses an empty body` `` is `parses an empty body`)."""
+    `` `parses an empty body` `` is `parses an empty body`) or the parentheses around an operator."""
     name = _written_name(node, spec, kind)
     if name == "void":  # C's `int CJSON_CDECL main(void)` parses as a `main` with no name whose
         written = node.child_by_field_name("type")  # declarator is `(void)`: the type is the name
         if written is not None and written.type in _NAME_TYPES | {"type_identifier"}:
             return _text(written)
-    return name[1:-1] if len(name) > 2 and name[0] == name[-1] == "`" else name
+    if len(name) > 2 and (name[0] == name[-1] == "`" or (name[0], name[-1]) == ("(", ")")):
+        return name[1:-1]  # Haskell's operator in prefix form, `(-->)`, is the operator `-->`
+    return name
 
 
 def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:

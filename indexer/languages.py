@@ -239,7 +239,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "haskell", ("tree_sitter_haskell", "language"), (".hs", ".lhs"),
         functions=_any("function", "signature", "bind"),
         classes=_any("data_type", "newtype", "class", "instance", "type_synomym", "type_family"),
-        merge_adjacent=True,
+        # `p --> f = ...` defines `-->`, and ``x `orElse` y = ...`` defines `orElse`
+        name_fields=("name", "operator"), merge_adjacent=True,
     ),
     LanguageSpec(
         "lua", ("tree_sitter_lua", "language"), (".lua",),

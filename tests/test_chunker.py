@@ -453,6 +453,23 @@ def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_abo
     assert ("A.add", 2, 4) in spans
 
 
+def test_a_haskell_operator_defined_infix_is_one_chunk_with_its_signature() -> None:
+    source = (
+        "module M where\n"
+        "\n"
+        "-- | Run the hook when the query holds.\n"
+        "(-->) :: Query Bool -> ManageHook -> ManageHook\n"
+        "p --> f = p >>= \\b -> if b then f else idHook\n"
+        "\n"
+        "a <+> b = mappend a b\n"
+        "\n"
+        "x `orElse` y = x\n"
+    )
+    found = [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunk_source(source, "M.hs", "haskell")]
+    # were `(-->)` 3-4, then `function` 5-9: the definitions without signatures merged into it
+    assert found[1:] == [("function", "-->", 3, 5), ("function", "<+>", 7, 7), ("function", "orElse", 9, 9)]
+
+
 def test_the_methods_of_an_object_assigned_to_a_const_are_qualified_by_it() -> None:
     source = "export const api = {\n  get(url) {\n    return fetch(url);\n  },\n  post: async (url) => send(url),\n};\n"
     for language in ("javascript", "typescript"):
