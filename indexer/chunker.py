@@ -168,7 +168,7 @@ def _definition(
     sibling = outer.prev_named_sibling
     if sibling is None and outer.parent is not None and outer.parent.start_point.row == start:
         sibling = outer.parent.prev_named_sibling  # Haskell's first declaration: its comment is outside
-    gap = 1 + (sibling is not None and _is_doc_block(sibling))  # a `/** ... */` may stand a blank line above
+    gap = 2 if sibling is not None and _is_doc_block(sibling) else 1  # a `/** */` may stand a blank line above
     while sibling is not None and _is_leading(sibling, spec) and sibling.end_point.row >= start - gap:
         gap = 1
         row = sibling.start_point.row
@@ -231,9 +231,11 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
     and Swift's names (`` `-JsonUtf8Reader` `` is `-JsonUtf8Reader`, a test's
     `` `parses an empty body` `` is `parses an empty body`) or the parentheses around an operator."""
     name = _written_name(node, spec, kind)
-    if name == "void":  # C's `int CJSON_CDECL main(void)` parses as a `main` with no name whose
-        written = node.child_by_field_name("type")  # declarator is `(void)`: the type is the name
-        if written is not None and written.type in _NAME_TYPES | {"type_identifier"}:
+    if name == "void":
+        # C's `int CJSON_CDECL main(void)` parses as `int CJSON_CDECL;` and a function of type
+        # `main` whose declarator is `(void)`: there the type is the name
+        written = node.child_by_field_name("type")
+        if written is not None and written.type in _NAME_TYPES:
             return _text(written)
     if len(name) > 2 and (name[0] == name[-1] == "`" or (name[0], name[-1]) == ("(", ")")):
         return name[1:-1]  # Haskell's operator in prefix form, `(-->)`, is the operator `-->`

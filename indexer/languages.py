@@ -82,7 +82,8 @@ _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_express
                           "satisfies_expression"})
 # `const api = { get() {...} }`: the object's methods are `api.get`
 _JS_SCOPES = frozenset({"variable_declarator"})
-# `export const f = () => ...`: the declarator's comments are the statement's
+# `export const f = () => ...` and `res.send = function send() {...}`: the comments above are
+# the statement's, around the declarator or the assignment
 _JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_declaration", "expression_statement"})
 # where a definition's name is: `name`, `a.b = function`'s `left`, `{ key: () => ... }`'s `key`,
 # and a class field's `property` (JavaScript; TypeScript's fields have a `name`)
@@ -119,6 +120,8 @@ _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
 # `FMT_EXPORT`), no arguments, nothing after it
 _C_MACRO_LINE = re.compile(r"^[ \t]*_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]*$", re.M)
 _C_REWRITES = ((_C_MACRO_LINE, _blank),)
+
+
 def _constructor_up(match: re.Match[str]) -> str:
     """`class Options` NEWLINE `private constructor(` as `class Options  private constructor(`
     NEWLINE NEWLINE: the line break moves to after the `(`, where a break is allowed."""
