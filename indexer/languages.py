@@ -134,12 +134,12 @@ _KOTLIN_REWRITES = (
     # a nested class's primary constructor with modifiers on the line after its name (ktfmt's
     # `class Options` NEWLINE `private constructor(...)`): the grammar ends the class at the break
     # (at the margin there is no blank to move the break into; there the grammar mostly copes)
-    (re.compile(r"(\bclass[ \t]+\w+(?:<[^\n]*>)?)(\n[ \t]+)"
+    (re.compile(r"(class(?<=\bclass)[ \t]+\w+(?:<[^\n]*>)?)(\n[ \t]+)"  # `class` first: `re` skips to it
                 r"((?:(?:private|internal|protected|public|actual|expect)[ \t]+|@\w+[ \t]+)*constructor\()"),
      _constructor_up),
     # a statement that starts with a variable named `where` (`where?.let { ... }`): the grammar
     # takes `where` for a type constraint of the line before; the indent's last blank becomes `;`
-    (re.compile(r"^([ \t]*)[ \t](?=where(?:\?\.|\.|!!))", re.M), r"\1;"),
+    (re.compile(r"(\n[ \t]*)[ \t](?=where(?:\?\.|\.|!!))"), r"\1;"),
     # Kotlin 2's guard, `is Join if cond -> ...`: read as a second condition, `is Join , cond ->`
     (re.compile(r"^([ \t]*!?(?:is|in)[ \t](?:(?!->)[^\n])*?[ \t])if(?=[ \t(][^\n]*->)", re.M), r"\1, "),
 )
