@@ -30,7 +30,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -402,12 +402,12 @@ def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
     return name in (symbol, qualified) or dotted == _dotted(qualified)
 
 
-def _later_piece(chunk: Chunk, others: Iterable[Chunk]) -> bool:
-    """Whether another chunk is the piece before this one of a definition split for length: the
-    same name in the same file, ending on the line before (C++'s `formatter` specialisations are
-    separate definitions of one name in one file, with lines between them)."""
-    return any(other.end_line + 1 == chunk.start_line and other.path == chunk.path
-               and other.qualified_name == chunk.qualified_name and other.kind == chunk.kind for other in others)
+def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
+    """The candidates that continue another candidate, a definition split for length: the same
+    name and kind in the same file, starting on the line after the other ends (C++'s `formatter`
+    specialisations are separate definitions of one name in one file, with lines between them)."""
+    ends = {(c.path, c.qualified_name, c.kind, c.end_line + 1) for c in candidates.values()}
+    return {item for item, c in candidates.items() if (c.path, c.qualified_name, c.kind, c.start_line) in ends}
 
 
 def _file_stem(path: str) -> str:
@@ -554,7 +554,7 @@ def rank(
         # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
         own = {item for item in lookups if _file_stem(chunks[item].path) == lookup[2].lower()} if lookup else set()
         # a definition too long for one chunk leads with its first piece, where its header is
-        pieces = {item for item in lookups if _later_piece(chunks[item], (chunks[other] for other in lookups))}
+        pieces = _later_pieces({item: chunks[item] for item in lookups})
         lead = -min(negated for negated, _ in final) or 1.0
         # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more, and a
         # later piece of a definition one less
