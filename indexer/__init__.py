@@ -27,5 +27,7 @@
 # JavaScript or TypeScript assignment (`res.send = function send() {...}`) go with it, and a
 # `/** ... */` doc block a blank line above its definition is still its doc; 22: nor is a C
 # function named `void` (`int CJSON_CDECL main(void)` parses as a `main` declaring `(void)`);
-# 23: a Haskell operator defined infix (`p --> f = ...`) is named `-->`, as its signature is
-CHUNKER_VERSION = 23
+# 23: a Haskell operator defined infix (`p --> f = ...`) is named `-->`, as its signature is;
+# 24: a name that is a string (Zig's `test "url: parse"`) or an operator (Scala's `def :+`) is
+# not cut at its `:` and `.`
+CHUNKER_VERSION = 24

@@ -186,9 +186,18 @@ def _definition(
     swallowed = _swallowed_comments(node, following.start_point.row) if following is not None else []
     if swallowed and swallowed[0].prev_sibling is not None:
         end = max(swallowed[0].prev_sibling.end_point.row, node.start_point.row)
-    symbol = re.split(r"[.:]+", name)[-1] if name else ""
-    qualified_name = ".".join(p for part in qualified for p in re.split(r"::|:|\.", part) if p)
+    symbol = _name_parts(name)[-1] if name else ""
+    qualified_name = ".".join(p for part in qualified for p in _name_parts(part))
     return _Definition(kind, symbol, qualified_name, start, end, node.start_point.row, node)
+
+
+def _name_parts(name: str) -> list[str]:
+    """A name cut where it qualifies (`Base::Helpers` and Lua's `M:read` as `Base`, `Helpers`),
+    but never a string or an operator: Zig's `test "url: parse a.b"` is named by the whole string,
+    Scala's `def :+` and `def ::` by the operator."""
+    if name[:1] in ("'", '"') or not re.search(r"\w", name):
+        return [name]
+    return [part for part in re.split(r"::|:|\.", name) if part]
 
 
 def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
