@@ -29,5 +29,6 @@
 # function named `void` (`int CJSON_CDECL main(void)` parses as a `main` declaring `(void)`);
 # 23: a Haskell operator defined infix (`p --> f = ...`) is named `-->`, as its signature is;
 # 24: a name that is a string (Zig's `test "url: parse"`) or an operator (Scala's `def :+`) is
-# not cut at its `:` and `.`
-CHUNKER_VERSION = 24
+# not cut at its `:` and `.`; 25: Scala's `package object cats { ... }` is an object, its members
+# `cats.pure`
+CHUNKER_VERSION = 25

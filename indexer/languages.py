@@ -186,7 +186,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "scala", ("tree_sitter_scala", "language"), (".scala", ".sc"),
         functions=_any("function_definition"),
-        classes=_any("class_definition", "object_definition", "trait_definition", "enum_definition"),
+        classes=_any("class_definition", "object_definition", "trait_definition", "enum_definition",
+                     "package_object"),
     ),
     LanguageSpec(
         "swift", ("tree_sitter_swift", "language"), (".swift",),

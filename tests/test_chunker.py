@@ -470,13 +470,16 @@ def test_a_haskell_operator_defined_infix_is_one_chunk_with_its_signature() -> N
     assert found[1:] == [("function", "-->", 3, 5), ("function", "<+>", 7, 7), ("function", "orElse", 9, 9)]
 
 
-def test_a_name_that_is_a_string_or_an_operator_is_not_cut_where_it_holds_a_colon_or_dot() -> None:
+def test_names_of_strings_operators_and_scala_package_objects() -> None:
     zig = 'test "url: parse a.b" {\n    try std.testing.expect(parse("a") == 97);\n}\n'
     assert [(c.symbol, c.qualified_name) for c in chunk_source(zig, "url.zig", "zig")] == [
         ('"url: parse a.b"', '"url: parse a.b"')]  # was `b"` in `"url. parse a.b"`
     scala = "class Chain[A] {\n  def :+(a: A): Chain[A] = this\n  def ::(a: A): Chain[A] = this\n}\n"
     methods = {(c.symbol, c.qualified_name) for c in chunk_source(scala, "Chain.scala", "scala") if c.kind == "method"}
     assert methods == {(":+", "Chain.:+"), ("::", "Chain.::")}  # were `+` and nameless `Chain`
+    package = "package object cats {\n  def pure[A](a: A): Id[A] = a\n}\n"
+    assert {(c.kind, c.qualified_name) for c in chunk_source(package, "package.scala", "scala")} == {
+        ("class", "cats"), ("method", "cats.pure")}  # was a function `pure` in a module chunk
     lua = "function M:read(path)\n  return path\nend\n"
     assert [(c.symbol, c.qualified_name) for c in chunk_source(lua, "m.lua", "lua")] == [("read", "M.read")]
 
