@@ -30,5 +30,6 @@
 # 23: a Haskell operator defined infix (`p --> f = ...`) is named `-->`, as its signature is;
 # 24: a name that is a string (Zig's `test "url: parse"`) or an operator (Scala's `def :+`) is
 # not cut at its `:` and `.`; 25: Scala's `package object cats { ... }` is an object, its members
-# `cats.pure`
-CHUNKER_VERSION = 25
+# `cats.pure`; 26: a Haskell record field of a function type (`keys :: !(XConfig -> ...)`) is not
+# a method
+CHUNKER_VERSION = 26

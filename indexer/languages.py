@@ -241,7 +241,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "haskell", ("tree_sitter_haskell", "language"), (".hs", ".lhs"),
-        functions=_any("function", "signature", "bind"),
+        # a `function` with clauses (`match`) is a definition; one without is a type, `Int -> IO ()`,
+        # in a record's field
+        functions={**_any("signature", "bind"), **_needs(frozenset({"match"}), "function")},
         classes=_any("data_type", "newtype", "class", "instance", "type_synomym", "type_family"),
         # `p --> f = ...` defines `-->`, and ``x `orElse` y = ...`` defines `orElse`
         name_fields=("name", "operator"), merge_adjacent=True,

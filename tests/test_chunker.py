@@ -468,6 +468,9 @@ def test_a_haskell_operator_defined_infix_is_one_chunk_with_its_signature() -> N
     found = [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunk_source(source, "M.hs", "haskell")]
     # were `(-->)` 3-4, then `function` 5-9: the definitions without signatures merged into it
     assert found[1:] == [("function", "-->", 3, 5), ("function", "<+>", 7, 7), ("function", "orElse", 9, 9)]
+    record = "data XConfig = XConfig\n  { keys :: !(XConfig -> Map KeySym (X ()))\n  , name :: String\n  }\n"
+    # a field's function type was a method named `function`
+    assert [c.kind for c in chunk_source(record, "Core.hs", "haskell")] == ["class"]
 
 
 def test_names_of_strings_operators_and_scala_package_objects() -> None:
