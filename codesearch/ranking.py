@@ -174,19 +174,13 @@ def inline_test_prior(chunk: Chunk, terms: Collection[str]) -> float:
 
 
 def _inline_test_prior(path: str, qualified_name: str, asked: tuple[str, ...]) -> float:
-    if "test" in asked or not (qualified_name.startswith('"') or "tests." in qualified_name
-                               or "test." in qualified_name):
-        return 1.0  # the cheap checks first (`rank` makes them before it calls)
+    if "test" in asked:
+        return 1.0
     inline = qualified_name.startswith('"') or _TEST_SCOPE.search(qualified_name) is not None
-    return TEST_PENALTY if inline and not _path_prior_is_test(path) else 1.0
+    return TEST_PENALTY if inline and not is_test_path(path) else 1.0  # a test file's prior counted it
 
 
 _TEST_SCOPE = re.compile(r"(?:^|\.)tests?\.")
-
-
-@lru_cache(maxsize=1 << 14)
-def _path_prior_is_test(path: str) -> bool:
-    return bool(_TEST_PATH.search("/" + path))  # its path prior has counted it a test already
 
 
 def _barrel_prior(path: str, kind: str, asked: tuple[str, ...]) -> float:
@@ -362,6 +356,7 @@ def _same_stem(a: str, b: str) -> bool:
     return len(short) >= 7 and shared >= len(short) - 2
 
 
+@lru_cache(maxsize=1 << 14)
 def is_test_path(path: str) -> bool:
     """Whether a path looks like a test file by the usual conventions of many languages."""
     return bool(_TEST_PATH.search("/" + path))
@@ -524,8 +519,8 @@ def rank(
         weight *= declaration_prior(chunk)
         score = (score * weight + named[file]) * prior * _barrel_prior(path, chunk.kind, asked)
         name = chunk.qualified_name
-        if "tests." in name or "test." in name or name[:1] == '"':  # `_inline_test_prior`'s cheap checks
-            score *= _inline_test_prior(path, name, asked)
+        if "tests." in name or "test." in name or name[:1] == '"':  # could be `_TEST_SCOPE`'s, at no call's
+            score *= _inline_test_prior(path, name, asked)  # cost for the many names that cannot
         scored.append((item, file, score))
         by_file[file].append(score)
     demoted = variant_priors(by_file, terms)
