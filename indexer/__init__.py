@@ -31,5 +31,5 @@
 # 24: a name that is a string (Zig's `test "url: parse"`) or an operator (Scala's `def :+`) is
 # not cut at its `:` and `.`; 25: Scala's `package object cats { ... }` is an object, its members
 # `cats.pure`; 26: a Haskell record field of a function type (`keys :: !(XConfig -> ...)`) is not
-# a method
-CHUNKER_VERSION = 26
+# a method; 27: a C# property whose accessors have bodies (`get { ... }`) is a method
+CHUNKER_VERSION = 27

@@ -214,11 +214,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "csharp", ("tree_sitter_c_sharp", "language"), (".cs",),
-        functions=_any("method_declaration", "constructor_declaration", "destructor_declaration",
-                       "operator_declaration", "local_function_statement"),
+        functions={**_any("method_declaration", "constructor_declaration", "destructor_declaration",
+                          "operator_declaration", "local_function_statement"),
+                   # a property whose accessors have bodies (`get { ... }`) is code as a method is,
+                   # as Swift's computed properties are; `{ get; set; }` is a field
+                   **_needs(frozenset({"block"}), "property_declaration")},
         classes=_any("class_declaration", "interface_declaration", "struct_declaration",
                      "record_declaration", "enum_declaration"),
-        scopes=frozenset({"namespace_declaration"}),
+        scopes=frozenset({"namespace_declaration"}), wrappers=frozenset({"accessor_declaration"}),
     ),
     LanguageSpec(
         "php", ("tree_sitter_php", "language_php"), (".php", ".phtml"),

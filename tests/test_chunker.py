@@ -420,6 +420,26 @@ def test_a_swift_computed_property_is_a_method_and_a_stored_one_is_not() -> None
     assert methods == [("JSON.dictionaryObject", 2, 6), ("JSON.count", 7, 7)]
 
 
+def test_a_csharp_property_with_accessor_bodies_is_a_method_and_an_auto_property_is_not() -> None:
+    source = (
+        "namespace Dapper {\n"
+        "    public static partial class Settings {\n"
+        "        /// <summary>The fetch size for Oracle readers.</summary>\n"
+        "        public static long FetchSize {\n"
+        "            get { return s_FetchSize; }\n"
+        "            set { if (value < 0) throw new ArgumentOutOfRangeException(); s_FetchSize = value; }\n"
+        "        }\n"
+        "        public static int Timeout { get; set; }\n"
+        "        public static bool Shared => s_FetchSize > 0;\n"
+        "        public static void Reset() { Timeout = 0; }\n"
+        "    }\n"
+        "}\n"
+    )
+    methods = [(c.qualified_name, c.start_line, c.end_line) for c in chunk_source(source, "Settings.cs", "csharp")
+               if c.kind == "method"]
+    assert methods == [("Dapper.Settings.FetchSize", 3, 7), ("Dapper.Settings.Reset", 10, 10)]
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
