@@ -31,5 +31,6 @@
 # 24: a name that is a string (Zig's `test "url: parse"`) or an operator (Scala's `def :+`) is
 # not cut at its `:` and `.`; 25: Scala's `package object cats { ... }` is an object, its members
 # `cats.pure`; 26: a Haskell record field of a function type (`keys :: !(XConfig -> ...)`) is not
-# a method; 27: a C# property whose accessors have bodies (`get { ... }`) is a method
-CHUNKER_VERSION = 27
+# a method; 27: a C# property whose accessors have bodies (`get { ... }`) is a method; 28: a Ruby
+# class made by a call with a block (`Point = Struct.new(:x) do ... end`) holds its methods
+CHUNKER_VERSION = 28

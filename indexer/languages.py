@@ -144,6 +144,19 @@ _KOTLIN_REWRITES = (
     (re.compile(r"^([ \t]*!?(?:is|in)[ \t](?:(?!->)[^\n])*?[ \t])if(?=[ \t(][^\n]*->)", re.M), r"\1, "),
 )
 
+def _as_class(match: re.Match[str]) -> str:
+    """`Point = Struct.new(:x, :y) do` as `class Point`, padded to the same length."""
+    return f"{match.group(1)}class {match.group(2)}".ljust(len(match.group(0)))
+
+
+# A class made by a call with a block, `Point = Struct.new(:x, :y) do ... end` (also `Class.new`,
+# `Module.new`, `Data.define`), shown to the parser as the `class Point ... end` it is: its methods
+# are `Point.dist`, not the enclosing module's
+_RUBY_REWRITES = (
+    (re.compile(r"^([ \t]*)([A-Z]\w*)[ \t]*=[ \t]*(?:::)?(?:Struct|Class|Module|Data)\.(?:new|define)\b"
+                r"[^\n]*?[ \t]do(?:[ \t]*\|[^|\n]*\|)?[ \t]*(?:#[^\n]*)?$", re.M), _as_class),
+)
+
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", ("tree_sitter_python", "language"), (".py", ".pyi", ".pyw"),
@@ -231,7 +244,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "ruby", ("tree_sitter_ruby", "language"), (".rb", ".rake", ".gemspec"),
         functions=_any("method", "singleton_method"), classes=_any("class", "module", "singleton_class"),
-        filenames=("Rakefile", "Gemfile"), anonymous=frozenset({"singleton_class"}),
+        filenames=("Rakefile", "Gemfile"), anonymous=frozenset({"singleton_class"}), rewrites=_RUBY_REWRITES,
     ),
     LanguageSpec(
         "elixir", ("tree_sitter_elixir", "language"), (".ex", ".exs"),

@@ -440,6 +440,38 @@ def test_a_csharp_property_with_accessor_bodies_is_a_method_and_an_auto_property
     assert methods == [("Dapper.Settings.FetchSize", 3, 7), ("Dapper.Settings.Reset", 10, 10)]
 
 
+def test_a_ruby_class_made_by_struct_new_with_a_block_holds_its_methods() -> None:
+    source = (
+        "module Geometry\n"
+        "  # A point in the plane.\n"
+        "  Point = Struct.new(:x, :y) do\n"
+        "    def distance\n"
+        "      Math.sqrt(x * x + y * y)\n"
+        "    end\n"
+        "  end\n"
+        "\n"
+        "  Handler = Class.new(Base) do |klass| # made at load time\n"
+        "    def call(env) = env\n"
+        "  end\n"
+        "\n"
+        "  ORIGIN = points.map do |p|\n"
+        "    p\n"
+        "  end\n"
+        "end\n"
+    )
+    chunks = chunk_source(source, "geometry.rb", "ruby")
+    found = [(c.kind, c.qualified_name, c.start_line, c.end_line) for c in chunks if c.kind != "module"]
+    assert found == [
+        ("class", "Geometry", 1, 16),
+        ("class", "Geometry.Point", 2, 7),
+        ("method", "Geometry.Point.distance", 4, 6),
+        ("class", "Geometry.Handler", 9, 11),
+        ("method", "Geometry.Handler.call", 10, 10),
+    ]
+    point = next(c for c in chunks if c.qualified_name == "Geometry.Point")
+    assert point.text.startswith("  # A point in the plane.\n  Point = Struct.new(:x, :y) do\n")  # the code as written
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
