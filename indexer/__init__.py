@@ -32,5 +32,7 @@
 # not cut at its `:` and `.`; 25: Scala's `package object cats { ... }` is an object, its members
 # `cats.pure`; 26: a Haskell record field of a function type (`keys :: !(XConfig -> ...)`) is not
 # a method; 27: a C# property whose accessors have bodies (`get { ... }`) is a method; 28: a Ruby
-# class made by a call with a block (`Point = Struct.new(:x) do ... end`) holds its methods
-CHUNKER_VERSION = 28
+# class made by a call with a block (`Point = Struct.new(:x) do ... end`) holds its methods; 29: a
+# Ruby class or module named with its scope (`class HTTParty::CookieHash`) is `HTTParty.CookieHash`,
+# not `HTTParty`
+CHUNKER_VERSION = 29

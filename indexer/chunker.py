@@ -35,7 +35,7 @@ _NAME_TYPES = frozenset({
     "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
     "qualified_identifier", "scoped_identifier", "dot_index_expression", "method_index_expression",
     "operator_name", "destructor_name", "string", "string_content", "member_expression",
-    "operator_identifier",
+    "operator_identifier", "scope_resolution",
 })
 
 

@@ -472,6 +472,19 @@ def test_a_ruby_class_made_by_struct_new_with_a_block_holds_its_methods() -> Non
     assert point.text.startswith("  # A point in the plane.\n  Point = Struct.new(:x, :y) do\n")  # the code as written
 
 
+def test_a_ruby_class_named_with_its_scope_is_named_in_full() -> None:
+    source = (
+        "class HTTParty::CookieHash < Hash\n"
+        "  def add_cookies(data)\n"
+        "    merge!(data)\n"
+        "  end\n"
+        "end\n"
+    )
+    found = [(c.kind, c.symbol, c.qualified_name) for c in chunk_source(source, "cookie_hash.rb", "ruby")]
+    assert found == [("class", "CookieHash", "HTTParty.CookieHash"),
+                     ("method", "add_cookies", "HTTParty.CookieHash.add_cookies")]
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
