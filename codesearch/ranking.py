@@ -140,16 +140,21 @@ _ASIDE_PATH = re.compile(
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like
 # any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).
 _STUB_PATH = re.compile(r"\.d\.ts$")
+# A project's history in prose (`CHANGES`, `CHANGELOG.md`, `History.md`): it names every feature
+# once, and so matches many questions about code, which it never answers.
+_HISTORY_PATH = re.compile(r"/(?:changes|changelog|change_log|history|news|release[-_]?notes|releases)(?:\.[a-z]+)?$",
+                           re.IGNORECASE)
 _BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$")
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
                         "compatibility", "vendor", "generated", "deprecated"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
-                        "yml", "json", "toml", "ci", "workflow", "config", "configuration", "text"}),
+                        "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
                        "mod", "module", "package"}),
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
+    "history": frozenset({"changelog", "changelogs", "history", "releases"}),
 }
 
 
@@ -214,8 +219,11 @@ def _path_prior(path: str, language: str, asked: tuple[str, ...]) -> float:
         prior *= ASIDE_PENALTY
     if "stub" not in asked and _STUB_PATH.search(rooted):
         prior *= STUB_PENALTY
-    if language == PROSE and "prose" not in asked:
-        prior *= PROSE_PENALTY
+    if language == PROSE:
+        if "prose" not in asked:
+            prior *= PROSE_PENALTY
+        if "history" not in asked and _HISTORY_PATH.search(rooted):  # not `history.py`: code is code
+            prior *= ASIDE_PENALTY
     return prior
 
 

@@ -361,6 +361,19 @@ def test_prose_ranks_below_code_unless_the_query_asks_for_docs() -> None:
     lexical = [(1, 10.0), (2, 7.0)]
     assert order("how nvm installs a version", chunks, lexical)[0] == "nvm.sh:1"
     assert order("readme install instructions", chunks, lexical)[0] == "README.md:1"
+    # "JSON" and "text" are what code reads and writes (a JSON library's every question holds them)
+    assert order("how nvm reads the version from JSON text", chunks, lexical)[0] == "nvm.sh:1"
+
+
+def test_a_changelog_ranks_below_the_code_it_describes_unless_the_query_asks_for_history() -> None:
+    chunks = {1: chunk("CHANGES", "", kind="block", language="text",
+                       text="* json_dumps: encode values as JSON text with indentation"),
+              2: chunk("src/dump.c", "dump_indent", language="c")}
+    lexical = [(1, 10.0), (2, 4.0)]  # a changelog names every feature: BM25 likes it
+    assert order("encode values with indentation", chunks, lexical)[0] == "src/dump.c:1"
+    assert order("changelog of the indentation option", chunks, lexical)[0] == "CHANGES:1"
+    assert path_prior("History.md", ["parse"], "text") < path_prior("GUIDE.md", ["parse"], "text")
+    assert path_prior("src/history.py", ["parse"], "python") == 1.0  # code about history is code
 
 
 def test_a_file_named_for_the_question_is_lifted() -> None:
