@@ -34,5 +34,6 @@
 # a method; 27: a C# property whose accessors have bodies (`get { ... }`) is a method; 28: a Ruby
 # class made by a call with a block (`Point = Struct.new(:x) do ... end`) holds its methods; 29: a
 # Ruby class or module named with its scope (`class HTTParty::CookieHash`) is `HTTParty.CookieHash`,
-# not `HTTParty`
-CHUNKER_VERSION = 29
+# not `HTTParty`; 30: JavaScript's destructuring (`const { a, b } = create(() => ...)`) defines no
+# function named `{ a, b }`, nor qualifies the functions inside it
+CHUNKER_VERSION = 30

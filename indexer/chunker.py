@@ -39,6 +39,10 @@ _NAME_TYPES = frozenset({
 })
 
 
+# Destructuring on the left of a declaration (JavaScript's `const { a, b } = ...`, `const [a, b]`)
+_PATTERNS = frozenset({"object_pattern", "array_pattern"})
+
+
 @dataclass
 class _Definition:
     kind: str  # function | method | class
@@ -138,6 +142,9 @@ def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
         target = node.child_by_field_name("target")
         word = target.text.decode("utf-8", "replace") if target is not None and target.text else ""
         return spec.call_kinds.get(word)
+    if any(named is not None and named.type in _PATTERNS
+           for named in (node.child_by_field_name("name"), node.child_by_field_name("left"))):
+        return None  # `const { setState } = create(() => 0)` takes values apart; it defines no one thing
     for kind, rules in (("function", spec.functions), ("class", spec.classes)):
         if node.type in rules:
             needed = rules[node.type]
@@ -256,6 +263,8 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
         return _call_name(node)
     for field_name in spec.name_fields:
         child = node.child_by_field_name(field_name)
+        if child is not None and child.type in _PATTERNS:
+            return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
         if child is not None:
             found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
             if found is not None:

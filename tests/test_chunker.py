@@ -485,6 +485,22 @@ def test_a_ruby_class_named_with_its_scope_is_named_in_full() -> None:
                      ("method", "add_cookies", "HTTParty.CookieHash.add_cookies")]
 
 
+def test_destructuring_defines_no_function_and_qualifies_none() -> None:
+    source = (
+        "it('merges state', () => {\n"
+        "  const { setState, getState } = create((set, get) => ({\n"
+        "    value: 1,\n"
+        "    reset: () => set({ value: 0 }),\n"
+        "  }))\n"
+        "  const [state] = useActionState(() => {}, 'initial')\n"
+        "  const increment = wrap(() => setState(1))\n"
+        "})\n"
+    )
+    found = [(c.kind, c.qualified_name, c.start_line) for c in chunk_source(source, "store.test.ts", "typescript")
+             if c.kind != "module"]
+    assert found == [("function", "reset", 4), ("function", "increment", 7)]
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
