@@ -177,6 +177,25 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert not is_test_path("src/contest.py") and not is_test_path("src/latest.c")
 
 
+def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() -> None:
+    tests = [
+        "Tests/ArgumentParserUnitTests/Snapshots/testBase_Zsh().zsh",  # Swift packages: `Tests/`
+        "Tests/AlamofireTests/SessionDelegate.swift",
+        "tests/Dapper.Tests/Helpers/Attributes.cs",
+        "exposed-r2dbc-tests/src/main/kotlin/Fixtures.kt",
+        "src/AdapterTestUtilities/ToxiproxyManagement.php",  # flysystem's shared test base
+        "src/Ftp/FtpAdapterTestCase.php",
+        "Sources/ArgumentParserTestHelpers/TestHelpers.swift",
+        "internal/testutil/server.go",
+        "src/test-helpers/render.ts",
+        "testdata/config.go",
+    ]
+    assert [path for path in tests if not is_test_path(path)] == []
+    code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
+            "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py"]
+    assert [path for path in code if is_test_path(path)] == []
+
+
 def test_a_test_written_beside_the_code_it_tests_ranks_below_that_code() -> None:
     def named(path: str, qualified: str, language: str) -> Chunk:
         return Chunk.build(path=path, language=language, symbol=qualified.rsplit(".", 1)[-1], qualified_name=qualified,
