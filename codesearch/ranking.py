@@ -139,8 +139,8 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 
 # Code beside the implementation: examples, docs, compatibility shims, vendored and generated code.
 _ASIDE_PATH = re.compile(
-    r"/(?:_?examples?|samples?|demos?|docs?|docs?_src|compat|_compat|legacy|vendor|third_party|"
-    r"generated|gen)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+)$"
+    r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|"
+    r"[Vv]endor|third_party|generated|gen|benches|benchmarks?)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+)$"
 )
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like
@@ -154,7 +154,8 @@ _BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
-                        "compatibility", "vendor", "generated", "deprecated"}),
+                        "compatibility", "vendor", "generated", "deprecated", "bench", "benchmark",
+                        "benchmarks"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",

@@ -326,7 +326,10 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     implementation = 1.0
     for aside in ("examples/basic/app.py", "docs/conf.py", "src/compat/legacy_api.py", "vendor/lib/x.go",
                   "api/service_pb2.py", "lua/community/_generated.lua", "apis/zz_generated.deepcopy.go",
-                  "src/schema.generated.ts", "tests/test_app.py", "types/app.d.ts"):
+                  "src/schema.generated.ts", "tests/test_app.py", "types/app.d.ts",
+                  # Swift's and .NET's capitalised folders, and benchmarks
+                  "Examples/math/Math.swift", "Documentation/Guide.swift", "benches/parse.rs",
+                  "benchmarks/object.ts"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
@@ -338,6 +341,7 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     # unless the query asks for that kind of file
     assert path_prior("examples/basic/app.py", ["example", "app"]) == implementation
     assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
+    assert path_prior("benches/parse.rs", ["benchmark", "parse"]) == implementation
     chunks = {1: chunk("examples/server.py", "serve"), 2: chunk("src/server.py", "serve")}
     assert order("serve requests", chunks, [(1, 10.0), (2, 8.0)])[0] == "src/server.py:1"
 
