@@ -189,6 +189,9 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "internal/testutil/server.go",
         "src/test-helpers/render.ts",
         "testdata/config.go",
+        "fixtures/users.rb",
+        "src/__mocks__/fs.ts",
+        "internal/mocks/store.go",
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
