@@ -64,9 +64,10 @@ _TEST_PATH = re.compile(
     r"[\w.]*[a-z.]Tests|[\w.-]*[-_][Tt]ests?|"
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport)|"
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
-    # files: `test_x.py`, `x_test.go`, `x.test.ts`, `XTests.swift`, `XTestCase.php`, `x_spec.rb`
+    # files: `test_x.py`, `x_test.go`, `x.test.ts`, `XTests.swift`, `XTestCase.php`, `x_spec.rb`,
+    # Bats' `x.bats`
     r"/test_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|"
-    r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$"
+    r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$|\.bats$"
 )
 
 
@@ -381,8 +382,8 @@ def is_test_path(path: str) -> bool:
 
 def _looks_like_test(rooted: str) -> bool:
     """`_TEST_PATH` on a path with a `/` before it. Each of its patterns holds `est`, `pec`,
-    `ixture` or `mock`: most paths hold none, and skip the search (a third of its cost)."""
-    return (("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted)
+    `ixture`, `mock` or `.bats`: most paths hold none, and skip the search (a third of its cost)."""
+    return (("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or ".bats" in rooted)
             and _TEST_PATH.search(rooted) is not None)
 
 

@@ -35,5 +35,6 @@
 # class made by a call with a block (`Point = Struct.new(:x) do ... end`) holds its methods; 29: a
 # Ruby class or module named with its scope (`class HTTParty::CookieHash`) is `HTTParty.CookieHash`,
 # not `HTTParty`; 30: JavaScript's destructuring (`const { a, b } = create(() => ...)`) defines no
-# function named `{ a, b }`, nor qualifies the functions inside it
-CHUNKER_VERSION = 30
+# function named `{ a, b }`, nor qualifies the functions inside it; 31: Bats test files (`.bats`,
+# `#!/usr/bin/env bats`) are Bash, each `@test "name" { ... }` a function `test_name`
+CHUNKER_VERSION = 31

@@ -157,6 +157,17 @@ _RUBY_REWRITES = (
                 r"[^\n]*?[ \t]do(?:[ \t]*\|[^|\n]*\|)?[ \t]*(?:#[^\n]*)?$", re.M), _as_class),
 )
 
+def _bats_test(match: re.Match[str]) -> str:
+    """`@test "parses a flag" {` as `test_parses_a_flag() {`, padded to the same length (ASCII
+    punctuation becomes `_`, one byte for one, so rows and columns stay put)."""
+    name = "test_" + re.sub(r"[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]", "_", match.group(3))
+    return f"{match.group(1)}{name}()".ljust(len(match.group(0)) - 1) + "{"
+
+
+# Bats, Bash's test framework: a test is `@test "name" { ... }`, which tree-sitter-bash reads as a
+# command and its body as loose lines; shown to it as the function it is
+_BATS_REWRITES = ((re.compile(r"^([ \t]*)@test[ \t]+([\"'])(.*?)\2[ \t]*\{[ \t]*$", re.M), _bats_test),)
+
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "python", ("tree_sitter_python", "language"), (".py", ".pyi", ".pyw"),
@@ -277,15 +288,16 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                                   "opaque_declaration"}), "variable_declaration"),
     ),
     LanguageSpec(
-        "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh"),
+        "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),
         functions=_any("function_definition"), filenames=(".bashrc", ".zshrc", ".profile"),
+        rewrites=_BATS_REWRITES,
     ),
 )
 
 BY_NAME: dict[str, LanguageSpec] = {spec.name: spec for spec in LANGUAGES}
 _BY_EXTENSION: dict[str, LanguageSpec] = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 _BY_FILENAME: dict[str, LanguageSpec] = {n: spec for spec in LANGUAGES for n in spec.filenames}
-_SHEBANGS = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash", "node": "javascript",
+_SHEBANGS = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash", "bats": "bash", "node": "javascript",
              "ruby": "ruby", "lua": "lua", "elixir": "elixir"}
 
 _CPP_HINTS = re.compile(r"^\s*(namespace\s+\w|template\s*<|class\s+\w+\s*[:{]|public:|#include\s*<\w+>$)", re.M)

@@ -501,6 +501,30 @@ def test_destructuring_defines_no_function_and_qualifies_none() -> None:
     assert found == [("function", "reset", 4), ("function", "increment", 7)]
 
 
+def test_a_bats_file_is_bash_and_each_test_a_function_named_for_it() -> None:
+    source = (
+        "#!/usr/bin/env bats\n"
+        "\n"
+        "load test_helper\n"
+        "\n"
+        "create_executable() {\n"
+        "  touch \"$1\"\n"
+        "}\n"
+        "\n"
+        "# runs the shim\n"
+        "@test \"supports ruby -S <cmd>\" {\n"
+        "  run rbenv exec ruby -S rake\n"
+        "  assert_success\n"
+        "}\n"
+    )
+    assert language_for("test/exec.bats") == "bash"
+    assert language_for("test/exec", "#!/usr/bin/env bats\n") == "bash"
+    chunks = chunk_source(source, "test/exec.bats", "bash")
+    found = [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks if c.kind != "module"]
+    assert found == [("function", "create_executable", 5, 7), ("function", "test_supports_ruby__S__cmd_", 9, 13)]
+    assert chunks[-1].text.startswith("# runs the shim\n@test \"supports ruby -S <cmd>\" {\n")  # as written
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"

@@ -192,6 +192,7 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "fixtures/users.rb",
         "src/__mocks__/fs.ts",
         "internal/mocks/store.go",
+        "install.bats",  # Bats: every `.bats` file is a test
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
