@@ -65,9 +65,10 @@ _TEST_PATH = re.compile(
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport)|"
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
     # files: `test_x.py`, `x_test.go`, `x.test.ts`, `XTests.swift`, `XTestCase.php`, `x_spec.rb`,
-    # Bats' `x.bats`
+    # Bats' `x.bats`, pytest's `conftest.py`, mocks (`mock_store.go`, `store_mock.go`)
     r"/test_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|"
-    r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$|\.bats$"
+    r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$|\.bats$|/conftest\.py$|"
+    r"/mock_[^/]*$|_mocks?\.[a-z]+$"
 )
 
 
@@ -143,7 +144,8 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 # Code beside the implementation: examples, docs, compatibility shims, vendored and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|"
-    r"[Vv]endor|third_party|generated|gen|benches|benchmarks?)(?:/|$)|(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+)$"
+    r"[Vv]endor|third_party|generated|gen|benches|benchmarks?)(?:/|$)|"
+    r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?)$"  # Storybook's stories
 )
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like

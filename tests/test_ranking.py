@@ -193,10 +193,14 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "src/__mocks__/fs.ts",
         "internal/mocks/store.go",
         "install.bats",  # Bats: every `.bats` file is a test
+        "conftest.py",
+        "internal/mock_store.go",
+        "store_mock.go",
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
-            "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py"]
+            "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py",
+            "src/mockingbird.py"]
     assert [path for path in code if is_test_path(path)] == []
 
 
@@ -333,7 +337,7 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "src/schema.generated.ts", "tests/test_app.py", "types/app.d.ts",
                   # Swift's and .NET's capitalised folders, and benchmarks
                   "Examples/math/Math.swift", "Documentation/Guide.swift", "benches/parse.rs",
-                  "benchmarks/object.ts"):
+                  "benchmarks/object.ts", "src/Button.stories.tsx"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
