@@ -141,10 +141,11 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
     return dict(total)
 
 
-# Code beside the implementation: examples, docs, compatibility shims, vendored and generated code.
+# Code beside the implementation: examples, docs, compatibility shims, vendored code (`vendor/`,
+# `third_party/`, `deps/`), contributed extras (zlib's `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|"
-    r"[Vv]endor|third_party|generated|gen|benches|benchmarks?)(?:/|$)|"
+    r"[Vv]endor|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|benches|benchmarks?)(?:/|$)|"
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?)$"  # Storybook's stories
 )
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
@@ -159,8 +160,8 @@ _BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
-                        "compatibility", "vendor", "generated", "deprecated", "bench", "benchmark",
-                        "benchmarks"}),
+                        "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
+                        "benchmarks", "contrib", "contributed", "external", "deps"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
