@@ -525,6 +525,25 @@ def test_a_bats_file_is_bash_and_each_test_a_function_named_for_it() -> None:
     assert chunks[-1].text.startswith("# runs the shim\n@test \"supports ruby -S <cmd>\" {\n")  # as written
 
 
+def test_a_cpp_function_behind_a_macro_is_named_for_itself_not_its_return_type() -> None:
+    source = (
+        "SPDLOG_INLINE std::shared_ptr<logger> get(const std::string &name) {\n"
+        "    return registry::instance().get(name);\n"
+        "}\n"
+        "\n"
+        "GTEST_API_ FailureReporterInterface* GetFailureReporter() {\n"
+        "    return reporter;\n"
+        "}\n"
+        "\n"
+        "struct flag {\n"
+        "    operator bool() const { return set; }\n"
+        "};\n"
+    )
+    names = [(c.kind, c.symbol) for c in chunk_source(source, "registry-inl.h", "cpp")]
+    assert names == [("function", "get"), ("function", "GetFailureReporter"), ("class", "flag"),
+                     ("method", "operator bool")]
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
