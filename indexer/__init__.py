@@ -38,5 +38,6 @@
 # function named `{ a, b }`, nor qualifies the functions inside it; 31: Bats test files (`.bats`,
 # `#!/usr/bin/env bats`) are Bash, each `@test "name" { ... }` a function `test_name`; 32: a C++
 # function whose return type the parser took into its name, behind a macro
-# (`SPDLOG_INLINE std::shared_ptr<logger> get(...)`), is named `get`
-CHUNKER_VERSION = 32
+# (`SPDLOG_INLINE std::shared_ptr<logger> get(...)`), is named `get`; 33: C and C++ macros between
+# a function's parameters and its body (`) SPDLOG_NOEXCEPT {`) are blanked for the parser
+CHUNKER_VERSION = 33

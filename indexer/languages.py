@@ -119,7 +119,17 @@ _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
 # A macro alone on its line: upper case with an underscore (`QT_BEGIN_NAMESPACE`, `__BEGIN_DECLS`,
 # `FMT_EXPORT`), no arguments, nothing after it
 _C_MACRO_LINE = re.compile(r"^[ \t]*_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]*$", re.M)
-_C_REWRITES = ((_C_MACRO_LINE, _blank),)
+# Such a macro between a function's parameters and its body (`) SPDLOG_NOEXCEPT {`, `) FMT_NOEXCEPT;`):
+# the parser cannot place it, and the error can cost the file its namespaces and a function
+_C_MACRO_AFTER_PARAMETERS = re.compile(
+    r"(?<=\))([ \t]+)(_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)(?=[ \t]*(?:\{|;|->|const\b|override\b|$))", re.M)
+
+
+def _blank_macro(match: re.Match[str]) -> str:
+    return match.group(1) + " " * len(match.group(2))
+
+
+_C_REWRITES = ((_C_MACRO_LINE, _blank), (_C_MACRO_AFTER_PARAMETERS, _blank_macro))
 
 
 def _constructor_up(match: re.Match[str]) -> str:

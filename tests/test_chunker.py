@@ -544,6 +544,23 @@ def test_a_cpp_function_behind_a_macro_is_named_for_itself_not_its_return_type()
                      ("method", "operator bool")]
 
 
+def test_a_macro_between_parameters_and_body_is_read_past() -> None:
+    source = (
+        "namespace spdlog {\n"
+        "namespace details {\n"
+        "SPDLOG_INLINE std::tm gmtime(const std::time_t &time_tt) SPDLOG_NOEXCEPT {\n"
+        "    return tm;\n"
+        "}\n"
+        "SPDLOG_INLINE size_t thread_id() SPDLOG_NOEXCEPT;\n"
+        "}\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "os-inl.h", "cpp")
+    assert [(c.kind, c.qualified_name, c.start_line) for c in chunks if c.kind != "module"] == [
+        ("function", "spdlog.details.gmtime", 3)]
+    assert "SPDLOG_NOEXCEPT {" in chunks[-1].text  # the code as written
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
