@@ -40,8 +40,8 @@ _NAME_TYPES = frozenset({
 
 
 # A C or C++ name holding a type: a space, `*` or `&` before the name
-_TYPE_IN_NAME = re.compile(r"[\s*&]\s*~?[A-Za-z_]\w*\s*(?:\(|$)")
-_C_WORD = re.compile(r"~?[A-Za-z_]\w*")
+_TYPE_IN_NAME = re.compile(r"[\s*&]\s*~?[A-Za-z_][\w:]*\s*(?:\(|$)")
+_C_WORDS = re.compile(r"[\s*&]+")
 
 # Destructuring on the left of a declaration (JavaScript's `const { a, b } = ...`, `const [a, b]`)
 _PATTERNS = frozenset({"object_pattern", "array_pattern"})
@@ -262,8 +262,9 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
     if "declarator" in spec.name_fields and _TYPE_IN_NAME.search(name) and not name.startswith("operator"):
         # C++'s `SPDLOG_INLINE std::shared_ptr<logger> get(...)`: the parser takes the macro for
         # the type and the type for part of the name, `shared_ptr<logger> get`; the name is the last word
-        words = _C_WORD.findall(name.split("(", 1)[0])
-        return words[-1] if words else name
+        # (`SPDLOG_INLINE thread_pool::process_next_msg_` is `thread_pool::process_next_msg_`)
+        words = _C_WORDS.split(name.split("(", 1)[0].strip())
+        return words[-1] or name
     return name
 
 

@@ -122,14 +122,23 @@ _C_MACRO_LINE = re.compile(r"^[ \t]*_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]*$
 # Such a macro between a function's parameters and its body (`) SPDLOG_NOEXCEPT {`, `) FMT_NOEXCEPT;`):
 # the parser cannot place it, and the error can cost the file its namespaces and a function
 _C_MACRO_AFTER_PARAMETERS = re.compile(
-    r"(?<=\))([ \t]+)(_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)(?=[ \t]*(?:\{|;|->|const\b|override\b|$))", re.M)
+    r"(?<=\))[ \t]+(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)(?=[ \t]*(?:\{|;|->|const\b|override\b|$))",
+    re.M)
 
 
 def _blank_macro(match: re.Match[str]) -> str:
-    return match.group(1) + " " * len(match.group(2))
+    """The match with its `macro` group blanked."""
+    keep = match.start("macro") - match.start()
+    return match.group(0)[:keep] + " " * len(match.group("macro"))
 
 
-_C_REWRITES = ((_C_MACRO_LINE, _blank), (_C_MACRO_AFTER_PARAMETERS, _blank_macro))
+# An export macro between `class` or `struct` and the name (`class SPDLOG_API logger {`,
+# `class GTEST_API_ Test`, Qt's `class Q_CORE_EXPORT QString`): the parser reads a function
+_C_MACRO_IN_CLASS_HEAD = re.compile(
+    r"\b(?:class|struct)([ \t]+)(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)(?=[ \t]+[A-Za-z_])")
+
+_C_REWRITES = ((_C_MACRO_LINE, _blank), (_C_MACRO_AFTER_PARAMETERS, _blank_macro),
+               (_C_MACRO_IN_CLASS_HEAD, _blank_macro))
 
 
 def _constructor_up(match: re.Match[str]) -> str:

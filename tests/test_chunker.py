@@ -542,6 +542,21 @@ def test_a_cpp_function_behind_a_macro_is_named_for_itself_not_its_return_type()
     names = [(c.kind, c.symbol) for c in chunk_source(source, "registry-inl.h", "cpp")]
     assert names == [("function", "get"), ("function", "GetFailureReporter"), ("class", "flag"),
                      ("method", "operator bool")]
+    qualified = "bool SPDLOG_INLINE thread_pool::process_next_msg_() {\n    return true;\n}\n"
+    assert [c.qualified_name for c in chunk_source(qualified, "thread_pool-inl.h", "cpp")] == [
+        "thread_pool.process_next_msg_"]
+
+
+def test_an_export_macro_in_a_class_head_leaves_it_a_class() -> None:
+    source = (
+        "class SPDLOG_API pattern_formatter final : public formatter {\n"
+        "public:\n"
+        "    void format(const details::log_msg &msg, memory_buf_t &dest) override;\n"
+        "};\n"
+        "struct FMT_API format_error : std::runtime_error {};\n"
+    )
+    found = [(c.kind, c.qualified_name) for c in chunk_source(source, "pattern_formatter.h", "cpp")]
+    assert found == [("class", "pattern_formatter"), ("class", "format_error")]
 
 
 def test_a_macro_between_parameters_and_body_is_read_past() -> None:
