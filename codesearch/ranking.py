@@ -142,10 +142,12 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 
 
 # Code beside the implementation: examples, docs, compatibility shims, vendored code (`vendor/`,
-# `third_party/`, `deps/`), contributed extras (zlib's `contrib/`) and generated code.
+# `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`), contributed extras (zlib's
+# `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|"
-    r"[Vv]endor|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|benches|benchmarks?)(?:/|$)|"
+    r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|benches|"
+    r"benchmarks?)(?:/|$)|"
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?)$"  # Storybook's stories
 )
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
@@ -161,7 +163,7 @@ _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
                         "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
-                        "benchmarks", "contrib", "contributed", "external", "deps"}),
+                        "benchmarks", "contrib", "contributed", "external", "deps", "bundled"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",

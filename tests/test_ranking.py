@@ -339,7 +339,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "Examples/math/Math.swift", "Documentation/Guide.swift", "benches/parse.rs",
                   "benchmarks/object.ts", "src/Button.stories.tsx",
                   # vendored and contributed code beside the implementation
-                  "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c"):
+                  "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c",
+                  "include/spdlog/fmt/bundled/format.h"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
