@@ -41,5 +41,6 @@
 # (`SPDLOG_INLINE std::shared_ptr<logger> get(...)`), is named `get`; 33: C and C++ macros between
 # a function's parameters and its body (`) SPDLOG_NOEXCEPT {`) are blanked for the parser; 34: so
 # are export macros in a class head (`class SPDLOG_API logger`), which made the class a function,
-# and version 32's name keeps its qualifier (`thread_pool::process_next_msg_`)
-CHUNKER_VERSION = 34
+# and version 32's name keeps its qualifier (`thread_pool::process_next_msg_`); 35: a `.h` file that
+# holds `enum class`, a scope (`std::string`), `constexpr` or `nullptr` is C++
+CHUNKER_VERSION = 35

@@ -319,7 +319,11 @@ _BY_FILENAME: dict[str, LanguageSpec] = {n: spec for spec in LANGUAGES for n in 
 _SHEBANGS = {"python": "python", "bash": "bash", "sh": "bash", "zsh": "bash", "bats": "bash", "node": "javascript",
              "ruby": "ruby", "lua": "lua", "elixir": "elixir"}
 
-_CPP_HINTS = re.compile(r"^\s*(namespace\s+\w|template\s*<|class\s+\w+\s*[:{]|public:|#include\s*<\w+>$)", re.M)
+# A `.h` file is C++ when its head holds C++ alone can: a namespace, a template, a class, `public:`,
+# a standard header without `.h`, `enum class`, a scope (`std::string`, `fmt::format`), `constexpr`
+# or `nullptr`. C read as C++ parses nearly the same; C++ read as C loses its definitions
+_CPP_HINTS = re.compile(r"^\s*(namespace\s+\w|template\s*<|class\s+\w+\s*[:{]|public:|#include\s*<\w+>$)"
+                        r"|\benum\s+class\b|\b[a-z_]+::[A-Za-z_]|\bconstexpr\b|\bnullptr\b", re.M)
 
 # Files that are text but not code: indexed in line windows under this language name.
 TEXT = "text"

@@ -116,6 +116,10 @@ def test_content_hash_ignores_the_path_but_not_the_code() -> None:
 def test_header_guess_tells_cpp_headers_from_c_and_reads_shebangs() -> None:
     assert language_for("x.h", "#include <stdio.h>\nint f(void);") == "c"
     assert language_for("x.h", "namespace fmt {\ntemplate <typename T> class A {};\n}") == "cpp"
+    # fmt's `color.h` opens its namespace with a macro; `enum class` and `std::` still say C++
+    assert language_for("color.h", '#include "format.h"\nFMT_BEGIN_NAMESPACE\nenum class color : uint32_t {};') == "cpp"
+    assert language_for("sink-inl.h", "SPDLOG_INLINE bool spdlog::sinks::sink::should_log() const {}") == "cpp"
+    assert language_for("uv.h", "/* see http://libuv.org */\nstruct uv_loop_s { void* data; };") == "c"
     assert language_for("bin/deploy", "#!/usr/bin/env bash\necho hi") == "bash"
     assert language_for("README.md") == "text"
 
