@@ -134,8 +134,11 @@ def _blank_macro(match: re.Match[str]) -> str:
 
 # An export macro between `class` or `struct` and the name (`class SPDLOG_API logger {`,
 # `class GTEST_API_ Test`, Qt's `class Q_CORE_EXPORT QString`): the parser reads a function
+# (only in a class head: the name and its template arguments, then `final`, a base list, a body
+# or the line's end; not `struct UV_REQ_FIELDS req;`)
 _C_MACRO_IN_CLASS_HEAD = re.compile(
-    r"\b(?:class|struct)([ \t]+)(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)(?=[ \t]+[A-Za-z_])")
+    r"\b(?:class|struct)([ \t]+)(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)"
+    r"(?=[ \t]+[A-Za-z_][\w:]*(?:<[^\n;{]*>)?[ \t]*(?:final\b[ \t]*)?(?:[:{]|$))", re.M)
 
 _C_REWRITES = ((_C_MACRO_LINE, _blank), (_C_MACRO_AFTER_PARAMETERS, _blank_macro),
                (_C_MACRO_IN_CLASS_HEAD, _blank_macro))
@@ -163,6 +166,7 @@ _KOTLIN_REWRITES = (
     (re.compile(r"^([ \t]*!?(?:is|in)[ \t](?:(?!->)[^\n])*?[ \t])if(?=[ \t(][^\n]*->)", re.M), r"\1, "),
 )
 
+
 def _as_class(match: re.Match[str]) -> str:
     """`Point = Struct.new(:x, :y) do` as `class Point`, padded to the same length."""
     return f"{match.group(1)}class {match.group(2)}".ljust(len(match.group(0)))
@@ -175,6 +179,7 @@ _RUBY_REWRITES = (
     (re.compile(r"^([ \t]*)([A-Z]\w*)[ \t]*=[ \t]*(?:::)?(?:Struct|Class|Module|Data)\.(?:new|define)\b"
                 r"[^\n]*?[ \t]do(?:[ \t]*\|[^|\n]*\|)?[ \t]*(?:#[^\n]*)?$", re.M), _as_class),
 )
+
 
 def _bats_test(match: re.Match[str]) -> str:
     """`@test "parses a flag" {` as `test_parses_a_flag() {`, padded to the same length (ASCII
