@@ -42,5 +42,8 @@
 # a function's parameters and its body (`) SPDLOG_NOEXCEPT {`) are blanked for the parser; 34: so
 # are export macros in a class head (`class SPDLOG_API logger`), which made the class a function,
 # and version 32's name keeps its qualifier (`thread_pool::process_next_msg_`); 35: a `.h` file that
-# holds `enum class`, a scope (`std::string`), `constexpr` or `nullptr` is C++
-CHUNKER_VERSION = 35
+# holds `enum class`, a scope (`std::string`), `constexpr` or `nullptr` is C++; 36: a file with a
+# syntax error is chunked a declaration at a time only where that finds more definitions (a whole
+# file's parse keeps its C++ namespaces), an anonymous namespace qualifies nothing, and a namespace
+# named in parts (`namespace a::b`, C#'s `namespace Dapper.EntityFramework`) is named in full
+CHUNKER_VERSION = 36

@@ -35,7 +35,7 @@ _NAME_TYPES = frozenset({
     "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
     "qualified_identifier", "scoped_identifier", "dot_index_expression", "method_index_expression",
     "operator_name", "destructor_name", "string", "string_content", "member_expression",
-    "operator_identifier", "scope_resolution",
+    "operator_identifier", "scope_resolution", "nested_namespace_specifier", "qualified_name",
 })
 
 
@@ -76,13 +76,18 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
         parsed = pattern.sub(replacement, parsed)
     parser = parser_for(language)
     tree = parser.parse(parsed.encode("utf-8", errors="surrogatepass"))
-    roots = [tree.root_node]
-    if tree.root_node.has_error:  # keep one syntax error from flattening the rest of the file
+    definitions = _collect(tree.root_node, spec, lines, [], in_class=False, depth=0)
+    if tree.root_node.has_error:
+        # keep one syntax error from flattening the rest of the file: parsed a declaration at a
+        # time, the sections are taken if they find more definitions. They lose what encloses
+        # them (C++ namespaces at the margin), so where both find as many, the whole file's stand
         roots = [parser.parse(section.encode("utf-8", errors="surrogatepass")).root_node
                  for section in _sections(parsed)]
-    definitions = [d for root in roots for d in _collect(root, spec, lines, [], in_class=False, depth=0)]
-    if spec.merge_adjacent and len(roots) > 1:
-        definitions = _merge_clauses(definitions)
+        by_section = [d for root in roots for d in _collect(root, spec, lines, [], in_class=False, depth=0)]
+        if spec.merge_adjacent and len(roots) > 1:
+            by_section = _merge_clauses(by_section)
+        if _count(by_section) > _count(definitions):
+            definitions = by_section
     out: list[Chunk] = []
     covered = [False] * len(lines)
     for definition in definitions:
@@ -97,6 +102,11 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
 # the line before the blank ones is indented, so comments and `#if`s at the margin there are
 # not taken for the start of a declaration.
 _SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t\r]*\n)+(?=[A-Za-z_@$/])", re.M)
+
+
+def _count(definitions: list[_Definition]) -> int:
+    """How many definitions, members included."""
+    return sum(1 + _count(d.members) for d in definitions)
 
 
 def _sections(text: str) -> list[str]:
@@ -296,6 +306,8 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
             found = _first_name(child, depth=1)
             if found is not None:
                 return _text(found)
+    if kind == "scope":
+        return ""  # C++'s anonymous `namespace { ... }` qualifies nothing
     return node.type.replace("_declaration", "").replace("_definition", "")
 
 

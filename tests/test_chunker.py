@@ -580,6 +580,41 @@ def test_a_macro_between_parameters_and_body_is_read_past() -> None:
     assert "SPDLOG_NOEXCEPT {" in chunks[-1].text  # the code as written
 
 
+def test_a_syntax_error_costs_a_cpp_file_neither_its_namespaces_nor_its_definitions() -> None:
+    # `SPDLOG_SHORT_LEVEL_NAMES` is a macro tree-sitter cannot expand: the file has an error, and
+    # parsed a declaration at a time it would find the same functions without their namespaces
+    source = (
+        "namespace spdlog {\n"
+        "namespace level {\n"
+        "\n"
+        "static const char *short_level_names[] SPDLOG_SHORT_LEVEL_NAMES;\n"
+        "\n"
+        "const char *to_short_c_str(level_enum l) {\n"
+        "    return short_level_names[l];\n"
+        "}\n"
+        "\n"
+        "level_enum from_str(const std::string &name) {\n"
+        "    return off;\n"
+        "}\n"
+        "}  // namespace level\n"
+        "}  // namespace spdlog\n"
+    )
+    assert parser_for("cpp").parse(source.encode()).root_node.has_error
+    found = [c.qualified_name for c in chunk_source(source, "common-inl.h", "cpp") if c.kind != "module"]
+    assert found == ["spdlog.level.to_short_c_str", "spdlog.level.from_str"]
+
+
+def test_namespaces_anonymous_nested_and_dotted() -> None:
+    cpp = "namespace {\nvoid helper() {}\n}\nnamespace fmt::detail {\nvoid write() {}\n}\n"
+    assert [c.qualified_name for c in chunk_source(cpp, "os.cc", "cpp") if c.kind != "module"] == [
+        "helper", "fmt.detail.write"]
+    csharp = ("namespace Dapper.EntityFramework {\n    public class DbGeographyHandler {\n"
+              "        void Parse() {}\n    }\n}\n")
+    chunks = chunk_source(csharp, "DbGeographyHandler.cs", "csharp")
+    assert [c.qualified_name for c in chunks if c.kind != "module"] == [
+        "Dapper.EntityFramework.DbGeographyHandler", "Dapper.EntityFramework.DbGeographyHandler.Parse"]
+
+
 def test_a_doc_block_goes_with_the_assignment_it_documents_even_a_blank_line_above_it() -> None:
     source = (
         "/*!\n"
