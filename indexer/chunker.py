@@ -151,13 +151,18 @@ def _collect(
     return _merge_clauses(found) if spec.merge_adjacent else found
 
 
+def _destructures(node: Node, spec: LanguageSpec) -> bool:
+    """Whether a declaration's name is a destructuring pattern (`const { a, b } = ...`)."""
+    return any(named is not None and named.type in _PATTERNS
+               for named in map(node.child_by_field_name, spec.name_fields))
+
+
 def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
     if spec.call_kinds and node.type == "call":
         target = node.child_by_field_name("target")
         word = target.text.decode("utf-8", "replace") if target is not None and target.text else ""
         return spec.call_kinds.get(word)
-    if any(named is not None and named.type in _PATTERNS
-           for named in (node.child_by_field_name("name"), node.child_by_field_name("left"))):
+    if _destructures(node, spec):
         return None  # `const { setState } = create(() => 0)` takes values apart; it defines no one thing
     for kind, rules in (("function", spec.functions), ("class", spec.classes)):
         if node.type in rules:
@@ -281,10 +286,10 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
 def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
     if spec.call_kinds:
         return _call_name(node)
+    if _destructures(node, spec):
+        return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
     for field_name in spec.name_fields:
         child = node.child_by_field_name(field_name)
-        if child is not None and child.type in _PATTERNS:
-            return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
         if child is not None:
             found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
             if found is not None:

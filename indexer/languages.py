@@ -112,36 +112,29 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
 
 
 def _blank(match: re.Match[str]) -> str:
-    return " " * len(match.group(0))  # the patterns match ASCII: bytes and columns stay put
-
-
-_C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
-# A macro alone on its line: upper case with an underscore (`QT_BEGIN_NAMESPACE`, `__BEGIN_DECLS`,
-# `FMT_EXPORT`), no arguments, nothing after it
-_C_MACRO_LINE = re.compile(r"^[ \t]*_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]*$", re.M)
-# Such a macro between a function's parameters and its body (`) SPDLOG_NOEXCEPT {`, `) FMT_NOEXCEPT;`):
-# the parser cannot place it, and the error can cost the file its namespaces and a function
-_C_MACRO_AFTER_PARAMETERS = re.compile(
-    r"(?<=\))[ \t]+(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)(?=[ \t]*(?:\{|;|->|const\b|override\b|$))",
-    re.M)
-
-
-def _blank_macro(match: re.Match[str]) -> str:
-    """The match with its `macro` group blanked."""
+    """The match with its `macro` group blanked (the patterns match ASCII: bytes and columns stay put)."""
     keep = match.start("macro") - match.start()
     return match.group(0)[:keep] + " " * len(match.group("macro"))
 
 
+_C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
+# A C or C++ macro the parser cannot expand: upper case with an underscore (`QT_BEGIN_NAMESPACE`,
+# `__BEGIN_DECLS`, `FMT_EXPORT`, `SPDLOG_NOEXCEPT`), no arguments
+_MACRO = r"(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)"
+# Such a macro alone on its line
+_C_MACRO_LINE = re.compile(rf"^[ \t]*{_MACRO}[ \t]*$", re.M)
+# Such a macro between a function's parameters and its body (`) SPDLOG_NOEXCEPT {`, `) FMT_NOEXCEPT;`):
+# the parser cannot place it, and the error can cost the file its namespaces and a function
+_C_MACRO_AFTER_PARAMETERS = re.compile(rf"(?<=\))[ \t]+{_MACRO}(?=[ \t]*(?:\{{|;|->|const\b|override\b|$))", re.M)
 # An export macro between `class` or `struct` and the name (`class SPDLOG_API logger {`,
 # `class GTEST_API_ Test`, Qt's `class Q_CORE_EXPORT QString`): the parser reads a function
 # (only in a class head: the name and its template arguments, then `final`, a base list, a body
 # or the line's end; not `struct UV_REQ_FIELDS req;`)
 _C_MACRO_IN_CLASS_HEAD = re.compile(
-    r"\b(?:class|struct)([ \t]+)(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)"
+    rf"\b(?:class|struct)[ \t]+{_MACRO}"
     r"(?=[ \t]+[A-Za-z_][\w:]*(?:<[^\n;{]*>)?[ \t]*(?:final\b[ \t]*)?(?:[:{]|$))", re.M)
 
-_C_REWRITES = ((_C_MACRO_LINE, _blank), (_C_MACRO_AFTER_PARAMETERS, _blank_macro),
-               (_C_MACRO_IN_CLASS_HEAD, _blank_macro))
+_C_REWRITES = tuple((pattern, _blank) for pattern in (_C_MACRO_LINE, _C_MACRO_AFTER_PARAMETERS, _C_MACRO_IN_CLASS_HEAD))
 
 
 def _constructor_up(match: re.Match[str]) -> str:
