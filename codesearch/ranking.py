@@ -57,12 +57,13 @@ COVERAGE_WEIGHT = 0.2
 # other, and a pattern that starts with a plain character lets `re` skip to where it could match
 # (`(^|/)` made each search try every position: 2-3x slower).
 _TEST_PATH = re.compile(
-    # folders: `tests/`, Swift's and .NET's `Tests/`, `UnitTests/`, `Dapper.Tests/`, `e2e-tests/`,
-    # and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`, Go's `testdata/`,
-    # `fixtures/`, mocks (Jest's `__mocks__/`)
-    r"/(?:[Tt]ests?|__tests__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
-    r"[\w.]*[a-z.]Tests|[\w.-]*[-_][Tt]ests?|"
-    r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport)|"
+    # folders: `tests/`, Lua's `testes/`, Swift's and .NET's `Tests/`, `UnitTests/`, `Dapper.Tests/`,
+    # Gradle's and Kotlin's source sets (`androidTest/`, `jvmTest/`, `integrationTest/`),
+    # `e2e-tests/`, and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`,
+    # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, mocks (Jest's `__mocks__/`)
+    r"/(?:[Tt]ests?|testes|__tests__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
+    r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]ests?|"
+    r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
     # files: `test_x.py`, `x_test.go`, `x.test.ts`, `XTests.swift`, `XTestCase.php`, `x_spec.rb`,
     # Bats' `x.bats`, pytest's `conftest.py`, mocks (`mock_store.go`, `store_mock.go`)
