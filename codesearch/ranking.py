@@ -455,7 +455,7 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
-    if symbol in words and telling:
+    if telling and (symbol in words or symbol[:2] == "__" and symbol in tokens):  # a hook written whole
         return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
@@ -469,8 +469,10 @@ def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
     """A symbol lower-cased without the underscores and `$` around it or a Ruby or Elixir `!` or
     `?` after it (a query's `sections` names `_sections`, `union` zod's `_union`, `route`
     Sinatra's `route!`), whether it says enough to count when a query names it (four letters, or
-    a capital or underscore in it), and its words when it has several."""
-    bare = symbol.strip("_$").rstrip("!?")
+    a capital or underscore in it), and its words when it has several. A protocol hook (Python's
+    `__call__`, `__init__`, Elixir's `__using__`) is named only where the query writes it so: the
+    word "call" in "call a hook before sleeping" names no `__call__`."""
+    bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip("_$").rstrip("!?")
     telling = len(bare) > 3 or any(c.isupper() or c == "_" for c in bare)
     parts = [p.lower() for p in split_identifier(symbol)]
     return bare.lower(), telling, tuple(parts) if len(parts) > 1 else ()

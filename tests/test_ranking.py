@@ -249,6 +249,18 @@ def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_the
     assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
 
 
+def test_a_protocol_hook_is_named_only_where_the_query_writes_it_whole() -> None:
+    hook = chunk("tenacity/stop.py", "__call__", kind="method")
+    helper = chunk("tenacity/__init__.py", "_post_stop_check_actions", kind="method",
+                   text="def _post_stop_check_actions(self):\n    self.before_sleep(retry_state)  # call the hook")
+    assert definition_boost(hook, "call a hook before sleeping between attempts") == 1.0
+    assert definition_boost(hook, "how __call__ decides to stop") > 1.0
+    assert definition_boost(chunk("lib/plug/builder.ex", "__using__", language="elixir"), "using a plug") == 1.0
+    assert definition_boost(chunk("lib/rack/app.rb", "call", language="ruby"), "call the app") > 1.0  # a plain name
+    ranked = rank("call a hook before sleeping", {1: hook, 2: helper}, [(2, 9.0), (1, 8.0)], [], mode="lexical", k=2)
+    assert ranked[0].chunk.symbol == "_post_stop_check_actions"
+
+
 def test_a_method_declared_without_a_body_gives_way_to_its_implementation() -> None:
     doc = "    /**\n     * Build the URL for a named route.\n     * @param string $routeName\n     */\n"
     declared = chunk("Interfaces/RouteParserInterface.php", "urlFor", kind="method", language="php",
