@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CANDIDATES = 300
 MAX_DEFINITIONS = 50  # a symbol query's definitions added to the candidates
 RELATED_TERMS = 24
+FEW_CANDIDATES = 10  # fewer than a page of results from a query's rare terms
 
 
 def search_lexical(store: Store, query: str, limit: int = CANDIDATES) -> list[tuple[int, float]]:
@@ -29,7 +30,14 @@ def search_lexical(store: Store, query: str, limit: int = CANDIDATES) -> list[tu
     if not terms:
         return []
     rows, frequency = store.document_frequencies(terms)
-    return store.lexical_search(weighty_terms(terms, rows, frequency), limit)
+    weighty = weighty_terms(terms, rows, frequency)
+    found = store.lexical_search(weighty, limit)
+    if len(found) < FEW_CANDIDATES and len(weighty) < len(terms):
+        # the rare terms alone leave the answer short ("field computed by a method on the schema":
+        # `computed` is in 2 chunks, `field` and `schema` in most): the common terms, whose BM25
+        # weight is next to nothing, bring candidates for the path and name signals to order
+        found = store.lexical_search(terms, limit)
+    return found
 
 
 def search_dense(

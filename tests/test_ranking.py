@@ -476,21 +476,24 @@ def test_terms_in_more_than_half_the_chunks_are_not_asked_for() -> None:
 def test_leaving_out_a_common_term_changes_no_score_and_new_chunks_are_counted(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "index", create=True)
     with store.transaction():
-        for number in range(6):  # `zod` in every path; `parse` in two files, `schema` in one
-            name = {0: "parse_schema", 1: "parse_it"}.get(number, f"other_{number}")
+        for number in range(30):  # `zod` in every path; `parse` in twelve files, `schema` in one
+            name = "parse_schema" if number == 0 else f"parse_{number}" if number < 12 else f"other_{number}"
             body = f"def {name}(value):\n    return value\n"
             path = f"zod/module_{number}.py"
             store.replace_file(path, 1, 1, str(number), "python",
                                [chunk(path, name, text=body)])
     rows, frequency = store.document_frequencies(["zod", "parse", "schema"])
-    assert rows == 6 and frequency == {"zod": 6, "parse": 2, "schema": 1}
-    every_term = store.lexical_search(["zod", "parse", "schema"], 10)
+    assert rows == 30 and frequency == {"zod": 30, "parse": 12, "schema": 1}
+    every_term = store.lexical_search(["zod", "parse", "schema"], 50)
     weighty = search_lexical(store, "zod parse schema")
     assert [i for i, _ in weighty] == [i for i, _ in every_term[: len(weighty)]]
     assert all(abs(s - dict(every_term)[i]) < 1e-4 for i, s in weighty)
-    assert len(weighty) == 2  # the chunks that matched only `zod` scored (almost) nothing
+    assert len(weighty) == 12  # the chunks that matched only `zod` scored (almost) nothing
+    # where the rare terms alone find less than a page, the common ones fill it, after them
+    short = search_lexical(store, "zod schema")
+    assert len(short) == 30 and store.chunks_by_id([short[0][0]])[short[0][0]].symbol == "parse_schema"
     with store.transaction():
         store.replace_file("lib/parse.py", 1, 1, "x", "python", [chunk("lib/parse.py", "parse")])
     rows, frequency = store.document_frequencies(["parse"])
-    assert rows == 7 and frequency["parse"] == 3
+    assert rows == 31 and frequency["parse"] == 13
     store.close()
