@@ -60,14 +60,16 @@ _TEST_PATH = re.compile(
     # folders: `tests/`, Lua's `testes/`, Swift's and .NET's `Tests/`, `UnitTests/`, `Dapper.Tests/`,
     # Gradle's and Kotlin's source sets (`androidTest/`, `jvmTest/`, `integrationTest/`),
     # `e2e-tests/`, and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`,
-    # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, mocks (Jest's `__mocks__/`)
-    r"/(?:[Tt]ests?|testes|__tests__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
+    # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, `__fixtures__/`, jscodeshift's
+    # `__testfixtures__/`, mocks (Jest's `__mocks__/`)
+    r"/(?:[Tt]ests?|testes|__tests__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
     r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]ests?|"
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
-    # files: `test_x.py`, `x_test.go`, `x.test.ts`, `XTests.swift`, `XTestCase.php`, `x_spec.rb`,
+    # files: `test_x.py`, `x_test.go`, `x.test.ts`, type tests (`x.test-d.ts`), `XTests.swift`,
+    # `XTestCase.php`, `x_spec.rb`,
     # Bats' `x.bats`, pytest's `conftest.py`, mocks (`mock_store.go`, `store_mock.go`)
-    r"/test_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|"
+    r"/test_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)(?:-d)?\.[a-z]+$|"
     r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$|\.bats$|/conftest\.py$|"
     r"/mock_[^/]*$|_mocks?\.[a-z]+$"
 )
@@ -148,7 +150,7 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|"
     r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|benches|"
-    r"benchmarks?)(?:/|$)|"
+    r"benchmarks?|website)(?:/|$)|"  # a project's site (Docusaurus, Jekyll): its docs and their pages
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?)$"  # Storybook's stories
 )
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
@@ -164,7 +166,7 @@ _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
                         "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
-                        "benchmarks", "contrib", "contributed", "external", "deps", "bundled"}),
+                        "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",

@@ -202,6 +202,9 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "src/integrationTest/java/ClientIT.java",
         "binCompatTest/src/main/scala/Compat.scala",
         "lib/src/testFixtures/java/Users.java",
+        "codemod/zod-to-valibot/__testfixtures__/object/input.ts",  # jscodeshift's
+        "src/__fixtures__/config.js",
+        "library/src/methods/flatten/flatten.test-d.ts",  # tsd's and Vitest's type tests
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
@@ -358,7 +361,9 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "benchmarks/object.ts", "src/Button.stories.tsx",
                   # vendored and contributed code beside the implementation
                   "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c",
-                  "include/spdlog/fmt/bundled/format.h"):
+                  "include/spdlog/fmt/bundled/format.h",
+                  # a project's site (valibot's, retrofit's `website/`)
+                  "website/src/routes/api/(methods)/flatten/index.tsx"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
@@ -371,6 +376,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     assert path_prior("examples/basic/app.py", ["example", "app"]) == implementation
     assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
     assert path_prior("benches/parse.rs", ["benchmark", "parse"]) == implementation
+    assert path_prior("website/src/routes/index.tsx", ["website", "routes"]) == implementation
+    assert path_prior("src/websites/registry.py", ["parse", "config"]) == implementation
     chunks = {1: chunk("examples/server.py", "serve"), 2: chunk("src/server.py", "serve")}
     assert order("serve requests", chunks, [(1, 10.0), (2, 8.0)])[0] == "src/server.py:1"
 
