@@ -161,16 +161,20 @@ _KOTLIN_REWRITES = (
 
 
 def _as_class(match: re.Match[str]) -> str:
-    """`Point = Struct.new(:x, :y) do` as `class Point`, padded to the same length."""
-    return f"{match.group(1)}class {match.group(2)}".ljust(len(match.group(0)))
+    """`Point = Struct.new(:x, :y) do` as `class Point`, each line padded to its length (the
+    arguments may run over several)."""
+    first, *rest = match.group(0).split("\n")
+    head = f"{match.group(1)}class {match.group(2)}".ljust(len(first))
+    return "\n".join([head, *(" " * len(line) for line in rest)])
 
 
 # A class made by a call with a block, `Point = Struct.new(:x, :y) do ... end` (also `Class.new`,
-# `Module.new`, `Data.define`), shown to the parser as the `class Point ... end` it is: its methods
-# are `Point.dist`, not the enclosing module's
+# `Data.define`, and a Struct of the project's own: faraday's `Env = Options.new(:method,
+# :url, ...) do`), shown to the parser as the `class Point ... end` it is: its methods are
+# `Point.dist`, not the enclosing module's
 _RUBY_REWRITES = (
-    (re.compile(r"^([ \t]*)([A-Z]\w*)[ \t]*=[ \t]*(?:::)?(?:Struct|Class|Module|Data)\.(?:new|define)\b"
-                r"[^\n]*?[ \t]do(?:[ \t]*\|[^|\n]*\|)?[ \t]*(?:#[^\n]*)?$", re.M), _as_class),
+    (re.compile(r"^([ \t]*)([A-Z]\w*)[ \t]*=[ \t]*(?:::)?[A-Z]\w*(?:::[A-Z]\w*)*\.(?:new|define)\b"
+                r"(?:\([^()]*\))?[^\n]*?[ \t]do(?:[ \t]*\|[^|\n]*\|)?[ \t]*(?:#[^\n]*)?$", re.M), _as_class),
 )
 
 

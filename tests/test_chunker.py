@@ -476,6 +476,33 @@ def test_a_ruby_class_made_by_struct_new_with_a_block_holds_its_methods() -> Non
     assert point.text.startswith("  # A point in the plane.\n  Point = Struct.new(:x, :y) do\n")  # the code as written
 
 
+def test_a_ruby_class_made_by_the_project_s_own_struct_over_several_lines_holds_its_methods() -> None:
+    source = (
+        "module Faraday\n"
+        "  Env = Options.new(:method, :request_body,\n"
+        "                    :url, :request) do\n"
+        "    def success?\n"
+        "      status < 400\n"
+        "    end\n"
+        "  end\n"
+        "\n"
+        "  KeyMap = Hash.new do |map, key|\n"
+        "    map[key] = key.to_s\n"
+        "  end\n"
+        "end\n"
+    )
+    chunks = chunk_source(source, "env.rb", "ruby")
+    found = [(c.kind, c.qualified_name, c.start_line, c.end_line) for c in chunks if c.kind != "module"]
+    assert found == [
+        ("class", "Faraday", 1, 12),
+        ("class", "Faraday.Env", 2, 7),
+        ("method", "Faraday.Env.success?", 4, 6),
+        ("class", "Faraday.KeyMap", 9, 11),
+    ]
+    env = next(c for c in chunks if c.qualified_name == "Faraday.Env")
+    assert env.text.startswith("  Env = Options.new(:method, :request_body,\n                    :url, :request) do\n")
+
+
 def test_a_ruby_class_named_with_its_scope_is_named_in_full() -> None:
     source = (
         "class HTTParty::CookieHash < Hash\n"
