@@ -457,13 +457,19 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
-    if telling and (symbol in words or symbol[:2] == "__" and symbol in tokens):  # a hook written whole
+    if telling and (symbol in words or symbol[:2] == "__" and symbol in tokens) and symbol not in _RELATIONS:
         return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
     if parts and tokens.issuperset(parts):
         return PARTIAL_DEFINITION_BOOST
     return 1.0
+
+
+# Words that relate two things ("mapping between Kotlin types and SQL types"): they name no
+# definition, though code has functions so named (SQL's `between`); BM25 still counts them
+_RELATIONS = frozenset("""between within without against through across among during whether
+inside outside except beyond toward towards despite versus""".split())
 
 
 @lru_cache(maxsize=1 << 16)

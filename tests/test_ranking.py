@@ -252,6 +252,16 @@ def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_the
     assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
 
 
+def test_a_word_that_relates_two_things_names_no_definition() -> None:
+    between = chunk("core/SQLExpressionBuilder.kt", "between", kind="method", language="kotlin")
+    column_type = chunk("core/ColumnType.kt", "ColumnType", kind="class", language="kotlin")
+    query = "ColumnType mapping between Kotlin types and SQL types"
+    assert definition_boost(between, query) == 1.0 < definition_boost(column_type, query)
+    assert definition_boost(chunk("lib/hooks.py", "before_sleep"), "before sleep hook") > 1.0  # a name, not a relation
+    ranked = rank(query, {1: between, 2: column_type}, [(1, 9.0), (2, 6.0)], [], mode="lexical", k=2)
+    assert ranked[0].chunk.symbol == "ColumnType"
+
+
 def test_a_protocol_hook_is_named_only_where_the_query_writes_it_whole() -> None:
     hook = chunk("tenacity/stop.py", "__call__", kind="method")
     helper = chunk("tenacity/__init__.py", "_post_stop_check_actions", kind="method",
