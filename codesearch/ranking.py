@@ -438,6 +438,16 @@ def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
     return {item for item, c in candidates.items() if (c.path, c.qualified_name, c.kind, c.start_line) in ends}
 
 
+def _constructors(candidates: Mapping[int, Chunk]) -> dict[int, int]:
+    """The candidates that construct a class among the candidates, in its file (Java's, C#'s,
+    Kotlin's and C++'s `DefaultParser.DefaultParser` in `class DefaultParser`), each mapped to
+    that class."""
+    classes = {(c.path, c.qualified_name): item for item, c in candidates.items() if c.kind == "class"}
+    return {item: classes[c.path, c.qualified_name[: -len(c.symbol) - 1]] for item, c in candidates.items()
+            if c.kind != "class" and c.qualified_name.endswith(f"{c.symbol}.{c.symbol}")
+            and (c.path, c.qualified_name[: -len(c.symbol) - 1]) in classes}
+
+
 def _file_stem(path: str) -> str:
     """A file's name without its last extension, lower-cased: `src/SqlMapper.Settings.cs` is
     `sqlmapper.settings`."""
@@ -596,5 +606,12 @@ def rank(
         # later piece of a definition one less
         final = [(negated - (2 + 2 * (item in own) - (item in pieces)) * lead if item in lookups else negated, item)
                  for negated, item in final]
+        # a class leads its constructors (`DefaultParser.DefaultParser`), in the best one's place
+        built = _constructors({item: chunks[item] for item in lookups})
+        if built:
+            place = dict((item, negated) for negated, item in final)
+            for constructor, built_class in built.items():
+                place[built_class] = min(place[built_class], place[constructor] - lead * 1e-9)
+            final = [(place[item], item) for _, item in final]
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]

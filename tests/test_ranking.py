@@ -252,6 +252,21 @@ def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_the
     assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
 
 
+def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
+    def java(symbol: str, qualified: str, kind: str, start: int, end: int) -> Chunk:
+        return Chunk.build(path="cli/DefaultParser.java", language="java", symbol=symbol, qualified_name=qualified,
+                           kind=kind, start_line=start, end_line=end, text=f"public {symbol}() {{}}")
+
+    parser = java("DefaultParser", "DefaultParser", "class", 30, 859)
+    constructor = java("DefaultParser", "DefaultParser.DefaultParser", "method", 294, 304)
+    other = java("DefaultParser", "DefaultParser.DefaultParser", "method", 245, 266)
+    use = chunk("cli/Main.java", "main", language="java", text="new DefaultParser().parse(args)")
+    chunks = {1: parser, 2: constructor, 3: other, 4: use}
+    # BM25 prefers the short constructors, whose every line says the name
+    assert order("DefaultParser", chunks, [(2, 9.0), (3, 8.0), (4, 7.0), (1, 6.0)], k=4) == [
+        "cli/DefaultParser.java:30", "cli/DefaultParser.java:294", "cli/DefaultParser.java:245", "cli/Main.java:1"]
+
+
 def test_a_word_that_relates_two_things_names_no_definition() -> None:
     between = chunk("core/SQLExpressionBuilder.kt", "between", kind="method", language="kotlin")
     column_type = chunk("core/ColumnType.kt", "ColumnType", kind="class", language="kotlin")
