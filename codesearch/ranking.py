@@ -430,6 +430,18 @@ def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
     return name in (symbol, qualified) or dotted == _dotted(qualified)
 
 
+def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[int]:
+    """The candidates a lookup names; for a qualified name that names none, those named by its
+    end: its head is then a package, crate or module, which no qualified name holds (Go's
+    `cli.Command`, Rust's `serde_json::from_str`, Python's `fields.Nested`)."""
+    found = {i for i, chunk in chunks.items() if _names(chunk, *lookup)}
+    name, dotted, last = lookup
+    if found or "." not in dotted:
+        return found
+    return {i for i, chunk in chunks.items() if chunk.symbol.endswith(last) and chunk.kind not in ("module", "block")
+            and dotted.endswith("." + _dotted(chunk.qualified_name))}
+
+
 def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
     """The candidates that continue another candidate, a definition split for length: the same
     name and kind in the same file, starting on the line after the other ends (C++'s `formatter`
@@ -546,7 +558,7 @@ def rank(
     else:
         base = fuse(lexical, dense, unembedded)
     lookup = lookup_name(query)
-    lookups = {i for i, chunk in chunks.items() if _names(chunk, *lookup)} if lookup else set()
+    lookups = _lookups(chunks, lookup) if lookup else set()
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)

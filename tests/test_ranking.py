@@ -252,6 +252,20 @@ def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_the
     assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
 
 
+def test_a_lookup_whose_head_is_a_package_names_the_definition_it_ends_with() -> None:
+    command = chunk("command.go", "Command", kind="class", language="go")
+    use = chunk("scripts/build.go", "main", language="go", text="app := &cli.Command{Name: \"build\"}")
+    chunks = {1: command, 2: use}
+    assert order("cli.Command", chunks, [(2, 9.0), (1, 3.0)]) == ["command.go:1", "scripts/build.go:1"]
+    from_str = chunk("src/de.rs", "from_str", language="rust")
+    assert order("serde_json::from_str", {1: use, 2: from_str}, [(1, 9.0), (2, 3.0)])[0] == "src/de.rs:1"
+    # where the whole name names a definition, the ones that only end with it are not lookups
+    set_ = Chunk.build(path="lib/response.js", language="javascript", symbol="set", qualified_name="res.set",
+                       kind="function", start_line=1, end_line=9, text="res.set = function set(field, val) {}")
+    other = chunk("lib/utils.js", "set", language="javascript")
+    assert order("res.set", {1: other, 2: set_}, [(1, 9.0), (2, 3.0)]) == ["lib/response.js:1", "lib/utils.js:1"]
+
+
 def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
     def java(symbol: str, qualified: str, kind: str, start: int, end: int) -> Chunk:
         return Chunk.build(path="cli/DefaultParser.java", language="java", symbol=symbol, qualified_name=qualified,
