@@ -450,6 +450,38 @@ def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
     return {item for item, c in candidates.items() if (c.path, c.qualified_name, c.kind, c.start_line) in ends}
 
 
+# The head of a type's extension: Rust's `impl Deserializer`, Swift's `extension ImageRequest`
+_EXTENSION_HEAD = {"rust": re.compile(r"(?:pub(?:\([\w:]+\))?\s+)?(?:unsafe\s+|default\s+)*impl\b"),
+                   "swift": re.compile(r"(?:(?:public|internal|private|fileprivate|open)\s+)?extension\b")}
+
+
+def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
+    """The types among the candidates that another candidate defines in full: a forward
+    declaration of one line, an extension (Rust's `impl`, Swift's `extension`), and a later
+    piece of a type's outline (its first line of code is a member's, not the type's own)."""
+    types = {item: c for item, c in candidates.items() if c.kind == "class"}
+    heads = {item: _code_lines(c.text, 2) for item, c in types.items()}
+    extensions = {item for item, c in types.items() if _extends(c, heads[item][0])}
+    declared = {item for item, c in types.items() if c.start_line == c.end_line}
+    # the head may be the second line, after C++'s `template <typename T>`
+    continued = {item for item, c in types.items() if not any(c.symbol in line for line in heads[item])}
+    secondary = extensions | declared | continued
+    return secondary if types.keys() - secondary else set()
+
+
+def _code_lines(text: str, count: int) -> list[str]:
+    """A chunk's first `count` lines of code, past comments, attributes and decorators."""
+    lines = (line.strip() for line in text.split("\n"))
+    code = [line for line in lines if line and not line.startswith(("//", "/*", "*", "#[", "@", "#", "--", '"""'))]
+    return (code + [""] * count)[:count]
+
+
+def _extends(chunk: Chunk, head: str) -> bool:
+    """Whether a type's chunk, whose first line of code is `head`, is an extension of it."""
+    pattern = _EXTENSION_HEAD.get(chunk.language)
+    return pattern is not None and pattern.match(head) is not None
+
+
 def _constructors(candidates: Mapping[int, Chunk]) -> dict[int, int]:
     """The candidates that construct a class among the candidates, in its file (Java's, C#'s,
     Kotlin's and C++'s `DefaultParser.DefaultParser` in `class DefaultParser`), each mapped to
@@ -611,8 +643,11 @@ def rank(
         # a name defined in several files (C#'s partial classes, Ruby's reopened classes) leads
         # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
         own = {item for item in lookups if _file_stem(chunks[item].path) == lookup[2].lower()} if lookup else set()
-        # a definition too long for one chunk leads with its first piece, where its header is
+        # a definition too long for one chunk leads with its first piece, where its header is, and
+        # a type with its forward declarations (`typedef struct lua_State lua_State;`) and
+        # extensions (Rust's `impl Deserializer`, Swift's `extension ImageRequest`) after it
         pieces = _later_pieces({item: chunks[item] for item in lookups})
+        pieces |= _secondary({item: chunks[item] for item in lookups})
         lead = -min(negated for negated, _ in final) or 1.0
         # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more, and a
         # later piece of a definition one less

@@ -266,6 +266,31 @@ def test_a_lookup_whose_head_is_a_package_names_the_definition_it_ends_with() ->
     assert order("res.set", {1: other, 2: set_}, [(1, 9.0), (2, 3.0)]) == ["lib/response.js:1", "lib/utils.js:1"]
 
 
+def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pieces() -> None:
+    def type_chunk(path: str, language: str, start: int, end: int, text: str) -> Chunk:
+        return Chunk.build(path=path, language=language, symbol="State", qualified_name="State", kind="class",
+                           start_line=start, end_line=end, text=text)
+
+    # BM25 favours the short chunks: the first in each list ranks highest before the rule
+    cases = [
+        [type_chunk("lua.h", "c", 56, 56, "typedef struct State State;"),
+         type_chunk("lstate.h", "c", 282, 312, "struct State {\n  lu_byte status;\n  StkId top;\n};")],
+        [type_chunk("src/de.rs", "rust", 41, 70, "impl<R> State<R>\nwhere\n    R: Read,\n{\n    fn new() {}\n}"),
+         type_chunk("src/de.rs", "rust", 30, 39, "/// A state.\n#[derive(Debug)]\npub struct State<R> {\n}")],
+        [type_chunk("Sources/State.swift", "swift", 491, 546, "// MARK: - Private\nextension State {\n}"),
+         type_chunk("Sources/State.swift", "swift", 16, 487, "public struct State: Sendable {\n    var y: Int\n}")],
+        # an outline too long for one chunk: the later piece starts with a member's head
+        [type_chunk("Core/State.swift", "swift", 1126, 1354, "    func upload(_ data: Data) -> Request {\n    }"),
+         type_chunk("Core/State.swift", "swift", 27, 1117, "/// Holds it.\nopen class State {\n    func a() {}")],
+        # C++ writes its template on the line before the head
+        [type_chunk("format.h", "cpp", 3963, 3964, "template <typename T>\nstruct State<T[]> : State<T> {};"),
+         type_chunk("ranges.h", "cpp", 773, 790, "// ranges\nclass helper {\n  int x;\n};")],
+    ]
+    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27", "format.h:3963"]
+    for (first, second), answer in zip(cases, expected, strict=True):
+        assert order("State", {1: first, 2: second}, [(1, 9.0), (2, 5.0)], k=2)[0] == answer
+
+
 def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
     def java(symbol: str, qualified: str, kind: str, start: int, end: int) -> Chunk:
         return Chunk.build(path="cli/DefaultParser.java", language="java", symbol=symbol, qualified_name=qualified,
