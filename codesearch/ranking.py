@@ -634,31 +634,40 @@ def rank(
     for negated, _, item, file in totals:
         final.append((negated * REPEAT_DECAY ** seen[file], item))
         seen[file] += 1
-    if lookups:  # named exactly: the definitions lead, in their own order, above everything else;
-        # a definition in a test, an example or a stub (a mock `class ZodType`) only where no
-        # implementation defines the name
-        prior_of = {item: priors[file_of(item) if file_of else chunks[item].path] for item in lookups}
-        best = max(prior_of.values())
-        lookups = {item for item, prior in prior_of.items() if prior == best}
-        # a name defined in several files (C#'s partial classes, Ruby's reopened classes) leads
-        # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
-        own = {item for item in lookups if _file_stem(chunks[item].path) == lookup[2].lower()} if lookup else set()
-        # a definition too long for one chunk leads with its first piece, where its header is, and
-        # a type with its forward declarations (`typedef struct lua_State lua_State;`) and
-        # extensions (Rust's `impl Deserializer`, Swift's `extension ImageRequest`) after it
-        pieces = _later_pieces({item: chunks[item] for item in lookups})
-        pieces |= _secondary({item: chunks[item] for item in lookups})
-        lead = -min(negated for negated, _ in final) or 1.0
-        # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more, and a
-        # later piece of a definition one less
-        final = [(negated - (2 + 2 * (item in own) - (item in pieces)) * lead if item in lookups else negated, item)
-                 for negated, item in final]
-        # a class leads its constructors (`DefaultParser.DefaultParser`), in the best one's place
-        built = _constructors({item: chunks[item] for item in lookups})
-        if built:
-            place = dict((item, negated) for negated, item in final)
-            for constructor, built_class in built.items():
-                place[built_class] = min(place[built_class], place[constructor] - lead * 1e-9)
-            final = [(place[item], item) for _, item in final]
+    if lookups:  # named exactly: the definitions lead, in their own order, above everything else
+        files = {item: file_of(item) if file_of else chunks[item].path for item in lookups}
+        final = _lookups_lead(final, {item: chunks[item] for item in lookups},
+                              {item: priors[file] for item, file in files.items()}, lookup[2] if lookup else "")
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]
+
+
+def _lookups_lead(final: list[tuple[float, int]], lookups: dict[int, Chunk], prior_of: dict[int, float],
+                  last: str) -> list[tuple[float, int]]:
+    """`final` (negated scores, items) with the definitions a lookup names (`lookups`, with their
+    files' priors) above everything else, in their own order, and its last part `last`."""
+    # a definition in a test, an example or a stub (a mock `class ZodType`) only where no
+    # implementation defines the name
+    best = max(prior_of.values())
+    leading = {item for item, prior in prior_of.items() if prior == best}
+    named = {item: lookups[item] for item in leading}
+    # a name defined in several files (C#'s partial classes, Ruby's reopened classes) leads
+    # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
+    own = {item for item, chunk in named.items() if _file_stem(chunk.path) == last.lower()}
+    # a definition too long for one chunk leads with its first piece, where its header is, and
+    # a type with its forward declarations (`typedef struct lua_State lua_State;`), extensions
+    # (Rust's `impl Deserializer`, Swift's `extension ImageRequest`) and outline's later pieces after it
+    after = _later_pieces(named) | _secondary(named)
+    lead = -min(negated for negated, _ in final) or 1.0
+    # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more, and one that
+    # comes after another one less
+    final = [(negated - (2 + 2 * (item in own) - (item in after)) * lead if item in leading else negated, item)
+             for negated, item in final]
+    # a class leads its constructors (`DefaultParser.DefaultParser`), in the best one's place
+    built = _constructors(named)
+    if built:
+        place = dict((item, negated) for negated, item in final)
+        for constructor, built_class in built.items():
+            place[built_class] = min(place[built_class], place[constructor] - lead * 1e-9)
+        final = [(place[item], item) for _, item in final]
+    return final
