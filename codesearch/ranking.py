@@ -395,7 +395,8 @@ def _looks_like_test(rooted: str) -> bool:
             and _TEST_PATH.search(rooted) is not None)
 
 
-_SYMBOL_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
+# A symbol's name, qualified with `.`, `::`, `#` or PHP's `\` (`Ramsey\Uuid\Uuid`, `\Dotenv\Dotenv`)
+_SYMBOL_QUERY = re.compile(r"\\?[A-Za-z_$][\w$]*(?:(?:\.|::|#|\\)[A-Za-z_$][\w$]*)*")
 
 
 def names_definition(chunk: Chunk, query: str) -> bool:
@@ -416,8 +417,9 @@ def lookup_name(query: str) -> tuple[str, str, str] | None:
 
 
 def _dotted(name: str) -> str:
-    """`Sinatra::Base` and `Array#map` written as `Sinatra.Base`, `Array.map`."""
-    return name.replace("::", ".").replace("#", ".")
+    r"""`Sinatra::Base`, `Array#map` and `\Ramsey\Uuid\Uuid` written as `Sinatra.Base`, `Array.map`,
+    `Ramsey.Uuid.Uuid`."""
+    return name.replace("::", ".").replace("#", ".").replace("\\", ".").lstrip(".")
 
 
 def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
@@ -550,7 +552,7 @@ def _writes(qualified: str, dotted: tuple[str, ...]) -> bool:
                for name in dotted)
 
 
-_QUALIFIED_IN_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)+")
+_QUALIFIED_IN_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#|\\)[A-Za-z_$][\w$]*)+")
 
 
 @lru_cache(maxsize=256)

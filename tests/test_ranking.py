@@ -11,6 +11,7 @@ from codesearch.ranking import (
     definition_boost,
     inline_test_prior,
     is_test_path,
+    lookup_name,
     names_definition,
     path_match,
     path_prior,
@@ -259,6 +260,12 @@ def test_a_lookup_whose_head_is_a_package_names_the_definition_it_ends_with() ->
     assert order("cli.Command", chunks, [(2, 9.0), (1, 3.0)]) == ["command.go:1", "scripts/build.go:1"]
     from_str = chunk("src/de.rs", "from_str", language="rust")
     assert order("serde_json::from_str", {1: use, 2: from_str}, [(1, 9.0), (2, 3.0)])[0] == "src/de.rs:1"
+    # PHP writes its namespaces with `\`, from the root with one before
+    dotenv = chunk("src/Dotenv.php", "Dotenv", kind="class", language="php")
+    imports = chunk("src/Validator.php", "", kind="module", language="php", text="use Dotenv\\Dotenv;")
+    for name in ("Dotenv\\Dotenv", "\\Dotenv\\Dotenv"):
+        assert lookup_name(name) == (name, "Dotenv.Dotenv", "Dotenv")
+        assert order(name, {1: imports, 2: dotenv}, [(1, 9.0), (2, 3.0)])[0] == "src/Dotenv.php:1"
     # where the whole name names a definition, the ones that only end with it are not lookups
     set_ = Chunk.build(path="lib/response.js", language="javascript", symbol="set", qualified_name="res.set",
                        kind="function", start_line=1, end_line=9, text="res.set = function set(field, val) {}")
