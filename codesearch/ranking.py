@@ -452,21 +452,32 @@ def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
     return {item for item, c in candidates.items() if (c.path, c.qualified_name, c.kind, c.start_line) in ends}
 
 
-# The head of a type's extension: Rust's `impl Deserializer`, Swift's `extension ImageRequest`
+# The head of a type's extension: Rust's `impl Deserializer`, Swift's `extension ImageRequest`,
+# Elixir's `defimpl Jason.Encoder, for: Atom`
 _EXTENSION_HEAD = {"rust": re.compile(r"(?:pub(?:\([\w:]+\))?\s+)?(?:unsafe\s+|default\s+)*impl\b"),
-                   "swift": re.compile(r"(?:(?:public|internal|private|fileprivate|open)\s+)?extension\b")}
+                   "swift": re.compile(r"(?:(?:public|internal|private|fileprivate|open)\s+)?extension\b"),
+                   "elixir": re.compile(r"defimpl\b")}
+
+
+# A keyword that makes a type, in one language or another
+_TYPE_WORD = re.compile(r"\b(?:class|struct|enum|interface|trait|protocol|object|record|module|type|impl|"
+                        r"extension|actor|union|typedef|namespace|defmodule|defprotocol|defimpl|data|newtype|"
+                        r"instance)\b")
 
 
 def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
     """The types among the candidates that another candidate defines in full: a forward
-    declaration of one line, an extension (Rust's `impl`, Swift's `extension`), and a later
+    declaration of one line, an extension (Rust's `impl`, Swift's `extension`, Elixir's
+    `defimpl`), and a later
     piece of a type's outline (its first line of code is a member's, not the type's own)."""
     types = {item: c for item, c in candidates.items() if c.kind == "class"}
     heads = {item: _code_lines(c.text, 2) for item, c in types.items()}
     extensions = {item for item, c in types.items() if _extends(c, heads[item][0])}
     declared = {item for item, c in types.items() if c.start_line == c.end_line}
-    # the head may be the second line, after C++'s `template <typename T>`
-    continued = {item for item, c in types.items() if not any(c.symbol in line for line in heads[item])}
+    # the head may be the second line, after C++'s `template <typename T>`; a member's head may
+    # hold the name too (a constructor's), but not a keyword that makes a type
+    continued = {item for item, c in types.items()
+                 if not any(c.symbol in line and _TYPE_WORD.search(line) for line in heads[item])}
     secondary = extensions | declared | continued
     return secondary if types.keys() - secondary else set()
 
@@ -488,7 +499,10 @@ def _constructors(candidates: Mapping[int, Chunk]) -> dict[int, int]:
     """The candidates that construct a class among the candidates, in its file (Java's, C#'s,
     Kotlin's and C++'s `DefaultParser.DefaultParser` in `class DefaultParser`), each mapped to
     that class."""
-    classes = {(c.path, c.qualified_name): item for item, c in candidates.items() if c.kind == "class"}
+    classes: dict[tuple[str, str], int] = {}
+    for item, c in sorted(candidates.items(), key=lambda pair: -pair[1].start_line):  # the first piece wins
+        if c.kind == "class":
+            classes[c.path, c.qualified_name] = item
     return {item: classes[c.path, c.qualified_name[: -len(c.symbol) - 1]] for item, c in candidates.items()
             if c.kind != "class" and c.qualified_name.endswith(f"{c.symbol}.{c.symbol}")
             and (c.path, c.qualified_name[: -len(c.symbol) - 1]) in classes}
@@ -656,17 +670,17 @@ def _lookups_lead(final: list[tuple[float, int]], lookups: dict[int, Chunk], pri
     # a name defined in several files (C#'s partial classes, Ruby's reopened classes) leads
     # in the file named after it: `SqlMapper.cs`, then `SqlMapper.Settings.cs`
     own = {item for item, chunk in named.items() if _file_stem(chunk.path) == last.lower()}
-    # a definition too long for one chunk leads with its first piece, where its header is, and
-    # a type with its forward declarations (`typedef struct lua_State lua_State;`), extensions
-    # (Rust's `impl Deserializer`, Swift's `extension ImageRequest`) and outline's later pieces after it
-    after = _later_pieces(named) | _secondary(named)
+    # a type leads its forward declarations (`typedef struct lua_State lua_State;`), extensions
+    # (Rust's `impl Deserializer`, Swift's `extension ImageRequest`) and its outline's later
+    # pieces, wherever they are; a definition too long for one chunk leads with its first piece
+    secondary, pieces = _secondary(named), _later_pieces(named)
     lead = -min(negated for negated, _ in final) or 1.0
-    # scores are at most `lead`: a lookup gains 2 leads, one in its own file 2 more, and one that
-    # comes after another one less
-    final = [(negated - (2 + 2 * (item in own) - (item in after)) * lead if item in leading else negated, item)
-             for negated, item in final]
+    # scores are at most `lead`: a lookup gains 2 leads, a primary definition 4 more, one in its
+    # own file 2 more, and a later piece one less
+    final = [(negated - (2 + 4 * (item not in secondary) + 2 * (item in own) - (item in pieces)) * lead
+              if item in leading else negated, item) for negated, item in final]
     # a class leads its constructors (`DefaultParser.DefaultParser`), in the best one's place
-    built = _constructors(named)
+    built = _constructors({item: chunk for item, chunk in named.items() if item not in secondary})
     if built:
         place = dict((item, negated) for negated, item in final)
         for constructor, built_class in built.items():

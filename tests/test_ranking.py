@@ -292,10 +292,27 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
         # C++ writes its template on the line before the head
         [type_chunk("format.h", "cpp", 3963, 3964, "template <typename T>\nstruct State<T[]> : State<T> {};"),
          type_chunk("ranges.h", "cpp", 773, 790, "// ranges\nclass helper {\n  int x;\n};")],
+        # an extension in the file named after the type gives way to the type itself, elsewhere
+        [type_chunk("src/state.rs", "rust", 694, 699, "impl Deref for State {\n}"),
+         type_chunk("src/lib.rs", "rust", 288, 392, "pub struct State {\n    inner: Own,\n}")],
+        [type_chunk("lib/encoder.ex", "elixir", 178, 182, "defimpl State, for: Atom do\nend"),
+         type_chunk("lib/encoder.ex", "elixir", 1, 75, "defprotocol State do\nend")],
     ]
-    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27", "format.h:3963"]
+    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27", "format.h:3963",
+                "src/lib.rs:288", "lib/encoder.ex:1"]
     for (first, second), answer in zip(cases, expected, strict=True):
         assert order("State", {1: first, 2: second}, [(1, 9.0), (2, 5.0)], k=2)[0] == answer
+    # a class whose outline is cut in pieces, a constructor among the members: the piece with
+    # its head leads, not the one the constructor's head is in
+    def java(qualified: str, kind: str, start: int, end: int, text: str) -> Chunk:
+        return Chunk.build(path="stream/JsonReader.java", language="java", symbol="JsonReader", kind=kind,
+                           qualified_name=qualified, start_line=start, end_line=end, text=text)
+
+    pieces = {1: java("JsonReader", "class", 30, 179, "/**\n * Reads a JSON value.\n */"),
+              2: java("JsonReader", "class", 180, 478, "public class JsonReader implements Closeable {"),
+              3: java("JsonReader", "class", 491, 1891, "  public JsonReader(Reader in) {\n  public void close()"),
+              4: java("JsonReader.JsonReader", "method", 313, 316, "  public JsonReader(Reader in) {\n  }")}
+    assert order("JsonReader", pieces, [(4, 9.0), (3, 8.0), (1, 7.0), (2, 6.0)], k=1) == ["stream/JsonReader.java:180"]
 
 
 def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
