@@ -607,6 +607,8 @@ def rank(
         base = fuse(lexical, dense, unembedded)
     lookup = lookup_name(query)
     lookups = _lookups(chunks, lookup) if lookup else set()
+    if not lookups and " " not in query.strip():  # a file's name (`rbenv-version`, `package.json`)
+        lookups = {i for i, chunk in chunks.items() if chunk.path.rsplit("/", 1)[-1] == query.strip()}
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)

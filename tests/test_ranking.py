@@ -315,6 +315,19 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
     assert order("JsonReader", pieces, [(4, 9.0), (3, 8.0), (1, 7.0), (2, 6.0)], k=1) == ["stream/JsonReader.java:180"]
 
 
+def test_a_query_that_is_a_file_s_name_leads_with_that_file() -> None:
+    def script(path: str, text: str) -> Chunk:
+        return Chunk.build(path=path, language="bash", symbol="", qualified_name="", kind="module",
+                           start_line=1, end_line=18, text=text)
+
+    version = script("libexec/rbenv-version", "# Summary: Show the current Ruby version\nrbenv-version-name")
+    versions = script("libexec/rbenv-versions", "# Summary: List installed Ruby versions\nrbenv-version-name")
+    chunks = {1: versions, 2: version}
+    assert order("rbenv-version", chunks, [(1, 9.0), (2, 8.0)]) == [
+        "libexec/rbenv-version:1", "libexec/rbenv-versions:1"]
+    assert order("rbenv version", chunks, [(1, 9.0), (2, 8.0)])[0] == "libexec/rbenv-versions:1"  # words: BM25 decides
+
+
 def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
     def java(symbol: str, qualified: str, kind: str, start: int, end: int) -> Chunk:
         return Chunk.build(path="cli/DefaultParser.java", language="java", symbol=symbol, qualified_name=qualified,
