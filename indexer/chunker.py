@@ -43,6 +43,9 @@ _NAME_TYPES = frozenset({
 _TYPE_IN_NAME = re.compile(r"[\s*&]\s*~?[A-Za-z_][\w:]*\s*(?:\(|$)")
 _C_WORDS = re.compile(r"[\s*&]+")
 
+# A Rust reference's `&`, lifetime and `mut` before the type it refers to
+_REFERENCE = re.compile(r"^&\s*(?:'\w+\s+)?(?:mut\s+)?")
+
 # Destructuring on the left of a declaration (JavaScript's `const { a, b } = ...`, `const [a, b]`)
 _PATTERNS = frozenset({"object_pattern", "array_pattern"})
 
@@ -294,7 +297,7 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
             found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
             if found is not None:
                 return _text(found)
-            written = _text(child)
+            written = _REFERENCE.sub("", _text(child))  # Rust's `impl Display for &'static str` is `str`'s
             if written and "\n" not in written:  # an operator (`==`, Ruby's `[]`) or C++'s `operator bool()`
                 return written.split("(", 1)[0].strip() or written
     for child in node.named_children:
@@ -323,8 +326,9 @@ def _first_name(node: Node, depth: int) -> Node | None:
         return None
     for child in node.named_children:
         # nor what the parser could not place: `void * CJSON_CDECL internal_malloc(...)` holds
-        # the macro it cannot expand as an error before the name
-        if child.type in ("parameter_list", "parameters", "formal_parameters", "ERROR"):
+        # the macro it cannot expand as an error before the name; nor a Rust lifetime, whose
+        # `'a` named `impl Serializer for &'a mut Serializer<W>`
+        if child.type in ("parameter_list", "parameters", "formal_parameters", "ERROR", "lifetime"):
             continue
         found = _first_name(child, depth + 1)
         if found is not None:

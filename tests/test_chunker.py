@@ -232,6 +232,24 @@ def test_a_doc_comment_a_grammar_ends_the_previous_body_with_belongs_to_the_next
     assert methods["Apply.*>"].text.startswith("  /**\n   * Alias for [[productR]].")
 
 
+def test_a_rust_impl_for_a_reference_is_named_for_the_type_it_refers_to() -> None:
+    source = (
+        "impl<'a, W: Write> ser::Serializer for &'a mut Serializer<W> {\n"
+        "    fn serialize_bool(self, value: bool) -> Result<()> {\n"
+        "        Ok(())\n"
+        "    }\n"
+        "}\n"
+        "\n"
+        "impl IntoResponse for &'static str {\n"
+        "    fn into_response(self) -> Response {\n"
+        "        Cow::Borrowed(self).into_response()\n"
+        "    }\n"
+        "}\n"
+    )
+    methods = [c.qualified_name for c in chunk_source(source, "src/ser.rs", "rust") if c.kind == "method"]
+    assert methods == ["Serializer.serialize_bool", "str.into_response"]
+
+
 def test_a_rust_doc_comment_above_attributes_belongs_to_the_item() -> None:
     source = (
         "use std::fmt;\n"
