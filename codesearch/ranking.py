@@ -61,9 +61,10 @@ _TEST_PATH = re.compile(
     # Gradle's and Kotlin's source sets (`androidTest/`, `jvmTest/`, `integrationTest/`),
     # `e2e-tests/`, and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`,
     # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, `__fixtures__/`, jscodeshift's
-    # `__testfixtures__/`, mocks (Jest's `__mocks__/`)
-    r"/(?:[Tt]ests?|testes|__tests__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
-    r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]ests?|"
+    # `__testfixtures__/`, Jest's kinds of `__tests__/` (`__performance_tests__/`), `perf-testing/`,
+    # mocks (Jest's `__mocks__/`)
+    r"/(?:[Tt]ests?|testes|__\w*tests?__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
+    r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]est(?:s|ing)?|"
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
     # files: `test_x.py`, `x_test.go`, `x.test.ts`, type tests (`x.test-d.ts`), `XTests.swift`,

@@ -206,6 +206,8 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "codemod/zod-to-valibot/__testfixtures__/object/input.ts",  # jscodeshift's
         "src/__fixtures__/config.js",
         "library/src/methods/flatten/flatten.test-d.ts",  # tsd's and Vitest's type tests
+        "__performance_tests__/todo.mjs",  # immer's: Jest's kinds of `__tests__`
+        "perf-testing/immutability-benchmarks.mjs",
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
