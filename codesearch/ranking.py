@@ -149,7 +149,7 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 # `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`), contributed extras (zlib's
 # `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
-    r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|"
+    r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|deprecated|"
     r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|benches|"
     r"benchmarks?|website)(?:/|$)|"  # a project's site (Docusaurus, Jekyll): its docs and their pages
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?)$"  # Storybook's stories

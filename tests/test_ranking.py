@@ -466,7 +466,9 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c",
                   "include/spdlog/fmt/bundled/format.h",
                   # a project's site (valibot's, retrofit's `website/`)
-                  "website/src/routes/api/(methods)/flatten/index.tsx"):
+                  "website/src/routes/api/(methods)/flatten/index.tsx",
+                  # code a project keeps for old users (stb's `deprecated/stb_image.c`)
+                  "deprecated/stb_image.c"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
