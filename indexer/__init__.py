@@ -46,4 +46,4 @@
 # syntax error is chunked a declaration at a time only where that finds more definitions (a whole
 # file's parse keeps its C++ namespaces), an anonymous namespace qualifies nothing, and a namespace
 # named in parts (`namespace a::b`, C#'s `namespace Dapper.EntityFramework`) is named in full
-CHUNKER_VERSION = 38
+CHUNKER_VERSION = 39

@@ -43,6 +43,9 @@ _NAME_TYPES = frozenset({
 _TYPE_IN_NAME = re.compile(r"[\s*&]\s*~?[A-Za-z_][\w:]*\s*(?:\(|$)")
 _C_WORDS = re.compile(r"[\s*&]+")
 
+# A macro's name, all capitals: `STB_SPRINTF_DECORATE`
+_ALL_CAPS = re.compile(r"_{0,2}[A-Z][A-Z0-9_]*")
+
 # A Rust reference's `&`, lifetime and `mut` before the type it refers to
 _REFERENCE = re.compile(r"^&\s*(?:'\w+\s+)?(?:mut\s+)?")
 
@@ -277,6 +280,12 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
             return _text(written)
     if len(name) > 2 and (name[0] == name[-1] == "`" or (name[0], name[-1]) == ("(", ")")):
         return name[1:-1]  # Haskell's operator in prefix form, `(-->)`, is the operator `-->`
+    if "declarator" in spec.name_fields and _ALL_CAPS.fullmatch(name):
+        # C's name made by a macro, `int STB_SPRINTF_DECORATE(vsprintfcb)(char *buf, ...)`: the
+        # function is the macro's argument
+        decorated = _decorated(node.child_by_field_name("declarator"))
+        if decorated:
+            return decorated
     if "declarator" in spec.name_fields and _TYPE_IN_NAME.search(name) and not name.startswith("operator"):
         # C++'s `SPDLOG_INLINE std::shared_ptr<logger> get(...)`: the parser takes the macro for
         # the type and the type for part of the name, `shared_ptr<logger> get`; the name is the last word
@@ -284,6 +293,22 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
         words = _C_WORDS.split(name.split("(", 1)[0].strip())
         return words[-1] or name
     return name
+
+
+def _decorated(declarator: Node | None) -> str:
+    """The argument of the macro call a C function declarator names its function with
+    (`MACRO(name)(params)`), or "" where it names it otherwise."""
+    while declarator is not None and declarator.type in ("pointer_declarator", "parenthesized_declarator"):
+        declarator = declarator.child_by_field_name("declarator")
+    inner = declarator.child_by_field_name("declarator") if declarator is not None else None
+    if declarator is None or declarator.type != "function_declarator" or inner is None \
+            or inner.type != "function_declarator":
+        return ""
+    parameters = inner.child_by_field_name("parameters")
+    arguments = parameters.named_children if parameters is not None else []
+    if len(arguments) == 1 and len(arguments[0].named_children) == 1:
+        return _text(arguments[0].named_children[0])
+    return ""
 
 
 def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:

@@ -232,6 +232,22 @@ def test_a_doc_comment_a_grammar_ends_the_previous_body_with_belongs_to_the_next
     assert methods["Apply.*>"].text.startswith("  /**\n   * Alias for [[productR]].")
 
 
+def test_a_c_function_named_through_a_macro_is_named_for_the_macro_s_argument() -> None:
+    source = (
+        "STBSP__PUBLICDEF int STB_SPRINTF_DECORATE(vsprintfcb)(STBSP_SPRINTFCB *callback, char *buf)\n"
+        "{\n"
+        "   return 0;\n"
+        "}\n"
+        "\n"
+        "static int PREFIX(a, b)(int x)\n"  # two arguments: no one name in them
+        "{\n"
+        "   return x;\n"
+        "}\n"
+    )
+    names = [c.symbol for c in chunk_source(source, "stb_sprintf.h", "c") if c.kind == "function"]
+    assert names == ["vsprintfcb", "PREFIX"]
+
+
 def test_a_rust_impl_for_a_reference_is_named_for_the_type_it_refers_to() -> None:
     source = (
         "impl<'a, W: Write> ser::Serializer for &'a mut Serializer<W> {\n"
