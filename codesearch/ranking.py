@@ -528,7 +528,7 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
-    if telling and (symbol in words or symbol[:2] == "__" and symbol in tokens) and symbol not in _RELATIONS:
+    if symbol in words and telling and symbol not in _RELATIONS:
         return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
@@ -574,7 +574,9 @@ _QUALIFIED_IN_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#|\\)[A-Za-z_$][\
 def _query_words(query: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     """A query's words, code tokens and the qualified names it writes (lower-cased, with dots),
     worked out once per query rather than once per chunk."""
-    words = frozenset(w.lower().strip("_") for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
+    written = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query)
+    # each word without the `_` around it, and a protocol hook as written (`__call__`)
+    words = frozenset(w.lower().strip("_") for w in written) | {w.lower() for w in written if w[:2] == "__" == w[-2:]}
     dotted = tuple(_dotted(name).lower() for name in _QUALIFIED_IN_QUERY.findall(query))
     return words, frozenset(code_tokens(query)), dotted
 
