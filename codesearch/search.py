@@ -24,15 +24,17 @@ RELATED_TERMS = 24
 FEW_CANDIDATES = 10  # fewer than a page of results from a query's rare terms
 
 
-def search_lexical(store: Store, query: str, limit: int = CANDIDATES) -> list[tuple[int, float]]:
-    """BM25 candidates (chunk id, score), best first."""
+def search_lexical(store: Store, query: str, limit: int = CANDIDATES, *, fill: bool = False) -> list[tuple[int, float]]:
+    """BM25 candidates (chunk id, score), best first. `fill`: where the query's rare terms find
+    less than a page, its common terms bring more (lexical mode; in hybrid mode the vectors fill
+    the page, and fusion would count the common terms' near-zero scores by their ranks)."""
     terms = query_terms(query)
     if not terms:
         return []
     rows, frequency = store.document_frequencies(terms)
     weighty = weighty_terms(terms, rows, frequency)
     found = store.lexical_search(weighty, limit)
-    if len(found) < FEW_CANDIDATES and len(weighty) < len(terms):
+    if fill and len(found) < FEW_CANDIDATES and len(weighty) < len(terms):
         # the rare terms alone leave the answer short ("field computed by a method on the schema":
         # `computed` is in 2 chunks, `field` and `schema` in most): the common terms, whose BM25
         # weight is next to nothing, bring candidates for the path and name signals to order
@@ -79,7 +81,7 @@ def search(
     # a symbol's name is looked up in every mode: its definitions are candidates however BM25
     # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on)
     lookup = lookup_name(query)
-    lexical = search_lexical(store, query, CANDIDATES) if mode != "dense" or lookup else []
+    lexical = search_lexical(store, query, CANDIDATES, fill=mode == "lexical") if mode != "dense" or lookup else []
     dense = []
     if encoder is not None and query_vector is not None:
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)

@@ -602,8 +602,9 @@ def test_leaving_out_a_common_term_changes_no_score_and_new_chunks_are_counted(t
     assert all(abs(s - dict(every_term)[i]) < 1e-4 for i, s in weighty)
     assert len(weighty) == 12  # the chunks that matched only `zod` scored (almost) nothing
     # where the rare terms alone find less than a page, the common ones fill it, after them
-    short = search_lexical(store, "zod schema")
+    short = search_lexical(store, "zod schema", fill=True)
     assert len(short) == 30 and store.chunks_by_id([short[0][0]])[short[0][0]].symbol == "parse_schema"
+    assert len(search_lexical(store, "zod schema")) == 1  # hybrid's: the vectors fill the page
     with store.transaction():
         store.replace_file("lib/parse.py", 1, 1, "x", "python", [chunk("lib/parse.py", "parse")])
     rows, frequency = store.document_frequencies(["parse"])
