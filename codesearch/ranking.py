@@ -438,7 +438,7 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
     end: its head is then a package, crate or module, which no qualified name holds (Go's
     `cli.Command`, Rust's `serde_json::from_str`, Python's `fields.Nested`)."""
     found = {i for i, chunk in chunks.items() if _names(chunk, *lookup)}
-    name, dotted, last = lookup
+    _, dotted, last = lookup
     if found or "." not in dotted:
         return found
     return {i for i, chunk in chunks.items() if chunk.symbol.endswith(last) and chunk.kind not in ("module", "block")
@@ -469,8 +469,8 @@ _TYPE_WORD = re.compile(r"\b(?:class|struct|enum|interface|trait|protocol|object
 def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
     """The types among the candidates that another candidate defines in full: a forward
     declaration of one line, an extension (Rust's `impl`, Swift's `extension`, Elixir's
-    `defimpl`), and a later
-    piece of a type's outline (its first line of code is a member's, not the type's own)."""
+    `defimpl`), and a later piece of a type's outline (its first lines of code are a member's,
+    not the type's own); none where no candidate is the type itself."""
     types = {item: c for item, c in candidates.items() if c.kind == "class"}
     heads = {item: _code_lines(c.text, 2) for item, c in types.items()}
     extensions = {item for item, c in types.items() if _extends(c, heads[item][0])}
