@@ -45,5 +45,9 @@
 # holds `enum class`, a scope (`std::string`), `constexpr` or `nullptr` is C++; 36: a file with a
 # syntax error is chunked a declaration at a time only where that finds more definitions (a whole
 # file's parse keeps its C++ namespaces), an anonymous namespace qualifies nothing, and a namespace
-# named in parts (`namespace a::b`, C#'s `namespace Dapper.EntityFramework`) is named in full
+# named in parts (`namespace a::b`, C#'s `namespace Dapper.EntityFramework`) is named in full;
+# 37: version 28's Ruby class may be made by any class's `new`, its arguments over several lines
+# (faraday's `Env = Options.new(:method,\n :url) do`); 38: a Rust `impl` for a reference is named
+# for the type (`impl Serializer for &'a mut Serializer<W>` had been named `a`); 39: a C function
+# named through a macro (`int STB_SPRINTF_DECORATE(vsprintfcb)(...)`) is named `vsprintfcb`
 CHUNKER_VERSION = 39
