@@ -143,7 +143,7 @@ class CatalogSearcher:
         if encoder is None:
             mode = "lexical"
         lookup = lookup_name(query)
-        lexical = self._lexical(shards, query) if mode != "dense" or lookup else []
+        lexical = self._lexical(shards, query, fill=mode == "lexical") if mode != "dense" or lookup else []
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
         defining = self._definitions(shards, lookup[2]) if lookup else []
         return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining)
@@ -214,8 +214,9 @@ class CatalogSearcher:
             with self._lock:
                 self._idle[path].append(store)
 
-    def _lexical(self, shards: list[_Shard], query: str) -> list[tuple[int, float]]:
-        """BM25 candidates of the shards. One shard answers as its own index would. Several are
+    def _lexical(self, shards: list[_Shard], query: str, *, fill: bool = False) -> list[tuple[int, float]]:
+        """BM25 candidates of the shards. One shard answers as its own index would (`fill` as
+        `search.search_lexical` takes it, in lexical mode). Several are
         scored on the statistics of all of them together (`ranking.reweight_idf`), so that scores
         compare across shards: each term's best chunks in each shard, a chunk's score summed over
         the terms whose lists it is in. Past `MERGED_SHARDS` shards, the merged index answers."""
@@ -234,7 +235,7 @@ class CatalogSearcher:
             return []
         if len(shards) == 1:
             with self._borrow(shards[0].path) as store:
-                return [(shards[0].number << 32 | i, s) for i, s in search_lexical(store, query)]
+                return [(shards[0].number << 32 | i, s) for i, s in search_lexical(store, query, fill=fill)]
         stats = {shard.path: self._term_statistics(shard.path, terms) for shard in shards}
         total = sum(n for n, _ in stats.values())
         global_idf = {t: bm25_idf(total, sum(df[t] for _, df in stats.values())) for t in terms}
