@@ -32,6 +32,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
@@ -486,8 +487,9 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
 def _code_lines(text: str, count: int) -> list[str]:
     """A chunk's first `count` lines of code, past comments, attributes and decorators."""
     lines = (line.strip() for line in text.split("\n"))
-    code = [line for line in lines if line and not line.startswith(("//", "/*", "*", "#[", "@", "#", "--", '"""'))]
-    return (code + [""] * count)[:count]
+    code = (line for line in lines if line and not line.startswith(("//", "/*", "*", "#[", "@", "#", "--", '"""')))
+    first = list(islice(code, count))  # a class's outline runs to hundreds of lines; its head is at the top
+    return first + [""] * (count - len(first))
 
 
 def _extends(chunk: Chunk, head: str) -> bool:
