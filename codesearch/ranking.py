@@ -32,7 +32,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 from codesearch.lexical import code_tokens, query_terms, split_identifier
@@ -484,11 +483,27 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
     return secondary if types.keys() - secondary else set()
 
 
+# A block comment's opening and closing marks: C's and its family's, Haskell's, Lua's, Ruby's,
+# and Python's docstrings
+_BLOCK_COMMENTS = (("/*", "*/"), ("{-", "-}"), ("--[[", "]]"), ("=begin", "=end"), ('"""', '"""'))
+
+
 def _code_lines(text: str, count: int) -> list[str]:
     """A chunk's first `count` lines of code, past comments, attributes and decorators."""
-    lines = (line.strip() for line in text.split("\n"))
-    code = (line for line in lines if line and not line.startswith(("//", "/*", "*", "#[", "@", "#", "--", '"""')))
-    first = list(islice(code, count))  # a class's outline runs to hundreds of lines; its head is at the top
+    first: list[str] = []
+    closing = ""  # the mark that ends the block comment under way
+    for line in text.split("\n"):  # a class's outline runs to hundreds of lines; its head is at the top
+        line = line.strip()
+        if closing:  # a comment's prose, with or without a `*` before each line (jsoup writes none)
+            closing = "" if closing in line else closing
+            continue
+        opened = next(((start, end) for start, end in _BLOCK_COMMENTS if line.startswith(start)), None)
+        if opened:
+            closing = "" if opened[1] in line[len(opened[0]):] else opened[1]
+        elif line and not line.startswith(("//", "*", "#[", "@", "#", "--")):
+            first.append(line)
+            if len(first) == count:
+                break
     return first + [""] * (count - len(first))
 
 

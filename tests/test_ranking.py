@@ -291,6 +291,10 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
         # an outline too long for one chunk: the later piece starts with a member's head
         [type_chunk("Core/State.swift", "swift", 1126, 1354, "    func upload(_ data: Data) -> Request {\n    }"),
          type_chunk("Core/State.swift", "swift", 27, 1117, "/// Holds it.\nopen class State {\n    func a() {}")],
+        # a doc comment whose lines have no `*` before them, which names the type in its prose (jsoup)
+        [type_chunk("nodes/State.java", "java", 920, 1965, "\n    public State appendState(String tagName) {\n"),
+         type_chunk("nodes/State.java", "java", 43, 917,
+                    "/**\n A State consists of a tag name.\n <p>\n Or an interface State.\n */\npublic class State {")],
         # C++ writes its template on the line before the head
         [type_chunk("format.h", "cpp", 3963, 3964, "template <typename T>\nstruct State<T[]> : State<T> {};"),
          type_chunk("ranges.h", "cpp", 773, 790, "// ranges\nclass helper {\n  int x;\n};")],
@@ -300,7 +304,8 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
         [type_chunk("lib/encoder.ex", "elixir", 178, 182, "defimpl State, for: Atom do\nend"),
          type_chunk("lib/encoder.ex", "elixir", 1, 75, "defprotocol State do\nend")],
     ]
-    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27", "format.h:3963",
+    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27", "nodes/State.java:43",
+                "format.h:3963",
                 "src/lib.rs:288", "lib/encoder.ex:1"]
     for (first, second), answer in zip(cases, expected, strict=True):
         assert order("State", {1: first, 2: second}, [(1, 9.0), (2, 5.0)], k=2)[0] == answer
