@@ -49,5 +49,7 @@
 # 37: version 28's Ruby class may be made by any class's `new`, its arguments over several lines
 # (faraday's `Env = Options.new(:method,\n :url) do`); 38: a Rust `impl` for a reference is named
 # for the type (`impl Serializer for &'a mut Serializer<W>` had been named `a`); 39: a C function
-# named through a macro (`int STB_SPRINTF_DECORATE(vsprintfcb)(...)`) is named `vsprintfcb`
-CHUNKER_VERSION = 39
+# named through a macro (`int STB_SPRINTF_DECORATE(vsprintfcb)(...)`) is named `vsprintfcb`; 40: a
+# Rust `impl` for a type written with its path (`impl Ext for http::response::Builder`) is named
+# for the type, `Builder`, not for the path's last module (`response`)
+CHUNKER_VERSION = 40

@@ -33,8 +33,8 @@ _MAX_WRAPPING = 6  # `_holds` looks no deeper than this through calls and their 
 _NAME_TYPES = frozenset({
     "identifier", "type_identifier", "simple_identifier", "constant", "name", "word",
     "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
-    "qualified_identifier", "scoped_identifier", "dot_index_expression", "method_index_expression",
-    "operator_name", "destructor_name", "string", "string_content", "member_expression",
+    "qualified_identifier", "scoped_identifier", "scoped_type_identifier", "dot_index_expression",
+    "method_index_expression", "operator_name", "destructor_name", "string", "string_content", "member_expression",
     "operator_identifier", "scope_resolution", "nested_namespace_specifier", "qualified_name",
 })
 

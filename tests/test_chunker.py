@@ -266,6 +266,19 @@ def test_a_rust_impl_for_a_reference_is_named_for_the_type_it_refers_to() -> Non
     assert methods == ["Serializer.serialize_bool", "str.into_response"]
 
 
+def test_a_rust_impl_for_a_type_written_with_its_path_is_named_for_the_type() -> None:
+    source = (
+        "impl ResponseBuilderExt for http::response::Builder {\n"
+        "    fn url(self, url: Url) -> Self {\n"
+        "        self.extension(ResponseUrl(url))\n"
+        "    }\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "src/response.rs", "rust")
+    assert [(c.kind, c.symbol, c.qualified_name) for c in chunks] == [
+        ("class", "Builder", "http.response.Builder"), ("method", "url", "http.response.Builder.url")]
+
+
 def test_a_rust_doc_comment_above_attributes_belongs_to_the_item() -> None:
     source = (
         "use std::fmt;\n"
