@@ -208,11 +208,17 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "library/src/methods/flatten/flatten.test-d.ts",  # tsd's and Vitest's type tests
         "__performance_tests__/todo.mjs",  # immer's: Jest's kinds of `__tests__`
         "perf-testing/immutability-benchmarks.mjs",
+        "ossfuzz/round_trip_stream_fuzzer.c",  # fuzzing harnesses: OSS-Fuzz's, cargo-fuzz's, atheris'
+        "oss-fuzz/decompress.c",
+        "fuzz/fuzz_targets/parse.rs",
+        "tests/fuzzing/fuzz_json.py",
+        "src/parser_fuzzer.cc",
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
             "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py",
-            "src/mockingbird.py", "src/testers/pool.py", "src/Testimonials/Card.tsx", "src/jvmMain/kotlin/Util.kt"]
+            "src/mockingbird.py", "src/testers/pool.py", "src/Testimonials/Card.tsx", "src/jvmMain/kotlin/Util.kt",
+            "src/afl-fuzz.c", "src/fuzzy/match.py"]
     assert [path for path in code if is_test_path(path)] == []
 
 
