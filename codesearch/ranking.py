@@ -317,6 +317,57 @@ def brevity_prior(chunk: Chunk) -> float:
     return TINY_PENALTY if lines <= TINY_LINES and chunk.kind in ("function", "method") else 1.0
 
 
+def delegates(chunks: Mapping[int, Chunk], among: Collection[int] | None = None) -> dict[int, int]:
+    """The thin wrappers among candidate chunks (or among the items `among`), each mapped to the
+    candidate it hands its work to: a function of a few lines whose code calls a function or
+    method in its file of more than a few lines, of its own name, or of its name with `Impl`
+    (`_impl`, `Internal`) after it, whatever `_` or `$` surround it: Go's package-level `func
+    WatchConfig() { v.WatchConfig() }` for `(v *Viper) WatchConfig`, zustand's `createStore` for
+    `createStoreImpl`, an overload that fills in an argument for the one that does the work. Only
+    in its file: elsewhere, a method of the same name is another type's (`close` calling
+    `self.sock.close()` is not `Connection.close`)."""
+    wrappers = [item for item in (chunks if among is None else among)
+                if chunks[item].symbol and brevity_prior(chunks[item]) < 1.0]
+    if not wrappers:
+        return {}
+    files = {chunks[item].path for item in wrappers}
+    workers: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for item, chunk in chunks.items():
+        if chunk.path in files and chunk.kind in ("function", "method") and brevity_prior(chunk) == 1.0:
+            workers[chunk.path, _bare(chunk.symbol)].append(item)
+    found: dict[int, int] = {}
+    for item in wrappers:
+        wrapper = chunks[item]
+        for name in (_bare(wrapper.symbol) + suffix for suffix in _WORKER_SUFFIXES):
+            callees = [other for other in workers.get((wrapper.path, name), ())
+                       if _calls(wrapper, chunks[other].symbol)]
+            if callees:
+                found[item] = min(callees)
+                break
+    return found
+
+
+def _calls(wrapper: Chunk, symbol: str) -> bool:
+    """Whether a wrapper's code calls `symbol` in its file: by the bare name (an overload, a
+    function of the module; its own name once more than its head writes it; `vprint(` is no call
+    of `print`), or, from a function outside any class, as a method (Go's `v.WatchConfig()`).
+    A method calling its name on another object (`super().__init__(`, `monitor?.urlSession(`,
+    `formatter<bool>::format(`) calls another type's."""
+    name = re.escape(symbol)
+    bare = len(re.findall(rf"(?<![\w$.:>?]){name}\s*\(", wrapper.text)) - (symbol == wrapper.symbol)
+    return bare > 0 or wrapper.kind == "function" and re.search(rf"[.:>]{name}\s*\(", wrapper.text) is not None
+
+
+_WORKER_SUFFIXES = ("", "impl", "internal")
+
+
+@lru_cache(maxsize=1 << 14)
+def _bare(symbol: str) -> str:
+    """A symbol without the `_`, `$` around it and `_` inside it, lower-cased: `_create_store` and
+    `createStore` are one name."""
+    return symbol.strip("_$").replace("_", "").lower()
+
+
 # Languages whose bodies are written in braces, where a function that ends in `;` has none.
 _BRACED = frozenset({"c", "cpp", "csharp", "go", "java", "javascript", "php", "rust", "swift", "tsx", "typescript"})
 
@@ -677,6 +728,15 @@ def rank(
     for negated, _, item, file in totals:
         final.append((negated * REPEAT_DECAY ** seen[file], item))
         seen[file] += 1
+    final.sort()
+    handed = delegates(chunks, [item for _, item in final[:k]])
+    if handed:  # a thin wrapper's place goes to the code it hands its work to, and the worker's to it
+        place = {item: n for n, (_, item) in enumerate(final)}
+        for wrapper, worker in handed.items():
+            a, b = place[wrapper], place[worker]
+            if a < b:
+                final[a], final[b] = (final[a][0], worker), (final[b][0], wrapper)
+                place[wrapper], place[worker] = b, a
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else
         files = {item: file_of(item) if file_of else chunks[item].path for item in lookups}
         final = _lookups_lead(final, {item: chunks[item] for item in lookups},

@@ -9,6 +9,7 @@ from codesearch.ranking import (
     barrel_prior,
     declaration_prior,
     definition_boost,
+    delegates,
     inline_test_prior,
     is_test_path,
     lookup_name,
@@ -625,3 +626,53 @@ def test_leaving_out_a_common_term_changes_no_score_and_new_chunks_are_counted(t
     rows, frequency = store.document_frequencies(["parse"])
     assert rows == 31 and frequency["parse"] == 13
     store.close()
+
+
+def test_a_thin_wrapper_gives_its_place_to_the_code_it_hands_its_work_to() -> None:
+    def go(qualified: str, start: int, end: int, text: str, path: str = "viper.go") -> Chunk:
+        return Chunk.build(path=path, language="go", symbol=qualified.rsplit(".", 1)[-1], qualified_name=qualified,
+                           kind="method" if "." in qualified else "function", start_line=start, end_line=end,
+                           text=text)
+
+    # Go's package-level function for the global instance's method: BM25 favours the short one
+    wrapper = go("WatchConfig", 278, 279, "// WatchConfig starts watching a config file.\n"
+                                          "func WatchConfig() { v.WatchConfig() }")
+    method = go("Viper.WatchConfig", 281, 353, "func (v *Viper) WatchConfig() {\n" + "\twatch(v)\n" * 70 + "}")
+    remote = go("Viper.watchRemote", 258, 275, "func (v *Viper) watchRemote() error {\n}", path="remote.go")
+    chunks = {1: wrapper, 2: method, 3: remote}
+    assert delegates(chunks) == {1: 2}
+    assert order("watch the config file", chunks, [(1, 9.0), (3, 5.0), (2, 4.0)]) == [
+        "viper.go:281", "remote.go:258", "viper.go:278"]
+    # a name with `Impl` after it (zustand's `createStore`), and a Java overload filling in an argument
+    create = chunk("src/vanilla.ts", "createStore", language="typescript",
+                   text="export const createStore = ((init) => init ? createStoreImpl(init) : createStoreImpl)")
+    impl = Chunk.build(path="src/vanilla.ts", language="typescript", symbol="createStoreImpl",
+                       qualified_name="createStoreImpl", kind="function", start_line=60, end_line=97,
+                       text="const createStoreImpl = (createState) => {\n  let state\n}")
+    assert delegates({1: create, 2: impl}) == {1: 2}
+    # not a method of the same name in another file, which is another type's, nor one the
+    # short function does not call: its name written once is its own head
+    other = go("Client.WatchConfig", 10, 90, "func (c *Client) WatchConfig() {\n}", path="client.go")
+    stub = go("Stub.WatchConfig", 5, 5, "func (s *Stub) WatchConfig() {}")
+    assert delegates({1: wrapper, 2: other}) == {} and delegates({1: stub, 2: method}) == {}
+    # a method that calls its name on another object calls another type's: the parent's
+    # constructor, a delegate's callback, another specialisation's `format`
+    def method_of(qualified: str, start: int, end: int, text: str, language: str) -> Chunk:
+        return Chunk.build(path="src/x", language=language, symbol=qualified.rsplit(".", 1)[-1], kind="method",
+                           qualified_name=qualified, start_line=start, end_line=end, text=text)
+
+    for language, short, long in [
+        ("python", "def __init__(self, ctx):\n    super().__init__(ctx.get_help())", "def __init__(self, m):\n"),
+        ("swift", "func urlSession(_ s: URLSession) {\n    monitor?.urlSession(s)\n}",
+         "func urlSession(_ s: S, t: T) {"),
+        ("cpp", "auto format(const BitRef& v, Ctx& ctx) const {\n  return formatter<bool>::format(v, ctx);\n}",
+         "auto format(const path& p, Ctx& ctx) const {"),
+    ]:
+        name = short.split("(", 1)[0].split()[-1]
+        assert delegates({1: method_of(f"A.{name}", 1, 3, short, language),
+                          2: method_of(f"B.{name}", 10, 40, long, language)}) == {}, language
+    # an overload that fills in an argument for the one that does the work
+    fills = method_of("UpdateBuilder.update", 116, 119, "fun update(column: C, value: () -> E) {\n"
+                      "    update(column, value())\n}", "kotlin")
+    works = method_of("UpdateBuilder.update", 106, 114, "fun update(column: C, value: E) {\n", "kotlin")
+    assert delegates({1: fills, 2: works}) == {1: 2}
