@@ -152,10 +152,11 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 # `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|deprecated|"
-    r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|benches|"
+    r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|bench|benches|"
     r"benchmarks?|website)(?:/|$)|"  # a project's site (Docusaurus, Jekyll): its docs and their pages
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
-    r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+)$"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
+    r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
+    r"[_-]bench(?:mark)?s?(?:\.[a-z]+)?|/bench(?:mark)?s?_[^/]*)$"  # benchmark scripts: `multi_queue_bench`
 )
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like

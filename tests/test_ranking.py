@@ -482,7 +482,10 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   # code a project keeps for old users (stb's `deprecated/stb_image.c`)
                   "deprecated/stb_image.c",
                   # or in a file of its own (h3's `_deprecated.ts`, `lib/legacy.js`)
-                  "src/_deprecated.ts", "lib/legacy.js", "src/utils-deprecated.ts"):
+                  "src/_deprecated.ts", "lib/legacy.js", "src/utils-deprecated.ts",
+                  # benchmarks in a `bench/` folder or a file of their own
+                  "bench/openapi_parameter_collections.exs", "bin/multi_queue_bench", "examples/bench_functions.c",
+                  "src/parse_benchmark.py"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
@@ -498,6 +501,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     assert path_prior("website/src/routes/index.tsx", ["website", "routes"]) == implementation
     assert path_prior("src/websites/registry.py", ["parse", "config"]) == implementation
     assert path_prior("src/deprecation.ts", ["parse", "config"]) == implementation  # what deprecates, not old code
+    for code in ("src/workbench.ts", "lib/benchmarking_tools/run.py", "src/bench.c"):  # lz4's `-b` is a feature
+        assert path_prior(code, ["parse", "config"]) == implementation, code
     assert path_prior("src/_deprecated.ts", ["deprecated", "config"]) == implementation
     chunks = {1: chunk("examples/server.py", "serve"), 2: chunk("src/server.py", "serve")}
     assert order("serve requests", chunks, [(1, 10.0), (2, 8.0)])[0] == "src/server.py:1"
