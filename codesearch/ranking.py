@@ -62,9 +62,10 @@ _TEST_PATH = re.compile(
     # `e2e-tests/`, and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`,
     # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, `__fixtures__/`, jscodeshift's
     # `__testfixtures__/`, Jest's kinds of `__tests__/` (`__performance_tests__/`), `perf-testing/`,
-    # mocks (Jest's `__mocks__/`), fuzzing harnesses (`fuzz/`, OSS-Fuzz's `ossfuzz/`, `fuzzing/`)
+    # mocks (Jest's `__mocks__/`), fuzzing harnesses (`fuzz/`, OSS-Fuzz's `ossfuzz/`, `fuzzing/`),
+    # regression tests (OpenBSD's and tmux's `regress/`, `regression/`)
     r"/(?:[Tt]ests?|testes|__\w*tests?__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
-    r"(?:oss-?)?fuzz(?:ing|ers?)?|"
+    r"(?:oss-?)?fuzz(?:ing|ers?)?|regress(?:ions?)?|"
     r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]est(?:s|ing)?|"
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
@@ -169,7 +170,7 @@ _HISTORY_PATH = re.compile(r"/(?:changes|changelog|change_log|history|news|relea
 _BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$")
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock", "fuzz", "fuzzer",
-                       "fuzzers", "fuzzing"}),
+                       "fuzzers", "fuzzing", "regress", "regression", "regressions"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
                         "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
                         "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website"}),
@@ -447,10 +448,10 @@ def is_test_path(path: str) -> bool:
 
 def _looks_like_test(rooted: str) -> bool:
     """`_TEST_PATH` on a path with a `/` before it. Each of its patterns holds `est`, `pec`,
-    `ixture`, `mock`, `fuzz` or `.bats`: most paths hold none, and skip the search (a third of its
+    `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and skip the search (a third of its
     cost)."""
     return (("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
-             or ".bats" in rooted) and _TEST_PATH.search(rooted) is not None)
+             or "regress" in rooted or ".bats" in rooted) and _TEST_PATH.search(rooted) is not None)
 
 
 # A symbol's name, qualified with `.`, `::`, `#` or PHP's `\` (`Ramsey\Uuid\Uuid`, `\Dotenv\Dotenv`)

@@ -214,12 +214,14 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "fuzz/fuzz_targets/parse.rs",
         "tests/fuzzing/fuzz_json.py",
         "src/parser_fuzzer.cc",
+        "regress/pane-ops.sh",  # OpenBSD's and tmux's regression tests
+        "tests/regression/issue_12.py",
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
             "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py",
             "src/mockingbird.py", "src/testers/pool.py", "src/Testimonials/Card.tsx", "src/jvmMain/kotlin/Util.kt",
-            "src/afl-fuzz.c", "src/fuzzy/match.py"]
+            "src/afl-fuzz.c", "src/fuzzy/match.py", "src/regression.py", "lib/regressors/linear.py"]
     assert [path for path in code if is_test_path(path)] == []
 
 
