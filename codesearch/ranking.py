@@ -494,13 +494,28 @@ def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
 def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[int]:
     """The candidates a lookup names; for a qualified name that names none, those named by its
     end: its head is then a package, crate or module, which no qualified name holds (Go's
-    `cli.Command`, Rust's `serde_json::from_str`, Python's `fields.Nested`)."""
+    `cli.Command`, Rust's `serde_json::from_str`, Python's `fields.Nested`); where no definition
+    has the name, the top-level code that assigns it (sidekiq's `Worker = Job`)."""
     found = {i for i, chunk in chunks.items() if _names(chunk, *lookup)}
     _, dotted, last = lookup
-    if found or "." not in dotted:
-        return found
-    return {i for i, chunk in chunks.items() if chunk.symbol.endswith(last) and chunk.kind not in ("module", "block")
-            and dotted.endswith("." + _dotted(chunk.qualified_name))}
+    if not found and "." in dotted:
+        found = {i for i, chunk in chunks.items() if chunk.symbol.endswith(last)
+                 and chunk.kind not in ("module", "block") and dotted.endswith("." + _dotted(chunk.qualified_name))}
+    if not found and ("." in dotted or last.lower() != last):  # an identifier, not a word (`session`)
+        assigns = _assignment(last)  # in top-level code or a class's or module's body
+        found = {i for i, chunk in chunks.items() if chunk.kind in ("module", "class") and last in chunk.text
+                 and assigns.search(chunk.text)}
+    return found
+
+
+@lru_cache(maxsize=256)
+def _assignment(name: str) -> re.Pattern[str]:
+    """A line of top-level code that defines `name` by assignment, as an alias or a constant:
+    Ruby's `Worker = Job`, Python's `JSONDecodeError = ValueError`, `export const Foo = bar()`,
+    Go's and Rust's `type Foo = Bar`."""
+    return re.compile(r"^[ \t]*(?:export\s+)?(?:pub(?:\([\w:]+\))?\s+)?"
+                      r"(?:(?:const|let|var|val|type|typealias|static)\s+)*"
+                      rf"{re.escape(name)}\s*(?::[^=\n]*)?=(?![=>~])", re.MULTILINE)
 
 
 def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:

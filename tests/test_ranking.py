@@ -683,3 +683,28 @@ def test_a_thin_wrapper_gives_its_place_to_the_code_it_hands_its_work_to() -> No
                       "    update(column, value())\n}", "kotlin")
     works = method_of("UpdateBuilder.update", 106, 114, "fun update(column: C, value: E) {\n", "kotlin")
     assert delegates({1: fills, 2: works}) == {1: 2}
+
+
+def test_a_lookup_of_a_name_no_definition_has_finds_the_code_that_assigns_it() -> None:
+    def body(path: str, kind: str, qualified: str, text: str, language: str = "ruby") -> Chunk:
+        return Chunk.build(path=path, language=language, symbol=qualified.rsplit(".", 1)[-1], kind=kind,
+                           qualified_name=qualified, start_line=1, end_line=9, text=text)
+
+    alias = body("lib/sidekiq/worker_compatibility_alias.rb", "class", "Sidekiq",
+                 "module Sidekiq\n  # Sidekiq::Job is the new name\n  Worker = Job\nend")
+    api = body("lib/sidekiq/api.rb", "class", "Sidekiq", "module Sidekiq\n  class Workers\n    # each Worker\n  end")
+    chunks = {1: api, 2: alias}
+    for query in ("Sidekiq::Worker", "Worker"):
+        assert order(query, chunks, [(1, 9.0), (2, 5.0)])[0] == "lib/sidekiq/worker_compatibility_alias.rb:1", query
+    # Python's and TypeScript's top-level aliases and constants
+    errors = body("src/json/errors.py", "module", "", "import json\n\nJSONDecodeError = json.JSONDecodeError\n",
+                  "python")
+    use = body("src/json/load.py", "function", "load", "def load(s):\n    raise JSONDecodeError(s)", "python")
+    assert order("JSONDecodeError", {1: use, 2: errors}, [(1, 9.0), (2, 5.0)])[0] == "src/json/errors.py:1"
+    exported = body("src/index.ts", "module", "", "export const ZodAny: ZodType = core.any;", "typescript")
+    assert order("ZodAny", {1: use, 2: exported}, [(1, 9.0), (2, 5.0)])[0] == "src/index.ts:1"
+    # not a comparison, and not a plain word, which is a question about code rather than a name
+    compares = body("src/check.py", "module", "", "if JSONDecodeError == other:\n    pass", "python")
+    assert order("JSONDecodeError", {1: use, 2: compares}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
+    session = body("src/globals.py", "module", "", "session = LocalProxy(_cv_request)", "python")
+    assert order("session", {1: use, 2: session}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
