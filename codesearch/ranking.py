@@ -448,8 +448,8 @@ def is_test_path(path: str) -> bool:
 
 def _looks_like_test(rooted: str) -> bool:
     """`_TEST_PATH` on a path with a `/` before it. Each of its patterns holds `est`, `pec`,
-    `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and skip the search (a third of its
-    cost)."""
+    `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and skip the search (a
+    third of its cost)."""
     return (("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
              or "regress" in rooted or ".bats" in rooted) and _TEST_PATH.search(rooted) is not None)
 
