@@ -51,5 +51,8 @@
 # for the type (`impl Serializer for &'a mut Serializer<W>` had been named `a`); 39: a C function
 # named through a macro (`int STB_SPRINTF_DECORATE(vsprintfcb)(...)`) is named `vsprintfcb`; 40: a
 # Rust `impl` for a type written with its path (`impl Ext for http::response::Builder`) is named
-# for the type, `Builder`, not for the path's last module (`response`)
-CHUNKER_VERSION = 40
+# for the type, `Builder`, not for the path's last module (`response`); 41: a long definition is cut
+# at statements nested up to 8 levels deep, not 4 (swr's `export const infinite = (<D>(useSWRNext)
+# => (getKey, fn, config) => { ... }) as Middleware` had been cut into a 1-line head and pieces of
+# exactly 150 lines, mid-statement)
+CHUNKER_VERSION = 41

@@ -98,6 +98,19 @@ def test_long_function_is_split_at_statement_boundaries_without_losing_lines() -
     assert [c.start_line for c in chunks] == sorted(c.start_line for c in chunks)
 
 
+def test_a_long_arrow_function_returned_by_an_arrow_function_is_cut_at_its_statements() -> None:
+    # swr's middleware: its statements are 5 levels below the declaration's value
+    body = "\n".join(f"    const v{i} = step({i})" for i in range(300))
+    source = ("export const infinite = (<Data>(useSWRNext: SWRHook) =>\n"
+              "  (\n    getKey: Loader,\n    fn: Fetcher | null\n  ) => {\n"
+              f"{body}\n    return v1\n  }}) as unknown as Middleware\n")
+    chunks = [c for c in chunk_source(source, "src/infinite/index.ts", "typescript") if c.symbol == "infinite"]
+    assert "\n".join(c.text for c in chunks) == source.rstrip("\n")
+    first = chunks[0]
+    assert first.end_line - first.start_line + 1 > 100  # not a 1-line head, the rest cut every 150 lines
+    assert all(c.text.split("\n", 1)[0].lstrip().startswith(("export", "const")) for c in chunks)  # statements
+
+
 def test_text_files_fall_back_to_line_windows() -> None:
     text = "\n".join(f"line {i}" for i in range(1, 121))
     chunks = chunk_source(text, "notes.txt", language_for("notes.txt"))
