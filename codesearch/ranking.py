@@ -152,7 +152,8 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
 # `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`), contributed extras (zlib's
 # `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
-    r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|legacy|deprecated|"
+    r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Pp]laygrounds?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|"
+    r"legacy|deprecated|"
     r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|bench|benches|"
     r"benchmarks?|website)(?:/|$)|"  # a project's site (Docusaurus, Jekyll): its docs and their pages
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
@@ -171,7 +172,7 @@ _BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$
 _ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock", "fuzz", "fuzzer",
                        "fuzzers", "fuzzing", "regress", "regression", "regressions"}),
-    "aside": frozenset({"example", "examples", "sample", "demo", "doc", "docs", "compat", "legacy",
+    "aside": frozenset({"example", "examples", "sample", "demo", "playground", "doc", "docs", "compat", "legacy",
                         "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
                         "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
