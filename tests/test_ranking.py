@@ -489,7 +489,10 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "bench/openapi_parameter_collections.exs", "bin/multi_queue_bench", "examples/bench_functions.c",
                   "src/parse_benchmark.py",
                   # a demo app to try the library in (Vite's and Nuxt's `playground/`)
-                  "packages/playground/src/stores/counter.ts"):
+                  "packages/playground/src/stores/counter.ts",
+                  # Xcode's documentation catalogs, playgrounds and project files
+                  "Sources/Logging/Docs.docc/UnderstandingLoggers.md", "Example/Playground.playground/Contents.swift",
+                  "SwiftyJSON.xcodeproj/project.pbxproj", "iOS Example.xcodeproj/project.pbxproj"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
