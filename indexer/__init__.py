@@ -54,5 +54,7 @@
 # for the type, `Builder`, not for the path's last module (`response`); 41: a long definition is cut
 # at statements nested up to 8 levels deep, not 4 (swr's `export const infinite = (<D>(useSWRNext)
 # => (getKey, fn, config) => { ... }) as Middleware` had been cut into a 1-line head and pieces of
-# exactly 150 lines, mid-statement)
-CHUNKER_VERSION = 41
+# exactly 150 lines, mid-statement); 42: C and C++ macros before a declaration's type or name
+# (`CLI11_NODISCARD std::string help() const;`, a constructor's `FMT_CONSTEXPR`) and in an `if`
+# (`if FMT_CONSTEXPR20 (...)`) are read past (CLI11's `class App` had been a function)
+CHUNKER_VERSION = 42

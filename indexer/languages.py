@@ -134,7 +134,23 @@ _C_MACRO_IN_CLASS_HEAD = re.compile(
     rf"\b(?:class|struct)[ \t]+{_MACRO}"
     r"(?=[ \t]+[A-Za-z_][\w:]*(?:<[^\n;{]*>)?[ \t]*(?:final\b[ \t]*)?(?:[:{]|$))", re.M)
 
-_C_REWRITES = tuple((pattern, _blank) for pattern in (_C_MACRO_LINE, _C_MACRO_AFTER_PARAMETERS, _C_MACRO_IN_CLASS_HEAD))
+# Such macros at the start of a declaration, before its type or its name (`CLI11_NODISCARD
+# std::string help() const;`, `CLI11_INLINE void TriggerOn(App *a);`, `SPDLOG_INLINE
+# logger::logger(...)`, a constructor's `FMT_CONSTEXPR typed_node(const Arg& arg)`, `FMT_CONSTEXPR
+# FMT_INLINE auto f()`): the parser reads the first as a type, and CLI11's `class App` became a
+# function named after a member. Not before `operator`, which it reads either way.
+_C_MACROS_BEFORE_DECLARATION = re.compile(
+    r"^[ \t]*(?P<macro>(?:_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]+)+)"
+    r"(?!operator\b)(?=(?:const|static|inline|virtual|explicit|constexpr|friend|auto|void|bool|char|int|unsigned|"
+    r"signed|long|"
+    r"short|float|double|struct|class|enum|typename|template|extern)\b"
+    r"|[A-Za-z_][\w:]*(?:<[^;{}\n]*>)?[ \t*&]+[*&]*[A-Za-z_~]|~?[A-Za-z_][\w:]*[ \t]*\()", re.M)
+
+# A macro standing for `constexpr` in an `if` (fmt's `if FMT_CONSTEXPR20 (need_copy<T>::value)`)
+_C_MACRO_IN_IF = re.compile(rf"\bif[ \t]+{_MACRO}(?=[ \t]*\()")
+
+_C_REWRITES = tuple((pattern, _blank) for pattern in (_C_MACRO_LINE, _C_MACRO_AFTER_PARAMETERS, _C_MACRO_IN_CLASS_HEAD,
+                                                      _C_MACROS_BEFORE_DECLARATION, _C_MACRO_IN_IF))
 
 
 def _constructor_up(match: re.Match[str]) -> str:

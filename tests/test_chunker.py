@@ -650,6 +650,35 @@ def test_an_export_macro_in_a_class_head_leaves_it_a_class() -> None:
     assert found == [("class", "pattern_formatter"), ("class", "format_error")]
 
 
+def test_macros_before_a_declaration_or_in_an_if_are_read_past() -> None:
+    # CLI11's attribute macros before members' types had made its `class App` (1,200 lines) a
+    # function named after a member; fmt's `FMT_CONSTEXPR` before a constructor named it for the
+    # member it initialises, and `if FMT_CONSTEXPR20 (...)` cost a class its methods
+    source = (
+        "namespace CLI {\n"
+        "class App {\n"
+        "  public:\n"
+        "    virtual ~App() = default;\n"
+        "    CLI11_NODISCARD char **ensure_utf8(char **argv);\n"
+        "    template <typename Arg>\n"
+        "    FMT_CONSTEXPR App(const Arg& arg) : name_(arg) {}\n"
+        "    template <typename T> void push(const T& arg) {\n"
+        "        if FMT_CONSTEXPR20 (need_copy<T>::value) {\n"
+        "            store(arg);\n"
+        "        }\n"
+        "    }\n"
+        "    CLI11_NODISCARD bool parsed() const { return parsed_ > 0; }\n"
+        "};\n"
+        "CLI11_INLINE void TriggerOn(App *trigger_app, App *app_to_enable);\n"
+        "}  // namespace CLI\n"
+    )
+    chunks = chunk_source(source, "include/CLI/App.hpp", "cpp")
+    found = [(c.kind, c.qualified_name) for c in chunks if c.kind != "module"]
+    assert found == [("class", "CLI.App"), ("method", "CLI.App.~App"), ("method", "CLI.App.App"),
+                     ("method", "CLI.App.push"), ("method", "CLI.App.parsed")]
+    assert "FMT_CONSTEXPR App(const Arg& arg)" in chunks[3].text  # the code as written
+
+
 def test_a_macro_between_parameters_and_body_is_read_past() -> None:
     source = (
         "namespace spdlog {\n"
