@@ -155,7 +155,7 @@ _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Pp]laygrounds?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|"
     r"legacy|deprecated|"
     r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|bench|benches|"
-    r"benchmarks?|website|"  # a project's site (Docusaurus, Jekyll): its docs and their pages
+    r"benchmarks?|website|\.github|"  # a project's site (Docusaurus, Jekyll), GitHub's templates and CI
     r"[\w .-]+\.(?:docc|playground|xcodeproj|xcworkspace))(?:/|$)|"  # Xcode's docs, playgrounds and projects
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
     r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
@@ -175,7 +175,8 @@ _ASKS_FOR = {
                        "fuzzers", "fuzzing", "regress", "regression", "regressions"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "playground", "doc", "docs", "compat", "legacy",
                         "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
-                        "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website"}),
+                        "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website", "github",
+                        "ci", "workflow", "workflows"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",

@@ -492,7 +492,9 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "packages/playground/src/stores/counter.ts",
                   # Xcode's documentation catalogs, playgrounds and project files
                   "Sources/Logging/Docs.docc/UnderstandingLoggers.md", "Example/Playground.playground/Contents.swift",
-                  "SwiftyJSON.xcodeproj/project.pbxproj", "iOS Example.xcodeproj/project.pbxproj"):
+                  "SwiftyJSON.xcodeproj/project.pbxproj", "iOS Example.xcodeproj/project.pbxproj",
+                  # GitHub's issue templates and workflows
+                  ".github/ISSUE_TEMPLATE/config.yml", ".github/workflows/test.yml"):
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
@@ -506,6 +508,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
     assert path_prior("benches/parse.rs", ["benchmark", "parse"]) == implementation
     assert path_prior("website/src/routes/index.tsx", ["website", "routes"]) == implementation
+    assert path_prior(".github/workflows/test.yml", ["ci", "workflow", "tests"]) == path_prior(
+        "Makefile", ["ci", "workflow", "tests"])
     assert path_prior("src/websites/registry.py", ["parse", "config"]) == implementation
     assert path_prior("src/deprecation.ts", ["parse", "config"]) == implementation  # what deprecates, not old code
     for code in ("src/workbench.ts", "lib/benchmarking_tools/run.py", "src/bench.c"):  # lz4's `-b` is a feature
