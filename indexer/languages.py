@@ -142,8 +142,7 @@ _C_MACRO_IN_CLASS_HEAD = re.compile(
 _C_MACROS_BEFORE_DECLARATION = re.compile(
     r"^[ \t]*(?P<macro>(?:_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]+)+)"
     r"(?!operator\b)(?=(?:const|static|inline|virtual|explicit|constexpr|friend|auto|void|bool|char|int|unsigned|"
-    r"signed|long|"
-    r"short|float|double|struct|class|enum|typename|template|extern)\b"
+    r"signed|long|short|float|double|struct|class|enum|typename|template|extern)\b"
     r"|[A-Za-z_][\w:]*(?:<[^;{}\n]*>)?[ \t*&]+[*&]*[A-Za-z_~]|~?[A-Za-z_][\w:]*[ \t]*\()", re.M)
 
 # A macro standing for `constexpr` in an `if` (fmt's `if FMT_CONSTEXPR20 (need_copy<T>::value)`)
