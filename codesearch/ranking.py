@@ -564,19 +564,32 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
 _BLOCK_COMMENTS = (("/*", "*/"), ("{-", "-}"), ("--[[", "]]"), ("=begin", "=end"), ('"""', '"""'))
 
 
+# Attributes and annotations at the start of a line: `@MainActor`, `@Deprecated("...")`, Rust's `#[derive(Debug)]`
+_ATTRIBUTES = re.compile(r"^(?:(?:@[\w.]+(?:\([^()\n]*\))?|#\[[^\]\n]*\])\s*)+")
+
+
 def _code_lines(text: str, count: int) -> list[str]:
     """A chunk's first `count` lines of code, past comments, attributes and decorators."""
     first: list[str] = []
     closing = ""  # the mark that ends the block comment under way
+    arguments = 0  # parentheses an attribute's arguments left open (`@Deprecated(\n  "...",\n)`)
     for line in text.split("\n"):  # a class's outline runs to hundreds of lines; its head is at the top
         line = line.strip()
         if closing:  # a comment's prose, with or without a `*` before each line (jsoup writes none)
             closing = "" if closing in line else closing
             continue
+        if arguments:
+            arguments = max(arguments + line.count("(") - line.count(")"), 0)
+            continue
         opened = next(((start, end) for start, end in _BLOCK_COMMENTS if line.startswith(start)), None)
         if opened:
             closing = "" if opened[1] in line[len(opened[0]):] else opened[1]
-        elif line and not line.startswith(("//", "*", "#[", "@", "#", "--")):
+            continue
+        if line.startswith(("@", "#[")):  # what follows attributes on their line is code:
+            line = _ATTRIBUTES.sub("", line)  # `@MainActor public final class Session {`
+            if line.startswith("("):
+                arguments, line = max(line.count("(") - line.count(")"), 0), ""
+        if line and not line.startswith(("//", "*", "#", "--")):
             first.append(line)
             if len(first) == count:
                 break

@@ -300,6 +300,12 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
         # an outline too long for one chunk: the later piece starts with a member's head
         [type_chunk("Core/State.swift", "swift", 1126, 1354, "    func upload(_ data: Data) -> Request {\n    }"),
          type_chunk("Core/State.swift", "swift", 27, 1117, "/// Holds it.\nopen class State {\n    func a() {}")],
+        # attributes on the head's own line (Swift's `@MainActor`, Java's annotations)
+        [type_chunk("Sources/State+Ext.swift", "swift", 1, 20, "extension State {\n  func x() {}\n}"),
+         type_chunk("Sources/Core.swift", "swift", 10, 90, "/// The state.\n@MainActor public final class State {")],
+        [type_chunk("src/StateExt.kt", "kotlin", 1, 20, "fun State.x() {}\n"),
+         type_chunk("src/State.kt", "kotlin", 10, 90,
+                    "@Deprecated(\n  \"\"\"Moved.\"\"\",\n  level = ERROR,\n)\npublic class State : Adapter() {")],
         # a doc comment whose lines have no `*` before them, which names the type in its prose (jsoup)
         [type_chunk("nodes/State.java", "java", 920, 1965, "\n    public State appendState(String tagName) {\n"),
          type_chunk("nodes/State.java", "java", 43, 917,
@@ -313,8 +319,8 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
         [type_chunk("lib/encoder.ex", "elixir", 178, 182, "defimpl State, for: Atom do\nend"),
          type_chunk("lib/encoder.ex", "elixir", 1, 75, "defprotocol State do\nend")],
     ]
-    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27", "nodes/State.java:43",
-                "format.h:3963",
+    expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27",
+                "Sources/Core.swift:10", "src/State.kt:10", "nodes/State.java:43", "format.h:3963",
                 "src/lib.rs:288", "lib/encoder.ex:1"]
     for (first, second), answer in zip(cases, expected, strict=True):
         assert order("State", {1: first, 2: second}, [(1, 9.0), (2, 5.0)], k=2)[0] == answer
