@@ -794,13 +794,18 @@ def _lookups_lead(final: list[tuple[float, int]], lookups: dict[int, Chunk], pri
     # (Rust's `impl Deserializer`, Swift's `extension ImageRequest`) and its outline's later
     # pieces, wherever they are; a definition too long for one chunk leads with its first piece
     secondary, pieces = _secondary(named), _later_pieces(named)
+    # a class leads its constructors (`DefaultParser.DefaultParser`), in the best one's place
+    built = _constructors({item: chunk for item, chunk in named.items() if item not in secondary})
+    # and the other functions and methods named as it is: Go's `func (r *Registry) Encoder()
+    # Encoder`, a C++ constructor defined in another file (`Validator::Validator` in
+    # `Validators_inl.hpp`)
+    if any(named[item].kind == "class" for item in named.keys() - secondary):
+        secondary |= {item for item, chunk in named.items() if chunk.kind != "class" and item not in built}
     lead = -min(negated for negated, _ in final) or 1.0
     # scores are at most `lead`: a lookup gains 2 leads, a primary definition 4 more, one in its
     # own file 2 more, and a later piece one less
     final = [(negated - (2 + 4 * (item not in secondary) + 2 * (item in own) - (item in pieces)) * lead
               if item in leading else negated, item) for negated, item in final]
-    # a class leads its constructors (`DefaultParser.DefaultParser`), in the best one's place
-    built = _constructors({item: chunk for item, chunk in named.items() if item not in secondary})
     if built:
         place = dict((item, negated) for negated, item in final)
         for constructor, built_class in built.items():

@@ -723,3 +723,30 @@ def test_a_lookup_of_a_name_no_definition_has_finds_the_code_that_assigns_it() -
     assert order("JSONDecodeError", {1: use, 2: compares}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
     session = body("src/globals.py", "module", "", "session = LocalProxy(_cv_request)", "python")
     assert order("session", {1: use, 2: session}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
+
+
+def test_a_type_looked_up_by_its_name_leads_the_functions_named_as_it_is() -> None:
+    def named(path: str, qualified: str, kind: str, start: int, end: int, text: str, language: str) -> Chunk:
+        return Chunk.build(path=path, language=language, symbol=qualified.rsplit(".", 1)[-1], kind=kind,
+                           qualified_name=qualified, start_line=start, end_line=end, text=text)
+
+    # Go: a method returning the interface it is named after; BM25 favours the short method
+    interface = named("encoding.go", "Encoder", "class", 14, 18, "type Encoder interface {\n\tEncode(v any)\n}", "go")
+    method = named("encoding.go", "Registry.Encoder", "method", 129, 139,
+                   "func (r *Registry) Encoder(format string) (Encoder, error) {\n}", "go")
+    assert order("Encoder", {1: method, 2: interface}, [(1, 9.0), (2, 5.0)])[0] == "encoding.go:14"
+    # C++: a constructor defined in another file than its class, and a conversion operator
+    validator = named("include/CLI/Validators.hpp", "CLI.Validator", "class", 54, 155, "class Validator {", "cpp")
+    constructor = named("include/CLI/impl/Validators_inl.hpp", "CLI.Validator.Validator", "function", 31, 40,
+                        "CLI11_INLINE Validator::Validator(std::string validator_desc) {}", "cpp")
+    chunks = {1: constructor, 2: validator}
+    assert order("Validator", chunks, [(1, 9.0), (2, 5.0)])[0] == "include/CLI/Validators.hpp:54"
+    # a constructor in the class's own file still follows its class, above the class's other files
+    params = named("DynamicParameters.cs", "Dapper.DynamicParameters", "class", 11, 499,
+                   "public partial class DynamicParameters {", "csharp")
+    built = named("DynamicParameters.cs", "Dapper.DynamicParameters.DynamicParameters", "method", 24, 30,
+                  "public DynamicParameters() {}", "csharp")
+    part = named("DynamicParameters.ParamInfo.cs", "Dapper.DynamicParameters", "class", 6, 23,
+                 "public partial class DynamicParameters {\n    private sealed class ParamInfo\n}", "csharp")
+    assert order("DynamicParameters", {1: built, 2: part, 3: params}, [(1, 9.0), (2, 8.0), (3, 5.0)]) == [
+        "DynamicParameters.cs:11", "DynamicParameters.cs:24", "DynamicParameters.ParamInfo.cs:6"]
