@@ -533,7 +533,8 @@ def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
 # Elixir's `defimpl Jason.Encoder, for: Atom`
 _EXTENSION_HEAD = {"rust": re.compile(r"(?:pub(?:\([\w:]+\))?\s+)?(?:unsafe\s+|default\s+)*impl\b"),
                    "swift": re.compile(r"(?:(?:public|internal|private|fileprivate|open)\s+)?extension\b"),
-                   "elixir": re.compile(r"defimpl\b")}
+                   "elixir": re.compile(r"defimpl\b"),
+                   "haskell": re.compile(r"instance\b")}
 
 
 # A keyword that makes a type, in one language or another
@@ -550,13 +551,32 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
     types = {item: c for item, c in candidates.items() if c.kind == "class"}
     heads = {item: _code_lines(c.text, 2) for item, c in types.items()}
     extensions = {item for item, c in types.items() if _extends(c, heads[item][0])}
-    declared = {item for item, c in types.items() if c.start_line == c.end_line}
+    # (a forward declaration ends with `;` and has no body: Scala's one-line `trait RenderingMode`
+    # is the trait itself)
+    declared = {item for item, c in types.items()
+                if c.start_line == c.end_line and c.text.rstrip().endswith(";") and "{" not in c.text}
     # the head may be the second line, after C++'s `template <typename T>`; a member's head may
     # hold the name too (a constructor's), but not a keyword that makes a type
     continued = {item for item, c in types.items()
                  if not any(c.symbol in line and _TYPE_WORD.search(line) for line in heads[item])}
     secondary = extensions | declared | continued
+    # a class's companion (Scala's `object OParser` beside `class OParser`) and an interface
+    # merged into a class (TypeScript's `interface ArraySchema` beside `class ArraySchema`)
+    words = {item: _type_keyword(types[item].symbol, heads[item]) for item in types.keys() - secondary}
+    if any(word in _CLASS_WORDS for word in words.values()):
+        secondary |= {item for item, word in words.items() if word in ("object", "interface")}
     return secondary if types.keys() - secondary else set()
+
+
+_CLASS_WORDS = frozenset({"class", "struct", "trait", "record", "enum"})
+
+
+def _type_keyword(symbol: str, head: list[str]) -> str:
+    """The keyword that makes a type in its head's first line naming it (`class`, `object`), a
+    class's where there are several (Kotlin's `data class`)."""
+    line = next((line for line in head if symbol in line and _TYPE_WORD.search(line)), "")
+    found = _TYPE_WORD.findall(line)
+    return next((word for word in found if word in _CLASS_WORDS), found[0] if found else "")
 
 
 # A block comment's opening and closing marks: C's and its family's, Haskell's, Lua's, Ruby's,

@@ -300,6 +300,16 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
         # an outline too long for one chunk: the later piece starts with a member's head
         [type_chunk("Core/State.swift", "swift", 1126, 1354, "    func upload(_ data: Data) -> Request {\n    }"),
          type_chunk("Core/State.swift", "swift", 27, 1117, "/// Holds it.\nopen class State {\n    func a() {}")],
+        # a companion object and an interface merged into a class give way to the class; a
+        # Haskell instance to its class
+        [type_chunk("src/scopt/OParser.scala", "scala", 258, 300, "object State {\n  def apply() = new State()"),
+         type_chunk("src/scopt/OParser.scala", "scala", 85, 250, "/** Parser. */\nclass State(head: Def) {")],
+        [type_chunk("src/array.ts", "typescript", 297, 310, "export default interface State<\n  TIn,\n> {"),
+         type_chunk("src/array.ts", "typescript", 50, 293, "export default class State<\n  TIn,\n> extends Schema {")],
+        [type_chunk("src/State.scala", "scala", 4, 7, "object State {\n  case object One extends State\n}"),
+         type_chunk("src/State.scala", "scala", 3, 3, "trait State")],
+        [type_chunk("src/Internal.hs", "haskell", 257, 258, "instance State NondetT where\n  lift = NondetT"),
+         type_chunk("src/Class.hs", "haskell", 20, 30, "class State t where\n  lift :: m a -> t m a")],
         # attributes on the head's own line (Swift's `@MainActor`, Java's annotations)
         [type_chunk("Sources/State+Ext.swift", "swift", 1, 20, "extension State {\n  func x() {}\n}"),
          type_chunk("Sources/Core.swift", "swift", 10, 90, "/// The state.\n@MainActor public final class State {")],
@@ -320,6 +330,7 @@ def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pi
          type_chunk("lib/encoder.ex", "elixir", 1, 75, "defprotocol State do\nend")],
     ]
     expected = ["lstate.h:282", "src/de.rs:30", "Sources/State.swift:16", "Core/State.swift:27",
+                "src/scopt/OParser.scala:85", "src/array.ts:50", "src/State.scala:3", "src/Class.hs:20",
                 "Sources/Core.swift:10", "src/State.kt:10", "nodes/State.java:43", "format.h:3963",
                 "src/lib.rs:288", "lib/encoder.ex:1"]
     for (first, second), answer in zip(cases, expected, strict=True):
