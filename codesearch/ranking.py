@@ -557,14 +557,14 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
                 if c.start_line == c.end_line and c.text.rstrip().endswith(";") and "{" not in c.text}
     # the head may be the second line, after C++'s `template <typename T>`; a member's head may
     # hold the name too (a constructor's), but not a keyword that makes a type
-    continued = {item for item, c in types.items()
-                 if not any(c.symbol in line and _TYPE_WORD.search(line) for line in heads[item])}
+    words = {item: _type_keyword(c.symbol, heads[item]) for item, c in types.items()}
+    continued = {item for item, word in words.items() if not word}
     secondary = extensions | declared | continued
     # a class's companion (Scala's `object OParser` beside `class OParser`) and an interface
     # merged into a class (TypeScript's `interface ArraySchema` beside `class ArraySchema`)
-    words = {item: _type_keyword(types[item].symbol, heads[item]) for item in types.keys() - secondary}
-    if any(word in _CLASS_WORDS for word in words.values()):
-        secondary |= {item for item, word in words.items() if word in ("object", "interface")}
+    primary = {item: words[item] for item in types.keys() - secondary}
+    if any(word in _CLASS_WORDS for word in primary.values()):
+        secondary |= {item for item, word in primary.items() if word in ("object", "interface")}
     return secondary if types.keys() - secondary else set()
 
 
@@ -573,7 +573,7 @@ _CLASS_WORDS = frozenset({"class", "struct", "trait", "record", "enum"})
 
 def _type_keyword(symbol: str, head: list[str]) -> str:
     """The keyword that makes a type in its head's first line naming it (`class`, `object`), a
-    class's where there are several (Kotlin's `data class`)."""
+    class's where there are several (Kotlin's `data class`); "" where no line names it with one."""
     line = next((line for line in head if symbol in line and _TYPE_WORD.search(line)), "")
     found = _TYPE_WORD.findall(line)
     return next((word for word in found if word in _CLASS_WORDS), found[0] if found else "")

@@ -120,7 +120,8 @@ def _blank(match: re.Match[str]) -> str:
 _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
 # A C or C++ macro the parser cannot expand: upper case with an underscore (`QT_BEGIN_NAMESPACE`,
 # `__BEGIN_DECLS`, `FMT_EXPORT`, `SPDLOG_NOEXCEPT`), no arguments
-_MACRO = r"(?P<macro>_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?)"
+_MACRO_NAME = r"_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?"
+_MACRO = rf"(?P<macro>{_MACRO_NAME})"
 # Such a macro alone on its line
 _C_MACRO_LINE = re.compile(rf"^[ \t]*{_MACRO}[ \t]*$", re.M)
 # Such a macro between a function's parameters and its body (`) SPDLOG_NOEXCEPT {`, `) FMT_NOEXCEPT;`):
@@ -140,7 +141,7 @@ _C_MACRO_IN_CLASS_HEAD = re.compile(
 # FMT_INLINE auto f()`): the parser reads the first as a type, and CLI11's `class App` became a
 # function named after a member. Not before `operator`, which it reads either way.
 _C_MACROS_BEFORE_DECLARATION = re.compile(
-    r"^[ \t]*(?P<macro>(?:_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?[ \t]+)+)"
+    rf"^[ \t]*(?P<macro>(?:{_MACRO_NAME}[ \t]+)+)"
     r"(?!operator\b)(?=(?:const|static|inline|virtual|explicit|constexpr|friend|auto|void|bool|char|int|unsigned|"
     r"signed|long|short|float|double|struct|class|enum|typename|template|extern)\b"
     r"|[A-Za-z_][\w:]*(?:<[^;{}\n]*>)?[ \t*&]+[*&]*[A-Za-z_~]|~?[A-Za-z_][\w:]*[ \t]*\()", re.M)
