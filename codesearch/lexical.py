@@ -104,6 +104,12 @@ def weighty_terms(terms: list[str], rows: int, frequency: dict[str, int]) -> lis
     return [t for t in terms if 0 < frequency[t] <= rows / 2] or terms
 
 
+def common_terms(terms: list[str], rows: int, frequency: dict[str, int]) -> frozenset[str]:
+    """The terms in more than half of the `rows` chunks: the ones `weighty_terms` leaves out, and
+    the words that name a project in its own code (`atom` in jotai, `gson` in Gson)."""
+    return frozenset(t for t in terms if frequency[t] > rows / 2)
+
+
 def index_texts(path: str, symbols: list[str], bodies: list[str]) -> list[tuple[str, str, str]]:
     """The FTS5 columns (path, symbol, body terms) of a file's chunks, as space-separated tokens.
     Pure and picklable: indexing workers compute them beside the chunks."""

@@ -641,9 +641,21 @@ def _file_stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
 
 
-def definition_boost(chunk: Chunk, query: str) -> float:
-    """How much a chunk gains for defining a symbol the query names."""
-    return _definition_boost(chunk, *_query_words(query))
+def definition_boost(chunk: Chunk, query: str, common: Collection[str] = ()) -> float:
+    """How much a chunk gains for defining a symbol the query names (`common`: as `rank`'s)."""
+    words, tokens, dotted = _query_words(query)
+    return _definition_boost(chunk, _naming(words, dotted, common), tokens, dotted)
+
+
+def _naming(words: frozenset[str], dotted: tuple[str, ...], common: Collection[str]) -> frozenset[str]:
+    """The query's words that can name a definition: not one in most of the index's chunks (the
+    project's own name, `atom` in jotai, `gson` in Gson, `clap` in "how zig-clap parses"; BM25
+    already gives it no weight, and the one definition it names took the first place for every
+    question that says it), unless the query writes it in a qualified name (`fmt::format`)."""
+    if not common:
+        return words
+    qualified = {part for name in dotted for part in name.split(".")}
+    return words.difference(w for w in common if w not in qualified)
 
 
 def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str],
@@ -718,13 +730,16 @@ def rank(
     file_of: Callable[[int], str] | None = None,
     unembedded: Collection[int] = (),
     coverage: Mapping[int, float] | None = None,
+    common: Collection[str] = (),
 ) -> list[SearchResult]:
     """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
 
     `file_of(id)` names the file a candidate belongs to for the file signals (default: its
     path; a catalog search prefixes the repository, so two repositories' `src/main.go` differ).
     `unembedded` holds candidates without a vector: dense search abstains on them. `coverage`
-    (hybrid) is the share of the query's words each candidate's code holds (`search.term_coverage`)."""
+    (hybrid) is the share of the query's words each candidate's code holds (`search.term_coverage`).
+    `common` holds the query's terms that are in more than half of the index's chunks
+    (`lexical.common_terms`): such a word names no definition (`_naming`)."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     coverage = coverage or {}
@@ -741,6 +756,7 @@ def rank(
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)
+    words = _naming(words, dotted, common)
     asked, by_prefix = _asked_kinds(tuple(terms)), _by_prefix(tuple(terms))
     top = max(base.values(), default=0.0) or 1.0
     priors: dict[str, float] = {}

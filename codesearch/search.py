@@ -6,7 +6,7 @@ import fnmatch
 from typing import TYPE_CHECKING
 
 from codesearch.encoding import Encoder
-from codesearch.lexical import code_tokens, query_terms, weighty_terms
+from codesearch.lexical import code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.ranking import lookup_name, rank
 from codesearch.records import Chunk, SearchResult
@@ -101,7 +101,14 @@ def search(
     if encoder is not None and mode == "hybrid":
         pending = unembedded(store, encoder.model_id, chunks, overlay)
         coverage = term_coverage(store, query, chunks)
-    return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage)
+    return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
+                common=common_words(store, query))
+
+
+def common_words(store: Store, query: str) -> frozenset[str]:
+    """The query's terms in more than half of the index's chunks (`lexical.common_terms`)."""
+    terms = query_terms(query)
+    return common_terms(terms, *store.document_frequencies(terms))
 
 
 def definitions(store: Store, symbol: str) -> list[int]:

@@ -386,6 +386,38 @@ def test_a_word_that_relates_two_things_names_no_definition() -> None:
     assert ranked[0].chunk.symbol == "ColumnType"
 
 
+def test_a_word_in_most_of_the_index_names_no_definition_unless_written_qualified(tmp_path: Path) -> None:
+    atom = chunk("src/vanilla/atom.ts", "atom", language="typescript")
+    storage = chunk("src/vanilla/utils/atomWithStorage.ts", "atomWithStorage", language="typescript")
+    query = "persist an atom's value in localStorage"
+    assert definition_boost(atom, query) > 1.0 == definition_boost(atom, query, common={"atom"})
+    fmt_format = chunk("include/fmt/format.h", "format", language="cpp")
+    assert definition_boost(fmt_format, "how fmt::format formats strings", common={"fmt", "format"}) > 1.0
+    ranked = rank(query, {1: atom, 2: storage}, [(2, 1.0), (1, 0.9)], [], mode="lexical", k=2)
+    assert ranked[0].chunk.symbol == "atom"  # without the counts, `atom` is named
+    ranked = rank(query, {1: atom, 2: storage}, [(2, 1.0), (1, 0.9)], [], mode="lexical", k=2, common={"atom"})
+    assert ranked[0].chunk.symbol == "atomWithStorage"
+
+    # through `search`: the counts are the index's own
+    import codesearch.search as search_module
+
+    store = Store.open(tmp_path / "index", create=True)
+    with store.transaction():
+        store.replace_file("atom.ts", 1, 1, "a", "typescript", [chunk(
+            "atom.ts", "atom", language="typescript", text="export function atom(read) { return { read } }")])
+        store.replace_file("storage.ts", 1, 1, "s", "typescript", [chunk(
+            "storage.ts", "atomWithStorage", language="typescript",
+            text="export function atomWithStorage(key, value) {\n  // persist the atom in localStorage\n"
+                 "  const base = atom(value)\n  localStorage.setItem(key, base)\n}")])
+        for n in range(3):
+            store.replace_file(f"u{n}.ts", 1, 1, str(n), "typescript", [chunk(
+                f"u{n}.ts", f"useAtom{n}", language="typescript", text=f"export const useAtom{n} = atom({n})")])
+    assert search_module.common_words(store, query) == {"atom"}
+    assert search_module.search(store, query, mode="lexical", k=1)[0].chunk.symbol == "atomWithStorage"
+    assert search_module.search(store, "atom", mode="lexical", k=1)[0].chunk.symbol == "atom"  # a lookup still
+    store.close()
+
+
 def test_a_protocol_hook_is_named_only_where_the_query_writes_it_whole() -> None:
     hook = chunk("tenacity/stop.py", "__call__", kind="method")
     helper = chunk("tenacity/__init__.py", "_post_stop_check_actions", kind="method",

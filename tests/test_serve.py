@@ -18,7 +18,7 @@ from codesearch.catalog.shards import CatalogSearcher
 fastapi = pytest.importorskip("fastapi", reason="the serve extra is installed by .ci/setup")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from codesearch.search import search  # noqa: E402
+from codesearch.search import common_words, search  # noqa: E402
 from codesearch.service.http import create_app  # noqa: E402
 from codesearch.service.tokens import TokenTable  # noqa: E402
 from codesearch.store import Store  # noqa: E402
@@ -85,6 +85,7 @@ def test_a_query_restricted_to_one_repository_ranks_as_its_own_index(output: Pat
     searcher = CatalogSearcher(output, encoder=fake_encoder)
     entry = searcher.catalog().repos["team-payments"]
     store = Store.open(searcher.catalog().shard_dir(entry))
+    assert common_words(store, "invoice total with tax") == {"invoice"}  # in most of its chunks: names none
     for query in ("retry the uploads that failed", "invoice total with tax", "backoff"):
         for mode in ("lexical", "dense", "hybrid"):
             alone = search(store, query, mode=mode, k=10, encoder=fake_encoder)

@@ -25,7 +25,7 @@ from codesearch.catalog.lexical import MERGED_SHARDS, MergedLexical
 from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
-from codesearch.lexical import code_tokens, fts_match_expression, query_terms
+from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
 from codesearch.ranking import bm25_idf, lookup_name, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
@@ -146,7 +146,8 @@ class CatalogSearcher:
         lexical = self._lexical(shards, query, fill=mode == "lexical") if mode != "dense" or lookup else []
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
         defining = self._definitions(shards, lookup[2]) if lookup else []
-        return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining)
+        return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining,
+                          common=self._common(shards, query))
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
                 scope: Sequence[str] = ALL) -> list[SearchResult]:
@@ -266,6 +267,16 @@ class CatalogSearcher:
                 return []
         return found
 
+    def _common(self, shards: list[_Shard], query: str) -> frozenset[str]:
+        """The query's terms in more than half of the shards' chunks together, as
+        `search.common_words` finds them in one index. Past MERGED_SHARDS shards, none: the
+        merged index answers, and a query does not ask every shard for its counts."""
+        if not shards or len(shards) > MERGED_SHARDS:
+            return frozenset()
+        terms = query_terms(query)
+        stats = [self._term_statistics(shard.path, terms) for shard in shards]
+        return common_terms(terms, sum(n for n, _ in stats), {t: sum(df[t] for _, df in stats) for t in terms})
+
     def _term_statistics(self, path: Path, terms: list[str]) -> tuple[int, dict[str, int]]:
         """(chunks, {term: chunks containing it}) of one shard; shards never change, so cached."""
         with self._lock:
@@ -338,7 +349,8 @@ class CatalogSearcher:
 
     def _rank(self, shards: list[_Shard], query: str, lexical: list[tuple[int, float]],
               dense: list[tuple[int, float]], mode: str, k: int, language: str | None, glob: str | None,
-              accept: Any = None, defining: Sequence[int] = ()) -> list[SearchResult]:
+              accept: Any = None, defining: Sequence[int] = (), common: frozenset[str] = frozenset()
+              ) -> list[SearchResult]:
         wanted: dict[int, list[int]] = defaultdict(list)
         for gid in [*(gid for gid, _ in lexical), *(gid for gid, _ in dense), *defining]:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
@@ -356,6 +368,6 @@ class CatalogSearcher:
                     coverage.update((number << 32 | i, c) for i, c in term_coverage(store, query, found).items())
             chunks.update((number << 32 | chunk_id, chunk) for chunk_id, chunk in found.items())
         results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                       file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
+                       common=common, file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
         owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
         return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]
