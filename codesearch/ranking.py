@@ -498,16 +498,19 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
     """The candidates a lookup names; for a qualified name that names none, those named by its
     end: its head is then a package, crate or module, which no qualified name holds (Go's
     `cli.Command`, Rust's `serde_json::from_str`, Python's `fields.Nested`); where no definition
-    has the name, the top-level code that assigns it (sidekiq's `Worker = Job`)."""
+    has the name, or only extensions of it, the top-level code that assigns it (sidekiq's
+    `Worker = Job`; anyhow's `pub type Result<T, E = Error> = ...` beside its `impl`s for
+    `Result`)."""
     found = {i for i, chunk in chunks.items() if _names(chunk, *lookup)}
     _, dotted, last = lookup
     if not found and "." in dotted:
         found = {i for i, chunk in chunks.items() if chunk.symbol.endswith(last)
                  and chunk.kind not in ("module", "block") and dotted.endswith("." + _dotted(chunk.qualified_name))}
-    if not found and ("." in dotted or last.lower() != last):  # an identifier, not a word (`session`)
+    extended = all(chunks[i].kind == "class" and _extends(chunks[i], _code_lines(chunks[i].text, 1)[0]) for i in found)
+    if extended and ("." in dotted or last.lower() != last):  # an identifier, not a word (`session`)
         assigns = _assignment(last)  # in top-level code or a class's or module's body
-        found = {i for i, chunk in chunks.items() if chunk.kind in ("module", "class") and last in chunk.text
-                 and assigns.search(chunk.text)}
+        found |= {i for i, chunk in chunks.items() if chunk.kind in ("module", "class") and last in chunk.text
+                  and assigns.search(chunk.text)}
     return found
 
 
@@ -515,10 +518,11 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
 def _assignment(name: str) -> re.Pattern[str]:
     """A line of top-level code that defines `name` by assignment, as an alias or a constant:
     Ruby's `Worker = Job`, Python's `JSONDecodeError = ValueError`, `export const Foo = bar()`,
-    Go's and Rust's `type Foo = Bar`."""
+    Go's and Rust's `type Foo = Bar`, with type parameters, on one line or several
+    (`type Result<T, E = Error> = ...`)."""
     return re.compile(r"^[ \t]*(?:export\s+)?(?:pub(?:\([\w:]+\))?\s+)?"
                       r"(?:(?:const|let|var|val|type|typealias|static)\s+)*"
-                      rf"{re.escape(name)}\s*(?::[^=\n]*)?=(?![=>~])", re.MULTILINE)
+                      rf"{re.escape(name)}(?:<[^;]{{0,400}}?>)?\s*(?::[^=\n]*)?=(?![=>~])", re.MULTILINE)
 
 
 def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:
@@ -547,7 +551,8 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
     """The types among the candidates that another candidate defines in full: a forward
     declaration of one line, an extension (Rust's `impl`, Swift's `extension`, Elixir's
     `defimpl`), and a later piece of a type's outline (its first lines of code are a member's,
-    not the type's own); none where no candidate is the type itself."""
+    not the type's own); none where no candidate is the type itself or the code that assigns it
+    (a module's `pub type Result<T> = ...`, which `_lookups` adds only beside extensions)."""
     types = {item: c for item, c in candidates.items() if c.kind == "class"}
     heads = {item: _code_lines(c.text, 2) for item, c in types.items()}
     extensions = {item for item, c in types.items() if _extends(c, heads[item][0])}
@@ -565,7 +570,8 @@ def _secondary(candidates: Mapping[int, Chunk]) -> set[int]:
     primary = {item: words[item] for item in types.keys() - secondary}
     if any(word in _CLASS_WORDS for word in primary.values()):
         secondary |= {item for item, word in primary.items() if word in ("object", "interface")}
-    return secondary if types.keys() - secondary else set()
+    assigned = any(c.kind == "module" for c in candidates.values())
+    return secondary if types.keys() - secondary or assigned else set()
 
 
 _CLASS_WORDS = frozenset({"class", "struct", "trait", "record", "enum"})

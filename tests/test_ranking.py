@@ -766,6 +766,21 @@ def test_a_lookup_of_a_name_no_definition_has_finds_the_code_that_assigns_it() -
     assert order("JSONDecodeError", {1: use, 2: compares}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
     session = body("src/globals.py", "module", "", "session = LocalProxy(_cv_request)", "python")
     assert order("session", {1: use, 2: session}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
+    # a crate's alias of a type with parameters, beside extensions of the type it stands for
+    # (anyhow's `impl Context for Result<T, E>` is named `Result` too), leads them
+    alias = body("src/lib.rs", "module", "", "/// `Result<T, Error>`\npub type Result<T, E = Error> = "
+                 "core::result::Result<T, E>;", "rust")
+    impl = body("src/context.rs", "class", "Result", "impl<T, E> Context<T, E> for Result<T, E>\nwhere\n{\n}", "rust")
+    assert order("Result", {1: impl, 2: alias}, [(1, 9.0), (2, 5.0)])[0] == "src/lib.rs:1"
+    own = body("src/result.rs", "class", "Result", "pub enum Result<T> {\n    Ok(T),\n}", "rust")
+    assert order("Result", {1: impl, 2: alias, 3: own}, [(1, 9.0), (2, 5.0), (3, 1.0)])[0] == "src/result.rs:1"
+    generic = body("src/types.ts", "module", "", "export type Infer<T extends Schema> = T['_output'];", "typescript")
+    assert order("Infer", {1: use, 2: generic}, [(1, 9.0), (2, 5.0)])[0] == "src/types.ts:1"
+    lines = body("src/parser.ts", "module", "", "export type ExtractType<\n  DB,\n  DV = unknown,\n> = DB[DV]",
+                 "typescript")  # its parameters on lines of their own, one with a default
+    assert order("ExtractType", {1: use, 2: lines}, [(1, 9.0), (2, 5.0)])[0] == "src/parser.ts:1"
+    called = body("src/run.ts", "module", "", "ExtractType<A>(x);\nconst y = a;", "typescript")  # a call
+    assert order("ExtractType", {1: use, 2: called}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
 
 
 def test_a_type_looked_up_by_its_name_leads_the_functions_named_as_it_is() -> None:
