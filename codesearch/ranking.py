@@ -511,6 +511,10 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
         assigns = _assignment(last)  # in top-level code or a class's or module's body
         found |= {i for i, chunk in chunks.items() if chunk.kind in ("module", "class") and last in chunk.text
                   and assigns.search(chunk.text)}
+        if not found:  # defined in a dependency: where the project re-exports it
+            exports = _reexport(last)
+            found = {i for i, chunk in chunks.items() if chunk.kind == "module" and last in chunk.text
+                     and exports.search(chunk.text) and (chunk.language != "python" or _is_barrel(chunk.path))}
     return found
 
 
@@ -523,6 +527,18 @@ def _assignment(name: str) -> re.Pattern[str]:
     return re.compile(r"^[ \t]*(?:export\s+)?(?:pub(?:\([\w:]+\))?\s+)?"
                       r"(?:(?:const|let|var|val|type|typealias|static)\s+)*"
                       rf"{re.escape(name)}(?:<[^;]{{0,400}}?>)?\s*(?::[^=\n]*)?=(?![=>~])", re.MULTILINE)
+
+
+@lru_cache(maxsize=256)
+def _reexport(name: str) -> re.Pattern[str]:
+    """A statement that re-exports `name`, defined elsewhere, as part of a module's interface:
+    Rust's `pub use axum_core::extract::{FromRef, FromRequest};` (on one line or several),
+    TypeScript's and JavaScript's `export { FromRequest } from "..."` and `export * as Name from`,
+    Python's `from .core import Name` (in a package's `__init__.py`: `_lookups` checks the file)."""
+    word = rf"\b{re.escape(name)}\b"
+    return re.compile(rf"^[ \t]*pub(?:\([\w:]+\))?\s+use\s[^;]*{word}[^;]*;"
+                      rf"|^[ \t]*export\s+(?:type\s+)?(?:\{{[^}}]*{word}[^}}]*\}}|\*\s+as\s+{word})"
+                      rf"|^from\s+\S+\s+import\s+(?:\([^)]*{word}[^)]*\)|[^\n]*{word})", re.MULTILINE)
 
 
 def _later_pieces(candidates: Mapping[int, Chunk]) -> set[int]:

@@ -783,6 +783,26 @@ def test_a_lookup_of_a_name_no_definition_has_finds_the_code_that_assigns_it() -
     assert order("ExtractType", {1: use, 2: called}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
 
 
+def test_a_lookup_of_a_name_defined_in_a_dependency_finds_where_the_project_re_exports_it() -> None:
+    def module(path: str, text: str, language: str) -> Chunk:
+        return Chunk.build(path=path, language=language, symbol="", kind="module", qualified_name="",
+                           start_line=1, end_line=9, text=text)
+
+    # axum's `FromRequest` is defined in axum-core; axum's `extract/mod.rs` makes it part of axum
+    reexport = module("src/extract/mod.rs", "pub use axum_core::extract::{\n    FromRef, FromRequest,\n};", "rust")
+    imports = module("src/json.rs", "use axum_core::extract::FromRequest;\nuse http::Request;", "rust")
+    assert order("FromRequest", {1: imports, 2: reexport}, [(1, 9.0), (2, 5.0)])[0] == "src/extract/mod.rs:1"
+    barrel = module("src/index.ts", "export { Store, StoreGeneric } from './types'", "typescript")
+    uses = module("src/store.ts", "import { Store } from './types'\nconst s: Store = make()", "typescript")
+    assert order("Store", {1: uses, 2: barrel}, [(1, 9.0), (2, 5.0)])[0] == "src/index.ts:1"
+    # Python's re-exports are a package's `__init__.py`; elsewhere the same line is an import
+    package = module("pkg/__init__.py", "from .core import (\n    Session,\n)", "python")
+    user = module("pkg/api.py", "from .core import Session\n\ndef get(): return Session()", "python")
+    assert order("Session", {1: user, 2: package}, [(1, 9.0), (2, 5.0)])[0] == "pkg/__init__.py:1"
+    elsewhere = module("pkg/client.py", "from .core import Session\nSESSION = 1", "python")
+    assert order("Session", {1: user, 2: elsewhere}, [(1, 9.0), (2, 5.0)])[0] == "pkg/api.py:1"
+
+
 def test_a_type_looked_up_by_its_name_leads_the_functions_named_as_it_is() -> None:
     def named(path: str, qualified: str, kind: str, start: int, end: int, text: str, language: str) -> Chunk:
         return Chunk.build(path=path, language=language, symbol=qualified.rsplit(".", 1)[-1], kind=kind,
