@@ -368,9 +368,9 @@ _WORKER_SUFFIXES = ("", "impl", "internal")
 
 @lru_cache(maxsize=1 << 14)
 def _bare(symbol: str) -> str:
-    """A symbol without the `_`, `$` around it and `_` inside it, lower-cased: `_create_store` and
-    `createStore` are one name."""
-    return symbol.strip("_$").replace("_", "").lower()
+    """A symbol without the `_`, `$` or `#` around it and `_` inside it, lower-cased:
+    `_create_store` and `createStore` are one name."""
+    return symbol.strip("_$#").replace("_", "").lower()
 
 
 # Languages whose bodies are written in braces, where a function that ends in `;` has none.
@@ -705,13 +705,13 @@ inside outside except beyond toward towards despite versus""".split())
 
 @lru_cache(maxsize=1 << 16)
 def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
-    """A symbol lower-cased without the underscores and `$` around it or a Ruby or Elixir `!` or
-    `?` after it (a query's `sections` names `_sections`, `union` zod's `_union`, `route`
-    Sinatra's `route!`), whether it says enough to count when a query names it (four letters, or
+    """A symbol lower-cased without the underscores, `$` and a private `#` around it or a Ruby or
+    Elixir `!` or `?` after it (a query's `sections` names `_sections`, `union` zod's `_union`,
+    `join` JavaScript's `#join`, `route` Sinatra's `route!`), whether it says enough to count when a query names it (four letters, or
     a capital or underscore in it), and its words when it has several. A protocol hook (Python's
     `__call__`, `__init__`, Elixir's `__using__`) is named only where the query writes it so: the
     word "call" in "call a hook before sleeping" names no `__call__`."""
-    bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip("_$").rstrip("!?")
+    bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip("_$#").rstrip("!?")
     telling = len(bare) > 3 or any(c.isupper() or c == "_" for c in bare)
     parts = [p.lower() for p in split_identifier(symbol)]
     return bare.lower(), telling, tuple(parts) if len(parts) > 1 else ()

@@ -262,6 +262,8 @@ def test_a_name_written_with_underscores_a_dollar_or_a_bang_is_named_without_the
     assert definition_boost(error, "ZodError structure") > definition_boost(error, "error structure") == 1.0
     assert definition_boost(chunk("a.py", "_id"), "the id of a row") == 1.0  # two letters say too little
     assert definition_boost(chunk("base.rb", "route!", language="ruby"), "how a route is dispatched") > 1.0
+    private = chunk("src/select-query-builder.ts", "#join", kind="method", language="typescript")
+    assert definition_boost(private, "add a join to the query") > 1.0  # JavaScript's private `#join`
 
 
 def test_a_lookup_whose_head_is_a_package_names_the_definition_it_ends_with() -> None:
