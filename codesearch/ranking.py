@@ -201,19 +201,23 @@ def barrel_prior(chunk: Chunk, terms: Collection[str]) -> float:
 
 def inline_test_prior(chunk: Chunk, terms: Collection[str]) -> float:
     """A test written beside the code it tests ranks as a test file's would, unless the query
-    asks for tests: Rust's `mod tests { ... }` (`tests.it_parses`) and Zig's `test "parses" { ... }`
-    (named by its string) live in the implementation's own file, where the path says nothing."""
-    return _inline_test_prior(chunk.path, chunk.qualified_name, _asked_kinds(tuple(terms)))
+    asks for tests: Rust's `mod tests { ... }` (`tests.it_parses`), Zig's `test "parses" { ... }`
+    (named by its string) and Haskell's QuickCheck properties (`prop_checkReturn1 = verify ...`,
+    ShellCheck keeps 1,700 beside its checks) live in the implementation's own file, where the
+    path says nothing."""
+    return _inline_test_prior(chunk.path, chunk.qualified_name, _asked_kinds(tuple(terms)), chunk.language)
 
 
-def _inline_test_prior(path: str, qualified_name: str, asked: tuple[str, ...]) -> float:
+def _inline_test_prior(path: str, qualified_name: str, asked: tuple[str, ...], language: str) -> float:
     if "test" in asked:
         return 1.0
-    inline = qualified_name.startswith('"') or _TEST_SCOPE.search(qualified_name) is not None
+    inline = (qualified_name.startswith('"') or _TEST_SCOPE.search(qualified_name) is not None
+              or (language == "haskell" and qualified_name.startswith(_PROPERTY)))
     return TEST_PENALTY if inline and not is_test_path(path) else 1.0  # a test file's prior counted it
 
 
 _TEST_SCOPE = re.compile(r"(?:^|\.)tests?\.")
+_PROPERTY = "prop_"  # QuickCheck's convention for a property's name
 
 
 def _barrel_prior(path: str, kind: str, asked: tuple[str, ...]) -> float:
@@ -707,8 +711,9 @@ inside outside except beyond toward towards despite versus""".split())
 def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
     """A symbol lower-cased without the underscores, `$` and a private `#` around it or a Ruby or
     Elixir `!` or `?` after it (a query's `sections` names `_sections`, `union` zod's `_union`,
-    `join` JavaScript's `#join`, `route` Sinatra's `route!`), whether it says enough to count when a query names it (four letters, or
-    a capital or underscore in it), and its words when it has several. A protocol hook (Python's
+    `join` JavaScript's `#join`, `route` Sinatra's `route!`), whether it says enough to count
+    when a query names it (four letters, or a capital or underscore in it), and its words when it
+    has several. A protocol hook (Python's
     `__call__`, `__init__`, Elixir's `__using__`) is named only where the query writes it so: the
     word "call" in "call a hook before sleeping" names no `__call__`."""
     bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip("_$#").rstrip("!?")
@@ -799,8 +804,10 @@ def rank(
         weight *= declaration_prior(chunk)
         score = (score * weight + named[file]) * prior * _barrel_prior(path, chunk.kind, asked)
         name = chunk.qualified_name
-        if "tests." in name or "test." in name or name[:1] == '"':  # could be `_TEST_SCOPE`'s, at no call's
-            score *= _inline_test_prior(path, name, asked)  # cost for the many names that cannot
+        # a test beside the code it tests: cheap checks first, at no call's cost for the many names
+        # that cannot be one
+        if "tests." in name or "test." in name or name[:1] == '"' or name[:5] == _PROPERTY:
+            score *= _inline_test_prior(path, name, asked, chunk.language)
         scored.append((item, file, score))
         by_file[file].append(score)
     demoted = variant_priors(by_file, terms)

@@ -243,6 +243,13 @@ def test_a_test_written_beside_the_code_it_tests_ranks_below_that_code() -> None
     in_test_file = named("tests/cors.rs", "tests.allows_any_origin", "rust")
     assert inline_test_prior(in_test_file, ["cors"]) == 1.0 and path_prior("tests/cors.rs", ["cors"]) < 1.0
     assert inline_test_prior(named("src/latest.rs", "latest.contest", "rust"), ["contest"]) == 1.0
+    # Haskell's QuickCheck properties beside the checks they test; a Python `prop_` is a name like another
+    prop = named("src/ShellCheck/Analytics.hs", "prop_checkShebang1", "haskell")
+    check = named("src/ShellCheck/Analytics.hs", "checkShebang", "haskell")
+    assert inline_test_prior(prop, ["shebang"]) < inline_test_prior(check, ["shebang"]) == 1.0
+    assert inline_test_prior(named("src/model.py", "prop_getter", "python"), ["getter"]) == 1.0
+    ranked = rank("check the shebang", {1: prop, 2: check}, [(1, 9.0), (2, 7.0)], [], mode="lexical", k=2)
+    assert ranked[0].chunk.qualified_name == "checkShebang"
 
 
 def test_a_qualified_name_written_in_a_sentence_names_its_definition_however_short() -> None:
