@@ -489,13 +489,19 @@ def _dotted(name: str) -> str:
 
 
 def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
-    """`names_definition` with the query's name worked out (`lookup_name`)."""
+    """`names_definition` with the query's name worked out (`lookup_name`). A qualified name
+    names a definition whose own qualified name ends with it: the query may leave out the
+    modules and outer types around it (`JobRecord#latency` names `Sidekiq.JobRecord.latency`,
+    `Builder.addAdapter` Moshi's `Moshi.Builder.addAdapter`)."""
     symbol, qualified = chunk.symbol, chunk.qualified_name
     if not symbol or chunk.kind in ("module", "block"):
         return False
     if not (symbol.endswith(last) or qualified.endswith(last)):  # most candidates stop here, cheaply
         return False
-    return name in (symbol, qualified) or dotted == _dotted(qualified)
+    if name in (symbol, qualified):
+        return True
+    written = _dotted(qualified)
+    return dotted == written or ("." in dotted and written.endswith("." + dotted))
 
 
 def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[int]:

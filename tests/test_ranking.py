@@ -104,6 +104,17 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
     assert names_definition(method, "Router::ServeHTTP")
     assert not names_definition(method, "serve http requests") and not names_definition(method, "servehttp")
     assert not names_definition(chunk("a.py", "main", kind="module"), "main")
+    # the modules and outer types around a method may be left out of the name written
+    nested = Chunk.build(path="lib/sidekiq/api.rb", language="ruby", symbol="latency",
+                         qualified_name="Sidekiq.JobRecord.latency", kind="method", start_line=1, end_line=3,
+                         text="def latency\n  now - enqueued_at\nend")
+    assert names_definition(nested, "JobRecord#latency") and names_definition(nested, "Sidekiq::JobRecord#latency")
+    assert not names_definition(nested, "Record#latency") and not names_definition(nested, "Queue#latency")
+    helper = chunk("bin/load", "latency", kind="module", text="latency = JobRecord.new.latency")
+    uses = chunk("test/api_test.rb", "test_latency", text="JobRecord#latency is measured")
+    ranked = rank("JobRecord#latency", {1: helper, 2: uses, 3: nested}, [(1, 9.0), (2, 8.0), (3, 2.0)], [],
+                  mode="lexical", k=3)
+    assert ranked[0].chunk.qualified_name == "Sidekiq.JobRecord.latency"
 
 
 def test_a_lookup_finds_definitions_bm25_leaves_out_and_leads_with_the_file_named_for_them(
