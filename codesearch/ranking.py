@@ -516,16 +516,22 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
     if not found and "." in dotted:
         found = {i for i, chunk in chunks.items() if chunk.symbol.endswith(last)
                  and chunk.kind not in ("module", "block") and dotted.endswith("." + _dotted(chunk.qualified_name))}
-    extended = all(chunks[i].kind == "class" and _extends(chunks[i], _code_lines(chunks[i].text, 1)[0]) for i in found)
-    if extended and ("." in dotted or last.lower() != last):  # an identifier, not a word (`session`)
+    if "." not in dotted and last.lower() == last:  # a word, not an identifier (`session`)
+        return found
+    if all(_is_extension(chunks[i]) for i in found):
         assigns = _assignment(last)  # in top-level code or a class's or module's body
         found |= {i for i, chunk in chunks.items() if chunk.kind in ("module", "class") and last in chunk.text
                   and assigns.search(chunk.text)}
-        if not found:  # defined in a dependency: where the project re-exports it
-            exports = _reexport(last)
-            found = {i for i, chunk in chunks.items() if chunk.kind == "module" and last in chunk.text
-                     and exports.search(chunk.text) and (chunk.language != "python" or _is_barrel(chunk.path))}
+    if not found:  # defined in a dependency: where the project re-exports it
+        exports = _reexport(last)
+        found = {i for i, chunk in chunks.items() if chunk.kind == "module" and last in chunk.text
+                 and exports.search(chunk.text) and (chunk.language != "python" or _is_barrel(chunk.path))}
     return found
+
+
+def _is_extension(chunk: Chunk) -> bool:
+    """Whether a chunk extends a type defined elsewhere (Rust's `impl`, Swift's `extension`)."""
+    return chunk.kind == "class" and _extends(chunk, _code_lines(chunk.text, 1)[0])
 
 
 @lru_cache(maxsize=256)
@@ -719,9 +725,9 @@ def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
     Elixir `!` or `?` after it (a query's `sections` names `_sections`, `union` zod's `_union`,
     `join` JavaScript's `#join`, `route` Sinatra's `route!`), whether it says enough to count
     when a query names it (four letters, or a capital or underscore in it), and its words when it
-    has several. A protocol hook (Python's
-    `__call__`, `__init__`, Elixir's `__using__`) is named only where the query writes it so: the
-    word "call" in "call a hook before sleeping" names no `__call__`."""
+    has several. A protocol hook (Python's `__call__`, `__init__`, Elixir's `__using__`) is named
+    only where the query writes it so: the word "call" in "call a hook before sleeping" names no
+    `__call__`."""
     bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip("_$#").rstrip("!?")
     telling = len(bare) > 3 or any(c.isupper() or c == "_" for c in bare)
     parts = [p.lower() for p in split_identifier(symbol)]
