@@ -519,9 +519,9 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
     if "." not in dotted and last.lower() == last:  # a word, not an identifier (`session`)
         return found
     if all(_is_extension(chunks[i]) for i in found):
-        assigns = _assignment(last)  # in top-level code or a class's or module's body
-        found |= {i for i, chunk in chunks.items() if chunk.kind in ("module", "class") and last in chunk.text
-                  and assigns.search(chunk.text)}
+        assigns = _assignment(last)  # in top-level code, a class's or module's body, or a text
+        found |= {i for i, chunk in chunks.items()  # file's window (a Makefile's `CFLAGS := ...`)
+                  if chunk.kind in ("module", "class", "block") and last in chunk.text and assigns.search(chunk.text)}
     if not found:  # defined in a dependency: where the project re-exports it
         exports = _reexport(last)
         found = {i for i, chunk in chunks.items() if chunk.kind == "module" and last in chunk.text
@@ -536,13 +536,19 @@ def _is_extension(chunk: Chunk) -> bool:
 
 @lru_cache(maxsize=256)
 def _assignment(name: str) -> re.Pattern[str]:
-    """A line of top-level code that defines `name` by assignment, as an alias or a constant:
-    Ruby's `Worker = Job`, Python's `JSONDecodeError = ValueError`, `export const Foo = bar()`,
-    Go's and Rust's `type Foo = Bar`, with type parameters, on one line or several
-    (`type Result<T, E = Error> = ...`)."""
+    """A line of top-level code or of a class's body that defines `name` by assignment, as an
+    alias or a constant: Ruby's `Worker = Job`, Python's `JSONDecodeError = ValueError`,
+    `export const Foo = bar()`, Go's and Rust's `type Foo = Bar`, with type parameters, on one
+    line or several (`type Result<T, E = Error> = ...`), a build file's `CFLAGS := ...`; a field
+    declared with its modifiers and type (Java's `private static final int PEEKED_NONE = 0;`,
+    Kotlin's `private const val SEGMENT_SIZE = 8192`, C#'s `public const string Key = "k";`);
+    C's `#define NAME ...`."""
     return re.compile(r"^[ \t]*(?:export\s+)?(?:pub(?:\([\w:]+\))?\s+)?"
-                      r"(?:(?:const|let|var|val|type|typealias|static)\s+)*"
-                      rf"{re.escape(name)}(?:<[^;]{{0,400}}?>)?\s*(?::[^=\n]*)?=(?![=>~])", re.MULTILINE)
+                      r"(?:(?:const|let|var|val|type|typealias|static|public|private|protected|internal|final|"
+                      r"readonly|override|lateinit)\s+)*"
+                      r"(?:[\w.$]+(?:<[^;=\n]*>)?(?:\[\])*\??\s+)?"  # a declared type (`int`, `Map<K, V>`, `byte[]`)
+                      rf"{re.escape(name)}(?:<[^;]{{0,400}}?>)?\s*(?::[^=\n]*)?=(?![=>~])"
+                      rf"|^[ \t]*#[ \t]*define[ \t]+{re.escape(name)}\b", re.MULTILINE)
 
 
 @lru_cache(maxsize=256)

@@ -801,6 +801,27 @@ def test_a_lookup_of_a_name_no_definition_has_finds_the_code_that_assigns_it() -
     assert order("ExtractType", {1: use, 2: lines}, [(1, 9.0), (2, 5.0)])[0] == "src/parser.ts:1"
     called = body("src/run.ts", "module", "", "ExtractType<A>(x);\nconst y = a;", "typescript")  # a call
     assert order("ExtractType", {1: use, 2: called}, [(1, 9.0), (2, 5.0)])[0] == "src/json/load.py:1"
+    # a constant declared with its modifiers and type in a class's outline, C's `#define`, a build
+    # file's variable, Swift's `internal typealias Request = Alamofire.Request` beside its extension
+    def first(query: str, chunks: dict[int, Chunk]) -> str:
+        return rank(query, chunks, [(1, 9.0), (2, 5.0)], [], mode="lexical", k=1)[0].chunk.qualified_name
+
+    reader = body("gson/stream/JsonReader.java", "class", "JsonReader",
+                  "public class JsonReader implements Closeable {\n  private static final int PEEKED_NONE = 0;", "java")
+    peeks = body("gson/stream/JsonReader.java", "method", "JsonReader.peek",
+                 "int peek() {\n  if (p == PEEKED_NONE) {\n    p = PEEKED_NONE;\n  }", "java")
+    assert first("PEEKED_NONE", {1: peeks, 2: reader}) == "JsonReader"
+    defines = body("lib/xxhash.c", "module", "xxhash", "#include <stdint.h>\n#define PRIME32_1 0x9E3779B1U", "c")
+    rounds = body("lib/xxhash.c", "function", "XXH32_round", "acc += input * PRIME32_1;", "c")
+    assert first("PRIME32_1", {1: rounds, 2: defines}) == "xxhash"
+    make = body("programs/Makefile", "block", "Makefile", "THREAD_MSG := ==> building with threading support", "text")
+    threads = body("programs/threadpool.c", "function", "TPool_create", "/* see THREAD_MSG */", "c")
+    assert first("THREAD_MSG", {1: threads, 2: make}) == "Makefile"
+    aliased = body("Sources/Moya/Moya+Alamofire.swift", "module", "Alamofire",
+                   "import Alamofire\n\ninternal typealias Request = Alamofire.Request", "swift")
+    extension = body("Sources/Moya/Moya+Alamofire.swift", "class", "Request", "extension Request: RequestType {\n}",
+                     "swift")
+    assert first("Request", {1: extension, 2: aliased}) == "Alamofire"
 
 
 def test_a_lookup_of_a_name_defined_in_a_dependency_finds_where_the_project_re_exports_it() -> None:
