@@ -796,8 +796,11 @@ def rank(
         base = fuse(lexical, dense, unembedded)
     lookup = lookup_name(query)
     lookups = _lookups(chunks, lookup) if lookup else set()
-    if not lookups and " " not in query.strip():  # a file's name (`rbenv-version`, `package.json`)
-        lookups = {i for i, chunk in chunks.items() if chunk.path.rsplit("/", 1)[-1] == query.strip()}
+    file_asked = False
+    if not lookups and " " not in query.strip():  # a file's name or the end of its path
+        wanted = query.strip().removeprefix("./")  # (`rbenv-version`, `package.json`, `sidekiq/api.rb`)
+        lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
+        file_asked = bool(lookups)
     base.update({i: base.get(i, 0.0) for i in lookups})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)
@@ -857,8 +860,23 @@ def rank(
         files = {item: file_of(item) if file_of else chunks[item].path for item in lookups}
         final = _lookups_lead(final, {item: chunks[item] for item in lookups},
                               {item: priors[file] for item, file in files.items()}, lookup[2] if lookup else "")
+        if file_asked:
+            final = _from_the_top(final, {item: chunks[item] for item in lookups})
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]
+
+
+def _from_the_top(final: list[tuple[float, int]], asked: dict[int, Chunk]) -> list[tuple[float, int]]:
+    """`final` with the places of the chunks of a file asked for by its name (`asked`) given to
+    them in line order, file by file: the file reads from its top, not from its best match."""
+    places = sorted(negated for negated, item in final if item in asked)
+    files: dict[str, int] = {}
+    for _, item in sorted(final):
+        if item in asked:
+            files.setdefault(asked[item].path, len(files))
+    in_order = sorted(asked, key=lambda item: (files[asked[item].path], asked[item].start_line))
+    place = dict(zip(in_order, places, strict=True))
+    return [(place.get(item, negated), item) for negated, item in final]
 
 
 def _lookups_lead(final: list[tuple[float, int]], lookups: dict[int, Chunk], prior_of: dict[int, float],

@@ -379,6 +379,22 @@ def test_a_query_that_is_a_file_s_name_leads_with_that_file() -> None:
     assert order("rbenv-version", chunks, [(1, 9.0), (2, 8.0)]) == [
         "libexec/rbenv-version:1", "libexec/rbenv-versions:1"]
     assert order("rbenv version", chunks, [(1, 9.0), (2, 8.0)])[0] == "libexec/rbenv-versions:1"  # words: BM25 decides
+    # the end of a path names its file too, and the file reads from its top
+    def ruby(path: str, qualified: str, start: int) -> Chunk:
+        return Chunk.build(path=path, language="ruby", symbol=qualified.rsplit(".", 1)[-1], qualified_name=qualified,
+                           kind="class", start_line=start, end_line=start + 9, text=f"class {qualified}\nend")
+
+    retry_set = ruby("lib/sidekiq/api.rb", "Sidekiq.RetrySet", 916)
+    utils = ruby("lib/sidekiq/api.rb", "Sidekiq.ApiUtils", 20)
+    web_api = ruby("lib/sidekiq/web/api.rb", "Sidekiq.WebApi", 1)
+    chunks = {1: web_api, 2: retry_set, 3: utils}
+    lexical = [(1, 9.0), (2, 8.0), (3, 7.0)]
+    for query in ("sidekiq/api.rb", "lib/sidekiq/api.rb", "./lib/sidekiq/api.rb"):
+        assert order(query, chunks, lexical) == ["lib/sidekiq/api.rb:20", "lib/sidekiq/api.rb:916",
+                                                 "lib/sidekiq/web/api.rb:1"], query
+    ranked = order("api.rb", chunks, lexical)  # two files of that name: each from its top
+    assert sorted(ranked) == sorted(["lib/sidekiq/web/api.rb:1", "lib/sidekiq/api.rb:20", "lib/sidekiq/api.rb:916"])
+    assert ranked.index("lib/sidekiq/api.rb:916") == ranked.index("lib/sidekiq/api.rb:20") + 1
 
 
 def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
