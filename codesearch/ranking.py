@@ -492,12 +492,15 @@ def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
     """`names_definition` with the query's name worked out (`lookup_name`). A qualified name
     names a definition whose own qualified name ends with it: the query may leave out the
     modules and outer types around it (`JobRecord#latency` names `Sidekiq.JobRecord.latency`,
-    `Builder.addAdapter` Moshi's `Moshi.Builder.addAdapter`)."""
+    `Builder.addAdapter` Moshi's `Moshi.Builder.addAdapter`), and a compound name may be typed in
+    lower case."""
     symbol, qualified = chunk.symbol, chunk.qualified_name
     if not symbol or chunk.kind in ("module", "block"):
         return False
     if not (symbol.endswith(last) or qualified.endswith(last)):  # most candidates stop here, cheaply
-        return False
+        # a compound name typed in lower case (`updatetable` for `updateTable`); a word (`session`)
+        # names no `Session`
+        return name == last and last.islower() and symbol.lower() == last and len(split_identifier(symbol)) > 1
     if name in (symbol, qualified):
         return True
     written = _dotted(qualified)

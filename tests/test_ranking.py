@@ -110,6 +110,10 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
                          text="def latency\n  now - enqueued_at\nend")
     assert names_definition(nested, "JobRecord#latency") and names_definition(nested, "Sidekiq::JobRecord#latency")
     assert not names_definition(nested, "Record#latency") and not names_definition(nested, "Queue#latency")
+    # a compound name typed in lower case names it; a plain word does not name its capitalised class
+    update = chunk("src/query-creator.ts", "updateTable", kind="method", language="typescript")
+    assert names_definition(update, "updatetable") and not names_definition(update, "updateTablet")
+    assert not names_definition(chunk("src/session.py", "Session", kind="class"), "session")
     helper = chunk("bin/load", "latency", kind="module", text="latency = JobRecord.new.latency")
     uses = chunk("test/api_test.rb", "test_latency", text="JobRecord#latency is measured")
     ranked = rank("JobRecord#latency", {1: helper, 2: uses, 3: nested}, [(1, 9.0), (2, 8.0), (3, 2.0)], [],
