@@ -102,7 +102,7 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
                          kind="method", start_line=1, end_line=3, text="func (r *Router) ServeHTTP() {}")
     assert names_definition(method, "ServeHTTP") and names_definition(method, " Router.ServeHTTP ")
     assert names_definition(method, "Router::ServeHTTP")
-    assert not names_definition(method, "serve http requests") and not names_definition(method, "servehttp")
+    assert not names_definition(method, "serve http requests") and not names_definition(method, "serve_http")
     assert not names_definition(chunk("a.py", "main", kind="module"), "main")
     # the modules and outer types around a method may be left out of the name written
     nested = Chunk.build(path="lib/sidekiq/api.rb", language="ruby", symbol="latency",
@@ -113,6 +113,7 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
     # a compound name typed in lower case names it; a plain word does not name its capitalised class
     update = chunk("src/query-creator.ts", "updateTable", kind="method", language="typescript")
     assert names_definition(update, "updatetable") and not names_definition(update, "updateTablet")
+    assert names_definition(method, "servehttp")
     assert not names_definition(chunk("src/session.py", "Session", kind="class"), "session")
     helper = chunk("bin/load", "latency", kind="module", text="latency = JobRecord.new.latency")
     uses = chunk("test/api_test.rb", "test_latency", text="JobRecord#latency is measured")
