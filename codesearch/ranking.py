@@ -500,7 +500,8 @@ def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
     if not (symbol.endswith(last) or qualified.endswith(last)):  # most candidates stop here, cheaply
         # a compound name typed in lower case (`updatetable` for `updateTable`); a word (`session`)
         # names no `Session`
-        return name == last and last.islower() and symbol.lower() == last and len(split_identifier(symbol)) > 1
+        return (len(symbol) == len(last) and name == last and last.islower() and symbol.lower() == last
+                and len(split_identifier(symbol)) > 1)
     if name in (symbol, qualified):
         return True
     written = _dotted(qualified)
