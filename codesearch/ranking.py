@@ -865,20 +865,22 @@ def rank(
         final = _lookups_lead(final, {item: chunks[item] for item in lookups},
                               {item: priors[file] for item, file in files.items()}, lookup[2] if lookup else "")
         if file_asked:
-            final = _from_the_top(final, {item: chunks[item] for item in lookups})
+            final = _from_the_top(final, {item: chunks[item].start_line for item in lookups}, files)
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]
 
 
-def _from_the_top(final: list[tuple[float, int]], asked: dict[int, Chunk]) -> list[tuple[float, int]]:
-    """`final` with the places of the chunks of a file asked for by its name (`asked`) given to
-    them in line order, file by file: the file reads from its top, not from its best match."""
-    places = sorted(negated for negated, item in final if item in asked)
+def _from_the_top(final: list[tuple[float, int]], lines: dict[int, int],
+                  file_of: dict[int, str]) -> list[tuple[float, int]]:
+    """`final` with the places of the chunks of a file asked for by its name (`lines`: their first
+    lines; `file_of`: their files) given to them in line order, file by file, the best file first:
+    the file reads from its top, not from its best match."""
+    places = sorted(negated for negated, item in final if item in lines)
     files: dict[str, int] = {}
     for _, item in sorted(final):
-        if item in asked:
-            files.setdefault(asked[item].path, len(files))
-    in_order = sorted(asked, key=lambda item: (files[asked[item].path], asked[item].start_line))
+        if item in lines:
+            files.setdefault(file_of[item], len(files))
+    in_order = sorted(lines, key=lambda item: (files[file_of[item]], lines[item]))
     place = dict(zip(in_order, places, strict=True))
     return [(place.get(item, negated), item) for negated, item in final]
 

@@ -400,6 +400,15 @@ def test_a_query_that_is_a_file_s_name_leads_with_that_file() -> None:
     ranked = order("api.rb", chunks, lexical)  # two files of that name: each from its top
     assert sorted(ranked) == sorted(["lib/sidekiq/web/api.rb:1", "lib/sidekiq/api.rb:20", "lib/sidekiq/api.rb:916"])
     assert ranked.index("lib/sidekiq/api.rb:916") == ranked.index("lib/sidekiq/api.rb:20") + 1
+    # in a catalog, two repositories' files of one path are two files, each read from its top
+    def go(start: int) -> Chunk:
+        return Chunk.build(path="cmd/main.go", language="go", symbol=f"f{start}", qualified_name=f"f{start}",
+                           kind="function", start_line=start, end_line=start + 3, text=f"func f{start}() {{}}")
+
+    repos = {1 << 32 | 1: go(40), 1 << 32 | 2: go(10), 2 << 32 | 1: go(5), 2 << 32 | 2: go(90)}
+    found = rank("cmd/main.go", repos, [(1 << 32 | 1, 9.0), (1 << 32 | 2, 8.0), (2 << 32 | 1, 3.0), (2 << 32 | 2, 2.0)],
+                 [], mode="lexical", k=4, file_of=lambda gid: f"{gid >> 32}/{repos[gid].path}")
+    assert [r.chunk.start_line for r in found] == [10, 40, 5, 90]
 
 
 def test_a_class_looked_up_by_name_leads_its_constructors() -> None:
