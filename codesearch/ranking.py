@@ -474,12 +474,16 @@ def names_definition(chunk: Chunk, query: str) -> bool:
 @lru_cache(maxsize=256)
 def lookup_name(query: str) -> tuple[str, str, str] | None:
     """A query that could be a symbol's name: the name, written with dots, and its last part;
-    None for any other query. Worked out once per query, not once per candidate."""
-    name = query.strip()
+    None for any other query. Worked out once per query, not once per candidate. Elixir's and
+    Erlang's arity after the name (`Plug.Conn.put_status/2`, `listen/3`) is left out."""
+    name = _ARITY.sub("", query.strip())
     if not _SYMBOL_QUERY.fullmatch(name):
         return None
     dotted = _dotted(name)
     return name, dotted, dotted.rsplit(".", 1)[-1]
+
+
+_ARITY = re.compile(r"/\d+$")
 
 
 def _dotted(name: str) -> str:

@@ -115,6 +115,12 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
     assert names_definition(update, "updatetable") and not names_definition(update, "updateTablet")
     assert names_definition(method, "servehttp")
     assert not names_definition(chunk("src/session.py", "Session", kind="class"), "session")
+    # Elixir's and Erlang's arity after the name
+    listen = Chunk.build(path="lib/postgrex/notifications.ex", language="elixir", symbol="listen",
+                         qualified_name="Postgrex.Notifications.listen", kind="method", start_line=137, end_line=166,
+                         text="def listen(pid, channel, opts \\\\ []) do")
+    assert names_definition(listen, "listen/3") and names_definition(listen, "Postgrex.Notifications.listen/3")
+    assert lookup_name("listen/3") == ("listen", "listen", "listen") and lookup_name("src/listen.ex") is None
     helper = chunk("bin/load", "latency", kind="module", text="latency = JobRecord.new.latency")
     uses = chunk("test/api_test.rb", "test_latency", text="JobRecord#latency is measured")
     ranked = rank("JobRecord#latency", {1: helper, 2: uses, 3: nested}, [(1, 9.0), (2, 8.0), (3, 2.0)], [],
