@@ -370,11 +370,16 @@ def _calls(wrapper: Chunk, symbol: str) -> bool:
 _WORKER_SUFFIXES = ("", "impl", "internal")
 
 
+# What may stand around a name without making it another: `_sections`, zod's `$ZodError`,
+# JavaScript's private `#join`
+_AROUND_NAMES = "_$#"
+
+
 @lru_cache(maxsize=1 << 14)
 def _bare(symbol: str) -> str:
     """A symbol without the `_`, `$` or `#` around it and `_` inside it, lower-cased:
     `_create_store` and `createStore` are one name."""
-    return symbol.strip("_$#").replace("_", "").lower()
+    return symbol.strip(_AROUND_NAMES).replace("_", "").lower()
 
 
 # Languages whose bodies are written in braces, where a function that ends in `;` has none.
@@ -742,7 +747,7 @@ def _symbol_words(symbol: str) -> tuple[str, bool, tuple[str, ...]]:
     has several. A protocol hook (Python's `__call__`, `__init__`, Elixir's `__using__`) is named
     only where the query writes it so: the word "call" in "call a hook before sleeping" names no
     `__call__`."""
-    bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip("_$#").rstrip("!?")
+    bare = symbol if symbol[:2] == "__" == symbol[-2:] else symbol.strip(_AROUND_NAMES).rstrip("!?")
     telling = len(bare) > 3 or any(c.isupper() or c == "_" for c in bare)
     parts = [p.lower() for p in split_identifier(symbol)]
     return bare.lower(), telling, tuple(parts) if len(parts) > 1 else ()
@@ -835,7 +840,7 @@ def rank(
         name = chunk.qualified_name
         # a test beside the code it tests: cheap checks first, at no call's cost for the many names
         # that cannot be one
-        if "tests." in name or "test." in name or name[:1] == '"' or name[:5] == _PROPERTY:
+        if "tests." in name or "test." in name or name[:1] == '"' or name.startswith(_PROPERTY):
             score *= _inline_test_prior(path, name, asked, chunk.language)
         scored.append((item, file, score))
         by_file[file].append(score)
