@@ -5,6 +5,8 @@
   on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first
   (of one cut into pieces for length, the piece with its header).
+- A query of three words or more that code holds as it is written (a pasted error message) leads
+  with the chunks that hold it.
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
   unless the query asks for them (`path_prior`), and so do a barrel's top-level code
@@ -491,6 +493,28 @@ def lookup_name(query: str) -> tuple[str, str, str] | None:
 _ARITY = re.compile(r"/\d+$")
 
 
+_PHRASE_WORDS = 3  # fewer words are a lookup or a few keywords, not something pasted
+_QUOTES = "\"'`"
+
+
+def phrase_text(query: str) -> str | None:
+    """The query as text that code may hold verbatim, an error message or a line pasted from a
+    log or a file (`Failed to add file descriptor to pollset`): three words or more, quotes
+    around the whole query left out. None for shorter queries."""
+    text = query.strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES:
+        text = text[1:-1].strip()
+    return text if len(text.split()) >= _PHRASE_WORDS else None
+
+
+@lru_cache(maxsize=256)
+def phrase_pattern(query: str) -> re.Pattern[str] | None:
+    """`phrase_text` as a pattern: case ignored, and any run of white space for a space, so a
+    message wrapped across lines still matches."""
+    text = phrase_text(query)
+    return re.compile(r"\s+".join(map(re.escape, text.split())), re.IGNORECASE) if text else None
+
+
 def _dotted(name: str) -> str:
     r"""`Sinatra::Base`, `Array#map` and `\Ramsey\Uuid\Uuid` written as `Sinatra.Base`, `Array.map`,
     `Ramsey.Uuid.Uuid`."""
@@ -789,6 +813,7 @@ def rank(
     unembedded: Collection[int] = (),
     coverage: Mapping[int, float] | None = None,
     common: Collection[str] = (),
+    phrased: Collection[int] = (),
 ) -> list[SearchResult]:
     """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
 
@@ -797,7 +822,9 @@ def rank(
     `unembedded` holds candidates without a vector: dense search abstains on them. `coverage`
     (hybrid) is the share of the query's words each candidate's code holds (`search.term_coverage`).
     `common` holds the query's terms that are in more than half of the index's chunks
-    (`lexical.common_terms`): such a word names no definition (`_naming`)."""
+    (`lexical.common_terms`): such a word names no definition (`_naming`). `phrased` holds the
+    candidates whose code has the query's words in its order (`search.phrase_holders`): those
+    that hold it as it is written lead, as a lookup's definitions do."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     coverage = coverage or {}
@@ -814,7 +841,9 @@ def rank(
         wanted = query.strip().removeprefix("./")  # (`rbenv-version`, `package.json`, `sidekiq/api.rb`)
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
-    base.update({i: base.get(i, 0.0) for i in lookups})
+    phrase = phrase_pattern(query) if phrased else None  # a pasted message or line, as it is written
+    quoted = {i for i in phrased if i in chunks and phrase.search(chunks[i].text)} if phrase else set()
+    base.update({i: base.get(i, 0.0) for i in lookups | quoted})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)
     words = _naming(words, dotted, common)
@@ -869,6 +898,9 @@ def rank(
             if a < b:
                 final[a], final[b] = (final[a][0], worker), (final[b][0], wrapper)
                 place[wrapper], place[worker] = b, a
+    if quoted:  # written verbatim in the code: those chunks lead, in their own order
+        lead = -min(negated for negated, _ in final) or 1.0
+        final = [(negated - 2 * lead if item in quoted else negated, item) for negated, item in final]
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else
         files = {item: file_of(item) if file_of else chunks[item].path for item in lookups}
         final = _lookups_lead(final, {item: chunks[item] for item in lookups},

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codesearch.encoding import Encoder
 from codesearch.lexical import code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import lookup_name, rank
+from codesearch.ranking import lookup_name, phrase_text, rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 CANDIDATES = 300
 MAX_DEFINITIONS = 50  # a symbol query's definitions added to the candidates
+MAX_PHRASE_HOLDERS = 50  # chunks holding a pasted message added to the candidates
 RELATED_TERMS = 24
 FEW_CANDIDATES = 10  # fewer than a page of results from a query's rare terms
 
@@ -79,14 +80,16 @@ def search(
         mode = "lexical"
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
     # a symbol's name is looked up in every mode: its definitions are candidates however BM25
-    # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on)
+    # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on),
+    # and so is a pasted message: the chunks holding it, however common its words are
     lookup = lookup_name(query)
     lexical = search_lexical(store, query, CANDIDATES, fill=mode == "lexical") if mode != "dense" or lookup else []
     dense = []
     if encoder is not None and query_vector is not None:
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
-    chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining)
+    phrased = phrase_holders(store, query)
+    chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining + phrased)
 
     def keep(chunk: Chunk) -> bool:
         return keep_chunk(chunk, language, glob)
@@ -96,13 +99,14 @@ def search(
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, query_vector, keep,
                                                 lexical_wanted=mode != "dense")
+        phrased += [i for i in chunks if i < 0]  # unsaved buffers: in no FTS5 table, `rank` reads them
     pending: set[int] = set()
     coverage: dict[int, float] = {}
     if encoder is not None and mode == "hybrid":
         pending = unembedded(store, encoder.model_id, chunks, overlay)
         coverage = term_coverage(store, query, chunks)
     return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                common=common_words(store, query))
+                common=common_words(store, query), phrased=phrased)
 
 
 def common_words(store: Store, query: str) -> frozenset[str]:
@@ -116,6 +120,17 @@ def definitions(store: Store, symbol: str) -> list[int]:
     more places (`__init__`, `get`) names no one definition, and BM25 ranks its candidates."""
     found = store.definitions(symbol, MAX_DEFINITIONS + 1)
     return found if len(found) <= MAX_DEFINITIONS else []
+
+
+def phrase_holders(store: Store, query: str) -> list[int]:
+    """The chunks whose code holds a query of three words or more in its order (`ranking.phrase_text`:
+    a pasted error message), when at most MAX_PHRASE_HOLDERS do: words written in more places
+    (`must not be null`) tell no one place, and BM25 ranks its candidates."""
+    text = phrase_text(query)
+    if text is None:
+        return []
+    found = store.phrase_holders(code_tokens(text), MAX_PHRASE_HOLDERS + 1)
+    return found if len(found) <= MAX_PHRASE_HOLDERS else []
 
 
 def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[int, float]:

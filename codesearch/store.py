@@ -364,6 +364,15 @@ class Store:
 
     # --- lexical -------------------------------------------------------------------------
 
+    def phrase_holders(self, tokens: list[str], limit: int) -> list[int]:
+        """The chunks whose code (symbol or body) holds `tokens` one after another, an FTS5 phrase
+        (stems, as BM25 matches them): at most `limit`, in id order."""
+        if not tokens:
+            return []
+        return [row[0] for row in self._db.execute(
+            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rowid LIMIT ?",
+            (_in_code(" ".join(tokens)), limit))]
+
     def lexical_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         """BM25 of the chunks holding any of `terms`: (chunk id, score), best first (higher is
         better, ties by id). From a large index's partitions when they are up to date, else from

@@ -905,3 +905,42 @@ def test_a_type_looked_up_by_its_name_leads_the_functions_named_as_it_is() -> No
                  "public partial class DynamicParameters {\n    private sealed class ParamInfo\n}", "csharp")
     assert order("DynamicParameters", {1: built, 2: part, 3: params}, [(1, 9.0), (2, 8.0), (3, 5.0)]) == [
         "DynamicParameters.cs:11", "DynamicParameters.cs:24", "DynamicParameters.ParamInfo.cs:6"]
+
+
+def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_ranks_it(
+        tmp_path: Path, monkeypatch) -> None:
+    import codesearch.search as search_module
+    from codesearch.ranking import phrase_text
+
+    store = Store.open(tmp_path / "index", create=True)
+    raising = ("def _before_value(self):\n" + "    self._check_state()\n" * 30
+               + '    raise ValueError("Did not expect a name")\n')
+    files = {
+        # the method `name` is what the message's last word names, and short: BM25 and the
+        # definition boost put it first
+        "writer.py": [chunk("writer.py", "name", text="def name(self, name):\n    self.name = name"),
+                      chunk("writer.py", "_before_value", text=raising, start=10)],
+        # the same words, stemmed alike, but not as written: FTS5's phrase finds it, the text does not
+        "reader.py": [chunk("reader.py", "peek", text='def peek(self):\n    log("did not expected a name")')],
+        # wrapped across lines, in another case
+        "docs.py": [chunk("docs.py", "expect", text='def expect(self):\n    """Raises: did not\n'
+                                                    '        EXPECT a name."""')],
+    }
+    with store.transaction():
+        for number, (path, chunks) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "python", chunks)
+
+    def first(query: str, mode: str = "lexical") -> list[str]:
+        return [r.chunk.symbol for r in search_module.search(store, query, mode=mode, k=4)]
+
+    assert phrase_text(" `expect a name` ") == "expect a name" and phrase_text("expect name") is None  # keywords
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)  # BM25's one candidate: not the long `_before_value`
+    assert [store.chunks_by_id([i])[i].symbol for i, _ in search_lexical(store, "Did not expect a name", 1)] != [
+        "_before_value"]
+    for query in ("Did not expect a name", "'Did not expect a name'", "did not expect a name"):
+        assert set(first(query)[:2]) == {"_before_value", "expect"}, query  # not `peek`: stems alike
+    monkeypatch.setattr(search_module, "CANDIDATES", 300)
+    assert set(first("Did not expect a name")[:2]) == {"_before_value", "expect"}
+    monkeypatch.setattr(search_module, "MAX_PHRASE_HOLDERS", 2)  # words written in more places name none
+    assert first("Did not expect a name")[0] != "_before_value"
+    store.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,12 +26,13 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
-from codesearch.ranking import bm25_idf, lookup_name, rank, reweight_idf
+from codesearch.ranking import bm25_idf, lookup_name, phrase_text, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.search import (
     CANDIDATES,
     MAX_DEFINITIONS,
+    MAX_PHRASE_HOLDERS,
     RELATED_TERMS,
     keep_chunk,
     search_lexical,
@@ -147,7 +148,7 @@ class CatalogSearcher:
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
         defining = self._definitions(shards, lookup[2]) if lookup else []
         return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining,
-                          common=self._common(shards, query))
+                          common=self._common(shards, query), phrased=self._phrase_holders(shards, query))
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
                 scope: Sequence[str] = ALL) -> list[SearchResult]:
@@ -255,15 +256,29 @@ class CatalogSearcher:
 
     def _definitions(self, shards: list[_Shard], symbol: str) -> list[int]:
         """A lookup's definitions in the shards, as `search.definitions` finds them in one index:
-        none when there are more than MAX_DEFINITIONS in all. Past MERGED_SHARDS shards, none
-        (a query a shard), and BM25's candidates decide as before."""
+        none when there are more than MAX_DEFINITIONS in all."""
+        return self._gathered(shards, lambda store: store.definitions(symbol, MAX_DEFINITIONS + 1), MAX_DEFINITIONS)
+
+    def _phrase_holders(self, shards: list[_Shard], query: str) -> list[int]:
+        """The chunks holding a pasted message, as `search.phrase_holders` finds them in one
+        index: none when more than MAX_PHRASE_HOLDERS do in all."""
+        text = phrase_text(query)
+        if text is None:
+            return []
+        tokens = code_tokens(text)
+        return self._gathered(shards, lambda store: store.phrase_holders(tokens, MAX_PHRASE_HOLDERS + 1),
+                              MAX_PHRASE_HOLDERS)
+
+    def _gathered(self, shards: list[_Shard], find: Callable[[Store], list[int]], most: int) -> list[int]:
+        """What `find` finds in each shard, as the catalog's ids; none when more than `most` in all.
+        Past MERGED_SHARDS shards, none (a query a shard), and BM25's candidates decide as before."""
         if len(shards) > MERGED_SHARDS:
             return []
         found: list[int] = []
         for shard in shards:
             with self._borrow(shard.path) as store:
-                found += [shard.number << 32 | i for i in store.definitions(symbol, MAX_DEFINITIONS + 1)]
-            if len(found) > MAX_DEFINITIONS:
+                found += [shard.number << 32 | i for i in find(store)]
+            if len(found) > most:
                 return []
         return found
 
@@ -349,10 +364,10 @@ class CatalogSearcher:
 
     def _rank(self, shards: list[_Shard], query: str, lexical: list[tuple[int, float]],
               dense: list[tuple[int, float]], mode: str, k: int, language: str | None, glob: str | None,
-              accept: Any = None, defining: Sequence[int] = (), common: frozenset[str] = frozenset()
-              ) -> list[SearchResult]:
+              accept: Any = None, defining: Sequence[int] = (), common: frozenset[str] = frozenset(),
+              phrased: Sequence[int] = ()) -> list[SearchResult]:
         wanted: dict[int, list[int]] = defaultdict(list)
-        for gid in [*(gid for gid, _ in lexical), *(gid for gid, _ in dense), *defining]:
+        for gid in [*(gid for gid, _ in lexical), *(gid for gid, _ in dense), *defining, *phrased]:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
         chunks: dict[int, Chunk] = {}
         pending: set[int] = set()
@@ -368,6 +383,6 @@ class CatalogSearcher:
                     coverage.update((number << 32 | i, c) for i, c in term_coverage(store, query, found).items())
             chunks.update((number << 32 | chunk_id, chunk) for chunk_id, chunk in found.items())
         results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                       common=common, file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
+                       common=common, phrased=phrased, file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
         owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
         return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]
