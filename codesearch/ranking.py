@@ -6,7 +6,8 @@
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first
   (of one cut into pieces for length, the piece with its header).
 - A query of three words or more that code holds as it is written (a pasted error message) leads
-  with the chunks that hold it.
+  with the chunks that hold it, and a message printed with its values with the chunk whose
+  format string made it (`rendered`).
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
   unless the query asks for them (`path_prior`), and so do a barrel's top-level code
@@ -36,7 +37,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from codesearch.lexical import code_tokens, query_terms, split_identifier
+from codesearch.lexical import STOPWORDS, code_tokens, query_terms, split_identifier
 from codesearch.records import Chunk, SearchResult
 
 RRF_K = 60
@@ -521,6 +522,47 @@ def _dotted(name: str) -> str:
     return name.replace("::", ".").replace("#", ".").replace("\\", ".").lstrip(".")
 
 
+# A string literal in code: "...", '...' or a template `...` on one line
+_LITERAL = re.compile(r'"([^"\n]{12,})"|\'([^\'\n]{12,})\'|`([^`\n]{12,})`')
+# What a message's values are written with: `{name}`, `{0:>5}`, `%s`, `%(name)s`, `%-5d`, `${name}`,
+# `#{name}`, `\(name)`, `$name`
+_PLACEHOLDER = re.compile(r"\$?\{[^{}]*\}|#\{[^{}]*\}|\\\([^()]*\)|%(?:\([\w.]+\))?[-+ 0#]*\d*(?:\.\d+)?[a-zA-Z]|\$\w+")
+_WORD_CHAR = re.compile(r"\w")
+_LETTERS = re.compile(r"[a-z]{2,}")  # a message's words, in lower case (`%s` has none)
+RENDERED_CANDIDATES = 20  # BM25's best: a message printed with its values shares most words with its literal
+
+
+def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> set[int]:
+    """The chunks (of `among`) with a string literal that `query` holds once its values are filled
+    in (`Maximum request limit of %d exceeded.` in `Maximum request limit of 42 exceeded.`), or that
+    it holds as written (`"Not a JSON Null: " + value`): a message pasted as the program printed it.
+    Only literals of three words or more outside their placeholders, two of them not stopwords,
+    count (`%s is not a %s` is in too many questions), and only the chunks of the longest such
+    literal (`"not found: %s"` matches more messages than the one pasted)."""
+    best, found, lowered = 0, set(), query.lower()
+    for item in among:
+        for match in _LITERAL.finditer(chunks[item].text):
+            literal = match.group(match.lastindex or 0)
+            if sum(word in lowered for word in _LETTERS.findall(literal.lower())) < _PHRASE_WORDS:
+                continue  # most literals stop here, cheaply: they share fewer words with the query
+            pieces = [piece.split() for piece in _PLACEHOLDER.split(literal)]
+            # words apart, not one identifier's parts (a doc comment's `basic_memory_buffer`)
+            words = [word for piece in pieces for word in piece if _LETTERS.search(word.lower())]
+            if (len(words) < max(_PHRASE_WORDS, best) or sum(word.lower() not in STOPWORDS for word in words) < 2
+                    or not all(word in lowered for word in _LETTERS.findall(" ".join(words).lower()))):
+                continue
+            pattern = ".+?".join(r"\s+".join(map(re.escape, piece)) for piece in pieces)
+            if pieces[0] and _WORD_CHAR.match(pieces[0][0]):  # whole words: not `format string` in `formatted`
+                pattern = r"(?<!\w)" + pattern
+            if pieces[-1] and _WORD_CHAR.match(pieces[-1][-1][-1]):
+                pattern += r"(?!\w)"
+            if re.search(pattern, query, re.IGNORECASE):
+                if len(words) > best:
+                    best, found = len(words), set()
+                found.add(item)
+    return found
+
+
 def _names(chunk: Chunk, name: str, dotted: str, last: str) -> bool:
     """`names_definition` with the query's name worked out (`lookup_name`). A qualified name
     names a definition whose own qualified name ends with it: the query may leave out the
@@ -841,8 +883,10 @@ def rank(
         wanted = query.strip().removeprefix("./")  # (`rbenv-version`, `package.json`, `sidekiq/api.rb`)
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
-    phrase = phrase_pattern(query) if phrased else None  # a pasted message or line, as it is written
+    phrase = phrase_pattern(query)  # a pasted message or line, as it is written
     quoted = {i for i in phrased if i in chunks and phrase.search(chunks[i].text)} if phrase else set()
+    if phrase:  # printed with its values, or one literal of several (a doc may quote it whole)
+        quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]])
     base.update({i: base.get(i, 0.0) for i in lookups | quoted})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)

@@ -18,6 +18,7 @@ from codesearch.ranking import (
     path_prior,
     rank,
     reciprocal_rank_fusion,
+    rendered,
     superseded,
     variant_priors,
 )
@@ -939,8 +940,45 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
         "_before_value"]
     for query in ("Did not expect a name", "'Did not expect a name'", "did not expect a name"):
         assert set(first(query)[:2]) == {"_before_value", "expect"}, query  # not `peek`: stems alike
-    monkeypatch.setattr(search_module, "CANDIDATES", 300)
-    assert set(first("Did not expect a name")[:2]) == {"_before_value", "expect"}
-    monkeypatch.setattr(search_module, "MAX_PHRASE_HOLDERS", 2)  # words written in more places name none
-    assert first("Did not expect a name")[0] != "_before_value"
+    monkeypatch.setattr(search_module, "MAX_PHRASE_HOLDERS", 2)  # words written in more places: none brought
+    assert "_before_value" not in first("Did not expect a name")
+    monkeypatch.setattr(search_module, "CANDIDATES", 300)  # among BM25's candidates, its literal is read
+    assert first("Did not expect a name")[0] == "_before_value"
     store.close()
+
+
+def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_made_from() -> None:
+    chunks = {
+        1: chunk("limits.py", "Process.target", text='raise RuntimeError(f"Maximum request limit of {self.limit} '
+                                                     'exceeded. Terminating process.")'),
+        2: chunk("config.go", "readConfig", language="go",
+                 text='return fmt.Errorf("config type could not be determined for %s", path)'),
+        3: chunk("JsonElement.java", "getAsJsonNull", language="java",
+                 text='throw new IllegalStateException("Not a JSON Null: " + this);'),
+        4: chunk("zip.kt", "readEntry", language="kotlin",
+                 text='throw IOException("bad zip: expected ${a} but was $b")'),
+        5: chunk("errors.go", "notFound", language="go", text='fmt.Errorf("not found: %s", name)'),
+        6: chunk("config.go", "load", language="go", text='fmt.Errorf("config file not found: %s", name)'),
+        7: chunk("check.py", "check", text='raise TypeError("%s is not a %s" % (value, kind))'),
+        8: chunk("buffer.h", "grow", language="cpp", text="/// Grows the `basic_memory_buffer` in place."),
+        9: chunk("parse.c", "parse", language="c", text='report_error("invalid format string");'),
+    }
+    every = list(chunks)
+    for query, holder in (("Maximum request limit of 42 exceeded. Terminating process.", 1),
+                          ("config type could not be determined for /etc/app.toml", 2),
+                          ("java.lang.IllegalStateException: Not a JSON Null: {}", 3),
+                          ("bad zip: expected 512 but was 0", 4),
+                          ("Error: config file not found: app.toml", 6)):  # the longest literal, not `not found:`
+        assert rendered(query, chunks, every) == {holder}, query
+    assert rendered("why is not a list accepted here", chunks, every) == set()  # stopwords tell nothing
+    assert rendered("where is the basic_memory_buffer grown", chunks, every) == set()  # one identifier's parts
+    assert rendered("invalid format strings in printf", chunks, every) == set()  # whole words only
+    assert rendered("Maximum request limit of 42 exceeded. Terminating process.", chunks, [2, 3]) == set()
+    # in `rank`: the chunk it was made from leads, however BM25 ranked it
+    query = "Maximum request limit of 42 exceeded. Terminating process."
+    ranked = rank(query, chunks, [(7, 1.0), (5, 0.9), (1, 0.2)], [], mode="lexical", k=3)
+    assert ranked[0].chunk.symbol == "Process.target"
+    # and beside a document that quotes the printed message whole, which leads too
+    chunks[10] = chunk("docs/errors.md", "", kind="block", language="text", text=f"If you see `{query}`, raise it.")
+    ranked = rank(query, chunks, [(7, 1.0), (10, 0.95), (5, 0.9), (1, 0.2)], [], mode="lexical", k=3, phrased=[10])
+    assert {r.chunk.path for r in ranked[:2]} == {"limits.py", "docs/errors.md"}
