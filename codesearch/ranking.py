@@ -8,6 +8,8 @@
 - A query of three words or more that code holds as it is written (a pasted error message) leads
   with the chunks that hold it, and a message printed with its values with the chunk whose
   format string made it (`rendered`).
+- A place in code as tools print it (`indexer/walk.py:61`, a stack trace's frames: `places`) leads
+  with the chunk at that line.
 - A file whose name or folder the query names is lifted (`path_match`).
 - Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
   unless the query asks for them (`path_prior`), and so do a barrel's top-level code
@@ -522,6 +524,34 @@ def _dotted(name: str) -> str:
     return name.replace("::", ".").replace("#", ".").replace("\\", ".").lstrip(".")
 
 
+# A place in code as tools print it: Python's traceback line, a JVM stack frame (`at
+# com.example.Foo.bar(Foo.java:42)`: its package is the file's folders), .NET's `in PATH:line 42`,
+# MSVC's `foo.cpp(42)`, and everyone else's `PATH:LINE` (compilers, linters, `grep -n`, Go's and
+# Node's stack traces, Rust's panics, codesearch's own results)
+_PLACES = re.compile(
+    r'File "(?P<py>[^"\n]+)", line (?P<py_line>\d+)'
+    r"|(?P<frame>[\w$]+(?:\.[\w$<>]+)+)\((?P<jvm>[\w$-]+\.[A-Za-z]\w*):(?P<jvm_line>\d+)\)"
+    r"|(?P<path>(?:[A-Za-z]:)?[\w.@+~\\/-]*\w\.[A-Za-z][\w]*)(?::(?:line )?|\()(?P<line>\d+)")
+MAX_PLACES = 10
+
+
+def places(query: str) -> list[tuple[tuple[str, ...], int]]:
+    """The places in code a query names, as tools print them (`indexer/walk.py:61`, `src/lib.rs:12:5`,
+    a stack trace's frames): for each, the paths it may be (the likelier first) and its line; at
+    most MAX_PLACES, in the query's order. The paths are as written: absolute, or only a file's name."""
+    found: list[tuple[tuple[str, ...], int]] = []
+    for match in _PLACES.finditer(query):
+        if match["py"]:
+            found.append(((match["py"],), int(match["py_line"])))
+        elif match["jvm"]:  # the package's folders, then the file's name alone
+            folders = match["frame"].split(".")[:-2]
+            found.append((("/".join([*folders, match["jvm"]]), match["jvm"]) if folders else (match["jvm"],),
+                          int(match["jvm_line"])))
+        else:
+            found.append(((match["path"],), int(match["line"])))
+    return found[:MAX_PLACES]
+
+
 # A string literal in code: "...", '...' or a template `...` on one line
 _LITERAL = re.compile(r'"([^"\n]{12,})"|\'([^\'\n]{12,})\'|`([^`\n]{12,})`')
 # What a message's values are written with: `{name}`, `{0:>5}`, `%s`, `%(name)s`, `%-5d`, `${name}`,
@@ -539,7 +569,7 @@ def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> s
     Only literals of three words or more outside their placeholders, two of them not stopwords,
     count (`%s is not a %s` is in too many questions), and only the chunks of the longest such
     literal (`"not found: %s"` matches more messages than the one pasted)."""
-    best, found, lowered = 0, set(), query.lower()
+    best, found, lowered = 0, set[int](), query.lower()
     for item in among:
         for match in _LITERAL.finditer(chunks[item].text):
             literal = match.group(match.lastindex or 0)
@@ -856,6 +886,7 @@ def rank(
     coverage: Mapping[int, float] | None = None,
     common: Collection[str] = (),
     phrased: Collection[int] = (),
+    located: Collection[int] = (),
 ) -> list[SearchResult]:
     """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
 
@@ -866,7 +897,8 @@ def rank(
     `common` holds the query's terms that are in more than half of the index's chunks
     (`lexical.common_terms`): such a word names no definition (`_naming`). `phrased` holds the
     candidates whose code has the query's words in its order (`search.phrase_holders`): those
-    that hold it as it is written lead, as a lookup's definitions do."""
+    that hold it as it is written lead, as a lookup's definitions do, and so do `located`, the
+    chunks at the places the query names (`walk.py:61`, a stack frame: `search.located`)."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     coverage = coverage or {}
@@ -887,7 +919,8 @@ def rank(
     quoted = {i for i in phrased if i in chunks and phrase.search(chunks[i].text)} if phrase else set()
     if phrase:  # printed with its values, or one literal of several (a doc may quote it whole)
         quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]])
-    base.update({i: base.get(i, 0.0) for i in lookups | quoted})
+    pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
+    base.update({i: base.get(i, 0.0) for i in lookups | pinned})
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)
     words = _naming(words, dotted, common)
@@ -942,9 +975,9 @@ def rank(
             if a < b:
                 final[a], final[b] = (final[a][0], worker), (final[b][0], wrapper)
                 place[wrapper], place[worker] = b, a
-    if quoted:  # written verbatim in the code: those chunks lead, in their own order
+    if pinned:  # the code a message was written in, or at the place named: it leads, in its own order
         lead = -min(negated for negated, _ in final) or 1.0
-        final = [(negated - 2 * lead if item in quoted else negated, item) for negated, item in final]
+        final = [(negated - 2 * lead if item in pinned else negated, item) for negated, item in final]
     if lookups:  # named exactly: the definitions lead, in their own order, above everything else
         files = {item: file_of(item) if file_of else chunks[item].path for item in lookups}
         final = _lookups_lead(final, {item: chunks[item] for item in lookups},

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codesearch.encoding import Encoder
 from codesearch.lexical import code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import lookup_name, phrase_text, rank
+from codesearch.ranking import lookup_name, phrase_text, places, rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CANDIDATES = 300
 MAX_DEFINITIONS = 50  # a symbol query's definitions added to the candidates
 MAX_PHRASE_HOLDERS = 50  # chunks holding a pasted message added to the candidates
+MAX_PLACE_FILES = 5  # files a place written with a file's name alone (`Foo.java:42`) may be
 RELATED_TERMS = 24
 FEW_CANDIDATES = 10  # fewer than a page of results from a query's rare terms
 
@@ -89,7 +90,8 @@ def search(
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
     phrased = phrase_holders(store, query)
-    chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining + phrased)
+    at = located(store, query)
+    chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining + phrased + at)
 
     def keep(chunk: Chunk) -> bool:
         return keep_chunk(chunk, language, glob)
@@ -106,7 +108,7 @@ def search(
         pending = unembedded(store, encoder.model_id, chunks, overlay)
         coverage = term_coverage(store, query, chunks)
     return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                common=common_words(store, query), phrased=phrased)
+                common=common_words(store, query), phrased=phrased, located=at)
 
 
 def common_words(store: Store, query: str) -> frozenset[str]:
@@ -131,6 +133,31 @@ def phrase_holders(store: Store, query: str) -> list[int]:
         return []
     found = store.phrase_holders(code_tokens(text), MAX_PHRASE_HOLDERS + 1)
     return found if len(found) <= MAX_PHRASE_HOLDERS else []
+
+
+def located(store: Store, query: str) -> list[int]:
+    """The chunks at the places a query names (`ranking.places`: `indexer/walk.py:61`, a stack
+    trace's frames), each path found among the index's files by its longest suffix that is one (an
+    absolute path from another machine, `/home/ci/repo/src/app.py`, is `src/app.py` here; a file's
+    name alone, `Foo.java`, may be up to MAX_PLACE_FILES files)."""
+    found: list[int] = []
+    for paths, line in places(query):
+        for file in next(filter(None, (_indexed_files(store, path) for path in paths)), []):
+            chunk_id = store.chunk_id_at(file, line)
+            if chunk_id is not None and chunk_id not in found:
+                found.append(chunk_id)
+    return found
+
+
+def _indexed_files(store: Store, path: str) -> list[str]:
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".", "..")]
+    if parts and parts[0].endswith(":"):  # a Windows drive
+        parts = parts[1:]
+    for start in range(len(parts)):
+        files = store.paths_ending("/".join(parts[start:]), MAX_PLACE_FILES)
+        if files:
+            return files
+    return []
 
 
 def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[int, float]:

@@ -354,13 +354,23 @@ class Store:
         return self._db.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
 
     def chunk_id_at(self, path: str, line: int) -> int | None:
-        """The innermost chunk of `path` that contains `line`."""
+        """The innermost chunk of `path` that contains `line` (found through the file's row: the
+        chunks table has no index on paths)."""
         row = self._db.execute(
-            "SELECT id FROM chunks WHERE path = ? AND start_line <= ? AND end_line >= ? "
-            "ORDER BY end_line - start_line LIMIT 1",
+            "SELECT c.id FROM files f JOIN chunks c ON c.file_id = f.id WHERE f.path = ? "
+            "AND c.start_line <= ? AND c.end_line >= ? ORDER BY c.end_line - c.start_line, c.id LIMIT 1",
             (path, line, line),
         ).fetchone()
         return row[0] if row else None
+
+    def paths_ending(self, suffix: str, limit: int) -> list[str]:
+        """Indexed paths that are `suffix` or end with `/suffix` (`walk.py`, `indexer/walk.py`), at
+        most `limit`, the exact one first."""
+        if self._db.execute("SELECT 1 FROM files WHERE path = ?", (suffix,)).fetchone():
+            return [suffix]
+        pattern = "%/" + suffix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [row[0] for row in self._db.execute(
+            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\' ORDER BY path LIMIT ?", (pattern, limit))]
 
     # --- lexical -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from codesearch.ranking import (
     names_definition,
     path_match,
     path_prior,
+    places,
     rank,
     reciprocal_rank_fusion,
     rendered,
@@ -982,3 +983,42 @@ def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_mad
     chunks[10] = chunk("docs/errors.md", "", kind="block", language="text", text=f"If you see `{query}`, raise it.")
     ranked = rank(query, chunks, [(7, 1.0), (10, 0.95), (5, 0.9), (1, 0.2)], [], mode="lexical", k=3, phrased=[10])
     assert {r.chunk.path for r in ranked[:2]} == {"limits.py", "docs/errors.md"}
+
+
+def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    assert places("src/lib.rs:12:5: error[E0308]: mismatched types") == [(("src/lib.rs",), 12)]
+    assert places('File "/srv/app/views.py", line 42, in handle') == [(("/srv/app/views.py",), 42)]
+    assert places("at com.example.Foo.bar(Foo.java:7)") == [(("com/example/Foo.java", "Foo.java"), 7)]
+    assert places(r"at Foo.Bar() in C:\src\Foo.cs:line 9") == [((r"C:\src\Foo.cs",), 9)]
+    assert places("foo.cpp(42): error C2065") == [(("foo.cpp",), 42)]
+    assert places("how does version 3.2 connect to localhost:8080") == []
+
+    import codesearch.search as search_module
+
+    store = Store.open(tmp_path / "index", create=True)
+    handler = "def handle(request):\n" + "    step(request)\n" * 8
+    files = {"src/app/views.py": [chunk("src/app/views.py", "handle", text=handler, start=10)],
+             "src/app/other.py": [chunk("src/app/other.py", "views", text="def views(): return handle(views)")],
+             "main/java/com/example/Foo.java": [chunk("main/java/com/example/Foo.java", "Foo.bar", language="java",
+                                                      text="void bar() {\n" + "  baz();\n" * 8 + "}", start=5)],
+             "test/Foo.java": [chunk("test/Foo.java", "FooTest.bar", language="java",
+                                     text="void bar() {\n" + "  check();\n" * 8 + "}", start=5)]}
+    with store.transaction():
+        for number, (path, chunks) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "python",
+                               [replace(c, end_line=c.start_line + 9) for c in chunks])  # ten lines each
+
+    def first(query: str) -> str:
+        found = search_module.search(store, query, mode="lexical", k=3)
+        return f"{found[0].chunk.path}:{found[0].chunk.symbol}" if found else ""
+
+    assert first("views.py") == "src/app/views.py:handle"  # a file's name, as before
+    for query in ("src/app/views.py:12", "views.py:12:3: W0612 unused variable",
+                  'File "/home/ci/build/repo/src/app/views.py", line 15, in handle'):
+        assert first(query) == "src/app/views.py:handle", query
+    assert first("at com.example.Foo.bar(Foo.java:7)") == "main/java/com/example/Foo.java:Foo.bar"  # its package
+    # no chunk at that line, no such file: nothing is pinned, and BM25 decides
+    assert search_module.located(store, "views.py:99") == [] and search_module.located(store, "nowhere.py:12") == []
+    store.close()

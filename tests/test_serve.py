@@ -94,12 +94,13 @@ def test_a_query_restricted_to_one_repository_ranks_as_its_own_index(output: Pat
     store.close()
 
 
-def test_a_lookup_and_a_pasted_line_find_their_code_through_the_catalog_as_in_one_index(
+def test_a_lookup_a_pasted_line_and_a_place_find_their_code_through_the_catalog_as_in_one_index(
         output: Path, fake_encoder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Store, "lexical_search", lambda self, terms, limit: [])  # BM25 finds nothing
     searcher = CatalogSearcher(output, encoder=fake_encoder)
     store = Store.open(searcher.catalog().shard_dir(searcher.catalog().repos["team-payments"]))
-    for query, symbol in (("Invoice", "Invoice"), ("sum the line items and add sales tax", "Invoice.total_with_tax")):
+    for query, symbol in (("Invoice", "Invoice"), ("sum the line items and add sales tax", "Invoice.total_with_tax"),
+                          ('File "/srv/payments/src/payments/invoice.py", line 21', "Invoice.total_with_tax")):
         found = searcher.search(query, mode="lexical", k=3)
         assert found[0].chunk.qualified_name == symbol and found[0].repo == "team-payments"
         assert search(store, query, mode="lexical", k=3)[0].chunk == found[0].chunk

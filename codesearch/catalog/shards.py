@@ -26,15 +26,17 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
-from codesearch.ranking import bm25_idf, lookup_name, phrase_text, rank, reweight_idf
+from codesearch.ranking import MAX_PLACES, bm25_idf, lookup_name, phrase_text, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.search import (
     CANDIDATES,
     MAX_DEFINITIONS,
     MAX_PHRASE_HOLDERS,
+    MAX_PLACE_FILES,
     RELATED_TERMS,
     keep_chunk,
+    located,
     search_lexical,
     term_coverage,
     unembedded,
@@ -147,8 +149,9 @@ class CatalogSearcher:
         lexical = self._lexical(shards, query, fill=mode == "lexical") if mode != "dense" or lookup else []
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
         defining = self._definitions(shards, lookup[2]) if lookup else []
+        at = self._gathered(shards, lambda store: located(store, query), MAX_PLACES * MAX_PLACE_FILES)
         return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining,
-                          common=self._common(shards, query), phrased=self._phrase_holders(shards, query))
+                          common=self._common(shards, query), phrased=self._phrase_holders(shards, query), located=at)
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
                 scope: Sequence[str] = ALL) -> list[SearchResult]:
@@ -365,9 +368,9 @@ class CatalogSearcher:
     def _rank(self, shards: list[_Shard], query: str, lexical: list[tuple[int, float]],
               dense: list[tuple[int, float]], mode: str, k: int, language: str | None, glob: str | None,
               accept: Any = None, defining: Sequence[int] = (), common: frozenset[str] = frozenset(),
-              phrased: Sequence[int] = ()) -> list[SearchResult]:
+              phrased: Sequence[int] = (), located: Sequence[int] = ()) -> list[SearchResult]:
         wanted: dict[int, list[int]] = defaultdict(list)
-        for gid in [*(gid for gid, _ in lexical), *(gid for gid, _ in dense), *defining, *phrased]:
+        for gid in [*(gid for gid, _ in lexical), *(gid for gid, _ in dense), *defining, *phrased, *located]:
             wanted[gid >> 32].append(gid & 0xFFFFFFFF)
         chunks: dict[int, Chunk] = {}
         pending: set[int] = set()
@@ -383,6 +386,7 @@ class CatalogSearcher:
                     coverage.update((number << 32 | i, c) for i, c in term_coverage(store, query, found).items())
             chunks.update((number << 32 | chunk_id, chunk) for chunk_id, chunk in found.items())
         results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                       common=common, phrased=phrased, file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
+                       common=common, phrased=phrased, located=located,
+                       file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
         owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
         return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]
