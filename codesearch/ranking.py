@@ -5,7 +5,7 @@
   on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first
   (of one cut into pieces for length, the piece with its header).
-- A query of three words or more that code holds as it is written (a pasted error message) leads
+- A query of four words or more that code holds as it is written (a pasted error message) leads
   with the chunks that hold it, and a message printed with its values with the chunk whose
   format string made it (`rendered`).
 - A place in code as tools print it (`indexer/walk.py:61`, a stack trace's frames: `places`) leads
@@ -496,18 +496,21 @@ def lookup_name(query: str) -> tuple[str, str, str] | None:
 _ARITY = re.compile(r"/\d+$")
 
 
-_PHRASE_WORDS = 3  # fewer words are a lookup or a few keywords, not something pasted
+# Fewer words are a lookup or a few keywords, not something pasted; three are also how people
+# describe code (chi's README says "basic HTTP authentication"), unless the query quotes them
+_PHRASE_WORDS, _QUOTED_WORDS = 4, 2
 _QUOTES = "\"'`"
 
 
 def phrase_text(query: str) -> str | None:
     """The query as text that code may hold verbatim, an error message or a line pasted from a
-    log or a file (`Failed to add file descriptor to pollset`): three words or more, quotes
-    around the whole query left out. None for shorter queries."""
+    log or a file (`Failed to add file descriptor to pollset`): four words or more, or two in
+    quotes (`"invalid format string"`), the quotes left out. None for other queries."""
     text = query.strip()
-    if len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES:
+    quoted = len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES
+    if quoted:
         text = text[1:-1].strip()
-    return text if len(text.split()) >= _PHRASE_WORDS else None
+    return text if len(text.split()) >= (_QUOTED_WORDS if quoted else _PHRASE_WORDS) else None
 
 
 @lru_cache(maxsize=256)
@@ -557,6 +560,7 @@ _LITERAL = re.compile(r'"([^"\n]{12,})"|\'([^\'\n]{12,})\'|`([^`\n]{12,})`')
 # What a message's values are written with: `{name}`, `{0:>5}`, `%s`, `%(name)s`, `%-5d`, `${name}`,
 # `#{name}`, `\(name)`, `$name`
 _PLACEHOLDER = re.compile(r"\$?\{[^{}]*\}|#\{[^{}]*\}|\\\([^()]*\)|%(?:\([\w.]+\))?[-+ 0#]*\d*(?:\.\d+)?[a-zA-Z]|\$\w+")
+_LITERAL_WORDS = 3  # a string literal is a message by its quotes: three words are enough
 _WORD_CHAR = re.compile(r"\w")
 _LETTERS = re.compile(r"[a-z]{2,}")  # a message's words, in lower case (`%s` has none)
 RENDERED_CANDIDATES = 20  # BM25's best: a message printed with its values shares most words with its literal
@@ -573,12 +577,12 @@ def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> s
     for item in among:
         for match in _LITERAL.finditer(chunks[item].text):
             literal = match.group(match.lastindex or 0)
-            if sum(word in lowered for word in _LETTERS.findall(literal.lower())) < _PHRASE_WORDS:
+            if sum(word in lowered for word in _LETTERS.findall(literal.lower())) < _LITERAL_WORDS:
                 continue  # most literals stop here, cheaply: they share fewer words with the query
             pieces = [piece.split() for piece in _PLACEHOLDER.split(literal)]
             # words apart, not one identifier's parts (a doc comment's `basic_memory_buffer`)
             words = [word for piece in pieces for word in piece if _LETTERS.search(word.lower())]
-            if (len(words) < max(_PHRASE_WORDS, best) or sum(word.lower() not in STOPWORDS for word in words) < 2
+            if (len(words) < max(_LITERAL_WORDS, best) or sum(word.lower() not in STOPWORDS for word in words) < 2
                     or not all(word in lowered for word in _LETTERS.findall(" ".join(words).lower()))):
                 continue
             pattern = ".+?".join(r"\s+".join(map(re.escape, piece)) for piece in pieces)
@@ -917,7 +921,7 @@ def rank(
         file_asked = bool(lookups)
     phrase = phrase_pattern(query)  # a pasted message or line, as it is written
     quoted = {i for i in phrased if i in chunks and phrase.search(chunks[i].text)} if phrase else set()
-    if phrase:  # printed with its values, or one literal of several (a doc may quote it whole)
+    if len(query.split()) >= _LITERAL_WORDS:  # printed with its values, or one literal of several
         quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]])
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})

@@ -125,9 +125,9 @@ def definitions(store: Store, symbol: str) -> list[int]:
 
 
 def phrase_holders(store: Store, query: str) -> list[int]:
-    """The chunks whose code holds a query of three words or more in its order (`ranking.phrase_text`:
-    a pasted error message), when at most MAX_PHRASE_HOLDERS do: words written in more places
-    (`must not be null`) tell no one place, and BM25 ranks its candidates."""
+    """The chunks whose code holds a query of four words or more (two in quotes) in its order
+    (`ranking.phrase_text`: a pasted error message), when at most MAX_PHRASE_HOLDERS do: words
+    written in more places (`must not be null`) tell no one place, and BM25 ranks its candidates."""
     text = phrase_text(query)
     if text is None:
         return []

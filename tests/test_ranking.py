@@ -935,7 +935,9 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
     def first(query: str, mode: str = "lexical") -> list[str]:
         return [r.chunk.symbol for r in search_module.search(store, query, mode=mode, k=4)]
 
-    assert phrase_text(" `expect a name` ") == "expect a name" and phrase_text("expect name") is None  # keywords
+    assert phrase_text(" `expect a name` ") == "expect a name" and phrase_text('"format string"') == "format string"
+    assert phrase_text("expect name") is None  # keywords
+    assert phrase_text("basic HTTP authentication") is None  # three words also describe code: chi's README says it
     monkeypatch.setattr(search_module, "CANDIDATES", 1)  # BM25's one candidate: not the long `_before_value`
     assert [store.chunks_by_id([i])[i].symbol for i, _ in search_lexical(store, "Did not expect a name", 1)] != [
         "_before_value"]
