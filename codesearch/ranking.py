@@ -538,20 +538,19 @@ _PLACES = re.compile(
 MAX_PLACES = 10
 
 
-def places(query: str) -> list[tuple[tuple[str, ...], int]]:
+def places(query: str) -> list[tuple[str, int]]:
     """The places in code a query names, as tools print them (`indexer/walk.py:61`, `src/lib.rs:12:5`,
-    a stack trace's frames): for each, the paths it may be (the likelier first) and its line; at
-    most MAX_PLACES, in the query's order. The paths are as written: absolute, or only a file's name."""
-    found: list[tuple[tuple[str, ...], int]] = []
+    a stack trace's frames): paths and lines, at most MAX_PLACES, in the query's order. A path is
+    as written (absolute, from another machine, or only a file's name), a JVM frame's with its
+    package's folders (`com/example/Foo.java`)."""
+    found: list[tuple[str, int]] = []
     for match in _PLACES.finditer(query):
         if match["py"]:
-            found.append(((match["py"],), int(match["py_line"])))
-        elif match["jvm"]:  # the package's folders, then the file's name alone
-            folders = match["frame"].split(".")[:-2]
-            found.append((("/".join([*folders, match["jvm"]]), match["jvm"]) if folders else (match["jvm"],),
-                          int(match["jvm_line"])))
+            found.append((match["py"], int(match["py_line"])))
+        elif match["jvm"]:
+            found.append(("/".join([*match["frame"].split(".")[:-2], match["jvm"]]), int(match["jvm_line"])))
         else:
-            found.append(((match["path"],), int(match["line"])))
+            found.append((match["path"], int(match["line"])))
     return found[:MAX_PLACES]
 
 

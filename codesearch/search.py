@@ -22,6 +22,7 @@ CANDIDATES = 300
 MAX_DEFINITIONS = 50  # a symbol query's definitions added to the candidates
 MAX_PHRASE_HOLDERS = 50  # chunks holding a pasted message added to the candidates
 MAX_PLACE_FILES = 5  # files a place written with a file's name alone (`Foo.java:42`) may be
+MAX_NAMED_FILES = 200  # files of one name read to find those that share a place's folders
 RELATED_TERMS = 24
 FEW_CANDIDATES = 10  # fewer than a page of results from a query's rare terms
 
@@ -137,12 +138,11 @@ def phrase_holders(store: Store, query: str) -> list[int]:
 
 def located(store: Store, query: str) -> list[int]:
     """The chunks at the places a query names (`ranking.places`: `indexer/walk.py:61`, a stack
-    trace's frames), each path found among the index's files by its longest suffix that is one (an
-    absolute path from another machine, `/home/ci/repo/src/app.py`, is `src/app.py` here; a file's
-    name alone, `Foo.java`, may be up to MAX_PLACE_FILES files)."""
+    trace's frames), each path found among the index's files (`_indexed_files`: an absolute path
+    from another machine, `/home/ci/repo/src/app.py`, is `src/app.py` here)."""
     found: list[int] = []
-    for paths, line in places(query):
-        for file in next(filter(None, (_indexed_files(store, path) for path in paths)), []):
+    for path, line in places(query):
+        for file in _indexed_files(store, path):
             chunk_id = store.chunk_id_at(file, line)
             if chunk_id is not None and chunk_id not in found:
                 found.append(chunk_id)
@@ -150,14 +150,24 @@ def located(store: Store, query: str) -> list[int]:
 
 
 def _indexed_files(store: Store, path: str) -> list[str]:
+    """The indexed files `path` may be: the longest of its suffixes that is an indexed path, else
+    the files of its name that share the most of its folders (at most MAX_PLACE_FILES)."""
     parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".", "..")]
     if parts and parts[0].endswith(":"):  # a Windows drive
         parts = parts[1:]
-    for start in range(len(parts)):
-        files = store.paths_ending("/".join(parts[start:]), MAX_PLACE_FILES)
-        if files:
-            return files
-    return []
+    for start in range(len(parts)):  # one look-up by the files table's index each
+        if store.file_sha("/".join(parts[start:])) is not None:
+            return ["/".join(parts[start:])]
+    if not parts:
+        return []
+    named = store.paths_named(parts[-1], MAX_NAMED_FILES)
+
+    def shared(file: str) -> int:  # trailing folders in common with `path`
+        return next((n for n, (a, b) in enumerate(zip(reversed(file.split("/")), reversed(parts), strict=False))
+                     if a != b), min(len(parts), file.count("/") + 1))
+
+    most = max(map(shared, named), default=0)
+    return [file for file in named if shared(file) == most][:MAX_PLACE_FILES]
 
 
 def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[int, float]:

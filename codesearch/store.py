@@ -363,14 +363,13 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def paths_ending(self, suffix: str, limit: int) -> list[str]:
-        """Indexed paths that are `suffix` or end with `/suffix` (`walk.py`, `indexer/walk.py`), at
-        most `limit`, the exact one first."""
-        if self._db.execute("SELECT 1 FROM files WHERE path = ?", (suffix,)).fetchone():
-            return [suffix]
-        pattern = "%/" + suffix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    def paths_named(self, name: str, limit: int) -> list[str]:
+        """Indexed paths of files called `name` (`walk.py`: `walk.py`, `indexer/walk.py`), at most
+        `limit`, in path order: one scan of the files table."""
+        pattern = "%/" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return [row[0] for row in self._db.execute(
-            "SELECT path FROM files WHERE path LIKE ? ESCAPE '\\' ORDER BY path LIMIT ?", (pattern, limit))]
+            "SELECT path FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\' ORDER BY path LIMIT ?",
+            (name, pattern, limit))]
 
     # --- lexical -------------------------------------------------------------------------
 

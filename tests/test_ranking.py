@@ -990,11 +990,11 @@ def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_mad
 def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    assert places("src/lib.rs:12:5: error[E0308]: mismatched types") == [(("src/lib.rs",), 12)]
-    assert places('File "/srv/app/views.py", line 42, in handle') == [(("/srv/app/views.py",), 42)]
-    assert places("at com.example.Foo.bar(Foo.java:7)") == [(("com/example/Foo.java", "Foo.java"), 7)]
-    assert places(r"at Foo.Bar() in C:\src\Foo.cs:line 9") == [((r"C:\src\Foo.cs",), 9)]
-    assert places("foo.cpp(42): error C2065") == [(("foo.cpp",), 42)]
+    assert places("src/lib.rs:12:5: error[E0308]: mismatched types") == [("src/lib.rs", 12)]
+    assert places('File "/srv/app/views.py", line 42, in handle') == [("/srv/app/views.py", 42)]
+    assert places("at com.example.Foo.bar(Foo.java:7)") == [("com/example/Foo.java", 7)]
+    assert places(r"at Foo.Bar() in C:\src\Foo.cs:line 9") == [(r"C:\src\Foo.cs", 9)]
+    assert places("foo.cpp(42): error C2065") == [("foo.cpp", 42)]
     assert places("how does version 3.2 connect to localhost:8080") == []
 
     import codesearch.search as search_module
