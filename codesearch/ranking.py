@@ -500,25 +500,39 @@ _ARITY = re.compile(r"/\d+$")
 # describe code (chi's README says "basic HTTP authentication"), unless the query quotes them
 _PHRASE_WORDS, _QUOTED_WORDS = 4, 2
 _QUOTES = "\"'`"
+# A command line's long option (`--no-refresh`): its words are common, the option is not
+_OPTION = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*\w")
 
 
-def phrase_text(query: str) -> str | None:
-    """The query as text that code may hold verbatim, an error message or a line pasted from a
-    log or a file (`Failed to add file descriptor to pollset`): four words or more, or two in
-    quotes (`"invalid format string"`), the quotes left out. None for other queries."""
+def verbatim(query: str) -> tuple[str, ...]:
+    """The texts a query asks for as they are written: the whole query when it may be pasted, an
+    error message or a line from a log or a file (`Failed to add file descriptor to pollset`:
+    four words or more, or two in quotes, the quotes left out), and each long option it names
+    (`--no-refresh`, alone or in a question)."""
     text = query.strip()
     quoted = len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES
     if quoted:
         text = text[1:-1].strip()
-    return text if len(text.split()) >= (_QUOTED_WORDS if quoted else _PHRASE_WORDS) else None
+    whole = (text,) if len(text.split()) >= (_QUOTED_WORDS if quoted else _PHRASE_WORDS) else ()
+    return tuple(dict.fromkeys([*whole, *_OPTION.findall(text)]))
 
 
 @lru_cache(maxsize=256)
-def phrase_pattern(query: str) -> re.Pattern[str] | None:
-    """`phrase_text` as a pattern: case ignored, and any run of white space for a space, so a
-    message wrapped across lines still matches."""
-    text = phrase_text(query)
-    return re.compile(r"\s+".join(map(re.escape, text.split())), re.IGNORECASE) if text else None
+def verbatim_patterns(query: str) -> tuple[re.Pattern[str], ...]:
+    """`verbatim`'s texts as patterns: case ignored, any run of white space for a space (a message
+    wrapped across lines still matches), and whole words (`--no-refresh` is not `--no-refresh-all`)."""
+    patterns = []
+    for text in verbatim(query):
+        pattern = r"\s+".join(map(re.escape, text.split()))
+        if _WORD_OR_DASH.match(text[0]):
+            pattern = r"(?<![\w-])" + pattern
+        if _WORD_OR_DASH.match(text[-1]):
+            pattern += r"(?![\w-])"
+        patterns.append(re.compile(pattern, re.IGNORECASE))
+    return tuple(patterns)
+
+
+_WORD_OR_DASH = re.compile(r"[\w-]")
 
 
 def _dotted(name: str) -> str:
@@ -918,10 +932,12 @@ def rank(
         wanted = query.strip().removeprefix("./")  # (`rbenv-version`, `package.json`, `sidekiq/api.rb`)
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
-    phrase = phrase_pattern(query)  # a pasted message or line, as it is written
-    quoted = {i for i in phrased if i in chunks and phrase.search(chunks[i].text)} if phrase else set()
+    patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
+    best = [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]]
+    quoted = {i for i in {*phrased, *best} if i in chunks and any(p.search(chunks[i].text) for p in patterns)
+              } if patterns else set()
     if len(query.split()) >= _LITERAL_WORDS:  # printed with its values, or one literal of several
-        quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]])
+        quoted |= rendered(query, chunks, best)
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})
     terms = query_terms(query)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codesearch.encoding import Encoder
 from codesearch.lexical import code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import lookup_name, phrase_text, places, rank
+from codesearch.ranking import lookup_name, places, rank, verbatim
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -126,14 +126,15 @@ def definitions(store: Store, symbol: str) -> list[int]:
 
 
 def phrase_holders(store: Store, query: str) -> list[int]:
-    """The chunks whose code holds a query of four words or more (two in quotes) in its order
-    (`ranking.phrase_text`: a pasted error message), when at most MAX_PHRASE_HOLDERS do: words
-    written in more places (`must not be null`) tell no one place, and BM25 ranks its candidates."""
-    text = phrase_text(query)
-    if text is None:
-        return []
-    found = store.phrase_holders(code_tokens(text), MAX_PHRASE_HOLDERS + 1)
-    return found if len(found) <= MAX_PHRASE_HOLDERS else []
+    """The chunks whose code holds what the query asks for as written (`ranking.verbatim`: a
+    pasted error message, a long option) in its order, for each text when at most
+    MAX_PHRASE_HOLDERS hold it: words written in more places (`must not be null`) tell no one
+    place, and BM25's best candidates are read for them instead."""
+    found: list[int] = []
+    for text in verbatim(query):
+        holders = store.phrase_holders(code_tokens(text), MAX_PHRASE_HOLDERS + 1)
+        found += holders if len(holders) <= MAX_PHRASE_HOLDERS else []
+    return list(dict.fromkeys(found))
 
 
 def located(store: Store, query: str) -> list[int]:

@@ -26,7 +26,7 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
-from codesearch.ranking import MAX_PLACES, bm25_idf, lookup_name, phrase_text, rank, reweight_idf
+from codesearch.ranking import MAX_PLACES, bm25_idf, lookup_name, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.search import (
@@ -37,6 +37,7 @@ from codesearch.search import (
     RELATED_TERMS,
     keep_chunk,
     located,
+    phrase_holders,
     search_lexical,
     term_coverage,
     unembedded,
@@ -263,14 +264,9 @@ class CatalogSearcher:
         return self._gathered(shards, lambda store: store.definitions(symbol, MAX_DEFINITIONS + 1), MAX_DEFINITIONS)
 
     def _phrase_holders(self, shards: list[_Shard], query: str) -> list[int]:
-        """The chunks holding a pasted message, as `search.phrase_holders` finds them in one
-        index: none when more than MAX_PHRASE_HOLDERS do in all."""
-        text = phrase_text(query)
-        if text is None:
-            return []
-        tokens = code_tokens(text)
-        return self._gathered(shards, lambda store: store.phrase_holders(tokens, MAX_PHRASE_HOLDERS + 1),
-                              MAX_PHRASE_HOLDERS)
+        """The chunks holding what the query asks for as written, as `search.phrase_holders` finds
+        them in one index: none when more than MAX_PHRASE_HOLDERS do in all."""
+        return self._gathered(shards, lambda store: phrase_holders(store, query), MAX_PHRASE_HOLDERS)
 
     def _gathered(self, shards: list[_Shard], find: Callable[[Store], list[int]], most: int) -> list[int]:
         """What `find` finds in each shard, as the catalog's ids; none when more than `most` in all.
