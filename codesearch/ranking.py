@@ -518,9 +518,10 @@ def verbatim(query: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=256)
-def verbatim_patterns(query: str) -> tuple[re.Pattern[str], ...]:
+def verbatim_patterns(query: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """`verbatim`'s texts as patterns: case ignored, any run of white space for a space (a message
-    wrapped across lines still matches), and whole words (`--no-refresh` is not `--no-refresh-all`)."""
+    wrapped across lines still matches), and whole words (`--no-refresh` is not `--no-refresh-all`);
+    each with its longest word in lower case, which a text it matches holds (`holds_verbatim`)."""
     patterns = []
     for text in verbatim(query):
         pattern = r"\s+".join(map(re.escape, text.split()))
@@ -528,8 +529,15 @@ def verbatim_patterns(query: str) -> tuple[re.Pattern[str], ...]:
             pattern = r"(?<![\w-])" + pattern
         if _WORD_OR_DASH.match(text[-1]):
             pattern += r"(?![\w-])"
-        patterns.append(re.compile(pattern, re.IGNORECASE))
+        patterns.append((max(text.split(), key=len).lower(), re.compile(pattern, re.IGNORECASE)))
     return tuple(patterns)
+
+
+def holds_verbatim(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]]) -> bool:
+    """Whether `text` holds one of `verbatim_patterns`: a search in lower case first, which
+    most texts fail, and the pattern only where that word is."""
+    lowered = text.lower()
+    return any(word in lowered and pattern.search(text) for word, pattern in patterns)
 
 
 _WORD_OR_DASH = re.compile(r"[\w-]")
@@ -934,7 +942,7 @@ def rank(
         file_asked = bool(lookups)
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
     best = [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]]
-    quoted = {i for i in {*phrased, *best} if i in chunks and any(p.search(chunks[i].text) for p in patterns)
+    quoted = {i for i in {*phrased, *best} if i in chunks and holds_verbatim(chunks[i].text, patterns)
               } if patterns else set()
     if len(query.split()) >= _LITERAL_WORDS:  # printed with its values, or one literal of several
         quoted |= rendered(query, chunks, best)
