@@ -5,9 +5,9 @@
   on the lexical list alone, as if dense agreed, never as a chunk dense ranked last.
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first
   (of one cut into pieces for length, the piece with its header).
-- A query of four words or more that code holds as it is written (a pasted error message) leads
-  with the chunks that hold it, and a message printed with its values with the chunk whose
-  format string made it (`rendered`).
+- What a query quotes leads with the chunks that hold it as it is written: four words or more (a
+  pasted error message) or a long option (`--no-refresh`) (`verbatim`), and a message printed
+  with its values, the chunk whose format string made it (`rendered`).
 - A place in code as tools print it (`indexer/walk.py:61`, a stack trace's frames: `places`) leads
   with the chunk at that line.
 - A file whose name or folder the query names is lifted (`path_match`).
@@ -584,7 +584,7 @@ _PLACEHOLDER = re.compile(r"\$?\{[^{}]*\}|#\{[^{}]*\}|\\\([^()]*\)|%(?:\([\w.]+\
 _LITERAL_WORDS = 3  # a string literal is a message by its quotes: three words are enough
 _WORD_CHAR = re.compile(r"\w")
 _LETTERS = re.compile(r"[a-z]{2,}")  # a message's words, in lower case (`%s` has none)
-RENDERED_CANDIDATES = 20  # BM25's best: a message printed with its values shares most words with its literal
+READ_CANDIDATES = 20  # BM25's best, read for what the query quotes: a printed message shares most of its words
 
 
 def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> set[int]:
@@ -941,11 +941,11 @@ def rank(
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
-    best = [i for i, _ in (lexical or dense)[:RENDERED_CANDIDATES]]
-    quoted = {i for i in {*phrased, *best} if i in chunks and holds_verbatim(chunks[i].text, patterns)
+    first = [i for i, _ in (lexical or dense)[:READ_CANDIDATES]]
+    quoted = {i for i in {*phrased, *first} if i in chunks and holds_verbatim(chunks[i].text, patterns)
               } if patterns else set()
     if len(query.split()) >= _LITERAL_WORDS:  # printed with its values, or one literal of several
-        quoted |= rendered(query, chunks, best)
+        quoted |= rendered(query, chunks, first)
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})
     terms = query_terms(query)

@@ -83,7 +83,8 @@ def search(
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
     # a symbol's name is looked up in every mode: its definitions are candidates however BM25
     # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on),
-    # and so is a pasted message: the chunks holding it, however common its words are
+    # and so are what it quotes (a pasted message, a long option: the chunks holding it, however
+    # common its words are) and the places it names (`walk.py:61`: the chunk at that line)
     lookup = lookup_name(query)
     lexical = search_lexical(store, query, CANDIDATES, fill=mode == "lexical") if mode != "dense" or lookup else []
     dense = []
@@ -161,14 +162,19 @@ def _indexed_files(store: Store, path: str) -> list[str]:
             return ["/".join(parts[start:])]
     if not parts:
         return []
-    named = store.paths_named(parts[-1], MAX_NAMED_FILES)
+    named = {file: _common_tail(file.split("/"), parts) for file in store.paths_named(parts[-1], MAX_NAMED_FILES)}
+    most = max(named.values(), default=0)
+    return [file for file, shared in named.items() if shared == most][:MAX_PLACE_FILES]
 
-    def shared(file: str) -> int:  # trailing folders in common with `path`
-        return next((n for n, (a, b) in enumerate(zip(reversed(file.split("/")), reversed(parts), strict=False))
-                     if a != b), min(len(parts), file.count("/") + 1))
 
-    most = max(map(shared, named), default=0)
-    return [file for file in named if shared(file) == most][:MAX_PLACE_FILES]
+def _common_tail(a: list[str], b: list[str]) -> int:
+    """How many trailing parts two paths share (`src/app/views.py`, `srv/app/views.py`: 2)."""
+    count = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
 
 
 def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[int, float]:
