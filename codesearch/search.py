@@ -6,7 +6,7 @@ import fnmatch
 from typing import TYPE_CHECKING
 
 from codesearch.encoding import Encoder
-from codesearch.lexical import code_tokens, common_terms, query_terms, weighty_terms
+from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.ranking import lookup_name, places, rank, verbatim
 from codesearch.records import Chunk, SearchResult
@@ -127,13 +127,24 @@ def definitions(store: Store, symbol: str) -> list[int]:
 
 
 def phrase_holders(store: Store, query: str) -> list[int]:
-    """The chunks whose code holds what the query asks for as written (`ranking.verbatim`: a
-    pasted error message, a long option) in its order, for each text when at most
-    MAX_PHRASE_HOLDERS hold it: words written in more places (`must not be null`) tell no one
-    place, and BM25's best candidates are read for them instead."""
+    """The chunks that may hold what the query asks for as written (`ranking.verbatim`: a pasted
+    error message, a long option), found by the three of its words around its rarest one, in
+    their order (an FTS5 phrase: the whole text's common words, `the`, `to`, cost as much to read
+    as the rest of the query; `rank` reads the chunks for the whole text), or by all its words
+    where more than MAX_PHRASE_HOLDERS hold those three. None where more hold all of them: words
+    written in more places (`must not be null`) tell no one place, and BM25's best candidates are
+    read for them instead."""
     found: list[int] = []
     for text in verbatim(query):
-        holders = store.phrase_holders(code_tokens(text), MAX_PHRASE_HOLDERS + 1)
+        tokens = few = code_tokens(text)
+        telling = [n for n, token in enumerate(tokens) if token not in STOPWORDS and len(token) > 1]
+        if telling:  # their counts are BM25's, read already
+            frequency = store.document_frequencies(tokens[n] for n in telling)[1]
+            rarest = min(telling, key=lambda n: frequency[tokens[n]])
+            few = tokens[max(0, rarest - 1):rarest + 2]
+        holders = store.phrase_holders(few, MAX_PHRASE_HOLDERS + 1)
+        if len(holders) > MAX_PHRASE_HOLDERS and len(few) < len(tokens):  # the whole text, then
+            holders = store.phrase_holders(tokens, MAX_PHRASE_HOLDERS + 1)
         found += holders if len(holders) <= MAX_PHRASE_HOLDERS else []
     return list(dict.fromkeys(found))
 
