@@ -519,25 +519,26 @@ def verbatim(query: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def verbatim_patterns(query: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """`verbatim`'s texts as patterns: case ignored, any run of white space for a space (a message
-    wrapped across lines still matches), and whole words (`--no-refresh` is not `--no-refresh-all`);
-    each with its longest word in lower case, which a text it matches holds (`holds_verbatim`)."""
+    """`verbatim`'s texts as patterns in lower case, for texts in lower case: any run of white space
+    for a space (a message wrapped across lines still matches), and whole words (`--no-refresh` is
+    not `--no-refresh-all`); each with its longest word, which a text it matches holds."""
     patterns = []
     for text in verbatim(query):
-        pattern = r"\s+".join(map(re.escape, text.split()))
+        words = text.lower().split()
+        pattern = r"\s+".join(map(re.escape, words))
         if _WORD_OR_DASH.match(text[0]):
             pattern = r"(?<![\w-])" + pattern
         if _WORD_OR_DASH.match(text[-1]):
             pattern += r"(?![\w-])"
-        patterns.append((max(text.split(), key=len).lower(), re.compile(pattern, re.IGNORECASE)))
+        patterns.append((max(words, key=len), re.compile(pattern)))
     return tuple(patterns)
 
 
 def holds_verbatim(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]]) -> bool:
-    """Whether `text` holds one of `verbatim_patterns`: a search in lower case first, which
-    most texts fail, and the pattern only where that word is."""
+    """Whether `text` holds one of `verbatim_patterns`, in lower case (a pattern that ignores
+    case is several times slower to search): its longest word first, then the pattern."""
     lowered = text.lower()
-    return any(word in lowered and pattern.search(text) for word, pattern in patterns)
+    return any(word in lowered and pattern.search(lowered) for word, pattern in patterns)
 
 
 _WORD_OR_DASH = re.compile(r"[\w-]")
@@ -921,8 +922,8 @@ def rank(
     (hybrid) is the share of the query's words each candidate's code holds (`search.term_coverage`).
     `common` holds the query's terms that are in more than half of the index's chunks
     (`lexical.common_terms`): such a word names no definition (`_naming`). `phrased` holds the
-    candidates whose code has the query's words in its order (`search.phrase_holders`): those
-    that hold it as it is written lead, as a lookup's definitions do, and so do `located`, the
+    candidates that may hold what the query quotes (`search.phrase_holders`, `search.with_best`):
+    those that hold it as it is written lead, as a lookup's definitions do, and so do `located`, the
     chunks at the places the query names (`walk.py:61`, a stack frame: `search.located`)."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
@@ -941,11 +942,9 @@ def rank(
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
-    first = [i for i, _ in (lexical or dense)[:READ_CANDIDATES]]
-    quoted = {i for i in {*phrased, *first} if i in chunks and holds_verbatim(chunks[i].text, patterns)
-              } if patterns else set()
+    quoted = {i for i in phrased if i in chunks and holds_verbatim(chunks[i].text, patterns)} if patterns else set()
     if len(query.split()) >= _LITERAL_WORDS:  # printed with its values, or one literal of several
-        quoted |= rendered(query, chunks, first)
+        quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:READ_CANDIDATES]])
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})
     terms = query_terms(query)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import lookup_name, places, rank, verbatim
+from codesearch.ranking import READ_CANDIDATES, lookup_name, places, rank, verbatim
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -91,7 +91,7 @@ def search(
     if encoder is not None and query_vector is not None:
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
-    phrased = phrase_holders(store, query)
+    phrased = with_best(*phrase_holders(store, query), lexical, dense)
     at = located(store, query)
     chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining + phrased + at)
 
@@ -126,15 +126,16 @@ def definitions(store: Store, symbol: str) -> list[int]:
     return found if len(found) <= MAX_DEFINITIONS else []
 
 
-def phrase_holders(store: Store, query: str) -> list[int]:
+def phrase_holders(store: Store, query: str) -> tuple[list[int], bool]:
     """The chunks that may hold what the query asks for as written (`ranking.verbatim`: a pasted
-    error message, a long option), found by the three of its words around its rarest one, in
-    their order (an FTS5 phrase: the whole text's common words, `the`, `to`, cost as much to read
-    as the rest of the query; `rank` reads the chunks for the whole text), or by all its words
-    where more than MAX_PHRASE_HOLDERS hold those three. None where more hold all of them: words
-    written in more places (`must not be null`) tell no one place, and BM25's best candidates are
-    read for them instead."""
+    error message, a long option), and whether they are all of them. They are found by the three
+    of its words around its rarest one, in their order (an FTS5 phrase: the whole text's common
+    words, `the`, `to`, cost as much to read as the rest of the query; `rank` reads the chunks for
+    the whole text), or by all its words where more than MAX_PHRASE_HOLDERS hold those three.
+    Where more hold all of them, none (words written in more places, `must not be null`, tell no
+    one place), and not all: BM25's best candidates are read for them instead (`with_best`)."""
     found: list[int] = []
+    complete = True
     for text in verbatim(query):
         tokens = few = code_tokens(text)
         telling = [n for n, token in enumerate(tokens) if token not in STOPWORDS and len(token) > 1]
@@ -145,8 +146,20 @@ def phrase_holders(store: Store, query: str) -> list[int]:
         holders = store.phrase_holders(few, MAX_PHRASE_HOLDERS + 1)
         if len(holders) > MAX_PHRASE_HOLDERS and len(few) < len(tokens):  # the whole text, then
             holders = store.phrase_holders(tokens, MAX_PHRASE_HOLDERS + 1)
-        found += holders if len(holders) <= MAX_PHRASE_HOLDERS else []
-    return list(dict.fromkeys(found))
+        if len(holders) > MAX_PHRASE_HOLDERS:
+            complete = False
+        else:
+            found += holders
+    return list(dict.fromkeys(found)), complete
+
+
+def with_best(holders: list[int], complete: bool, lexical: list[tuple[int, float]],
+              dense: list[tuple[int, float]]) -> list[int]:
+    """`phrase_holders`' chunks, and where they are not all, the best READ_CANDIDATES of BM25's
+    (or, without it, of the vectors') for `rank` to read."""
+    if complete:
+        return holders
+    return list(dict.fromkeys([*holders, *(i for i, _ in (lexical or dense)[:READ_CANDIDATES])]))
 
 
 def located(store: Store, query: str) -> list[int]:

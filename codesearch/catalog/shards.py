@@ -41,6 +41,7 @@ from codesearch.search import (
     search_lexical,
     term_coverage,
     unembedded,
+    with_best,
 )
 from codesearch.store import DB_NAME, Store
 
@@ -150,9 +151,10 @@ class CatalogSearcher:
         lexical = self._lexical(shards, query, fill=mode == "lexical") if mode != "dense" or lookup else []
         dense = self._dense(shards, encoder.encode_queries([query])[0]) if encoder is not None else []
         defining = self._definitions(shards, lookup[2]) if lookup else []
+        phrased = with_best(*self._phrase_holders(shards, query), lexical, dense)
         at = self._gathered(shards, lambda store: located(store, query), MAX_PLACES * MAX_PLACE_FILES)
         return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining,
-                          common=self._common(shards, query), phrased=self._phrase_holders(shards, query), located=at)
+                          common=self._common(shards, query), phrased=phrased, located=at)
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
                 scope: Sequence[str] = ALL) -> list[SearchResult]:
@@ -263,10 +265,20 @@ class CatalogSearcher:
         none when there are more than MAX_DEFINITIONS in all."""
         return self._gathered(shards, lambda store: store.definitions(symbol, MAX_DEFINITIONS + 1), MAX_DEFINITIONS)
 
-    def _phrase_holders(self, shards: list[_Shard], query: str) -> list[int]:
-        """The chunks holding what the query asks for as written, as `search.phrase_holders` finds
-        them in one index: none when more than MAX_PHRASE_HOLDERS do in all."""
-        return self._gathered(shards, lambda store: phrase_holders(store, query), MAX_PHRASE_HOLDERS)
+    def _phrase_holders(self, shards: list[_Shard], query: str) -> tuple[list[int], bool]:
+        """The chunks that may hold what the query asks for as written, as `search.phrase_holders`
+        finds them in one index, and whether they are all of them: not where a shard has too
+        many, nor more than MAX_PHRASE_HOLDERS in all (then none), nor past MERGED_SHARDS shards."""
+        if len(shards) > MERGED_SHARDS:
+            return [], False
+        found: list[int] = []
+        complete = True
+        for shard in shards:
+            with self._borrow(shard.path) as store:
+                holders, every = phrase_holders(store, query)
+            found += [shard.number << 32 | i for i in holders]
+            complete = complete and every
+        return (found, complete) if len(found) <= MAX_PHRASE_HOLDERS else ([], False)
 
     def _gathered(self, shards: list[_Shard], find: Callable[[Store], list[int]], most: int) -> list[int]:
         """What `find` finds in each shard, as the catalog's ids; none when more than `most` in all.
