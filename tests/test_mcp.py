@@ -75,6 +75,10 @@ def test_an_agent_lists_and_calls_every_tool_over_stdio(repo: Path, cli_env: dic
             assert "src/payments/retry.py:11-19 retry_failed_uploads (function, python)" in answer
             small = text_of(await call(session, "search", query="retry failed uploads", k=20, max_tokens=120))
             assert estimate_tokens(small) <= 120 and "did not fit in 120 tokens" in small
+            # a linter's place (BM25 alone had answered `LineItem` for its words): the code at that line
+            linted = text_of(await call(session, "search", query="src/payments/retry.py:7:5: E501 line too long", k=2))
+            first = next(line for line in linted.splitlines() if ".py:" in line)  # after the note, if any
+            assert first.startswith("src/payments/retry.py:6-8 backoff_delay"), linted
             only_go = text_of(await call(session, "search", query="serve http", lang="go", mode="lexical"))
             assert "web/router.go" in only_go and ".py:" not in only_go
             related = text_of(await call(session, "related", path="src/payments/retry.py", line=12, k=3))

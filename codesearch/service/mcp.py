@@ -34,9 +34,12 @@ DEFAULT_MAX_TOKENS = 2000
 MAX_K = 100
 
 INSTRUCTIONS = """Semantic code search over the repositories this server was started on. Use `search` with a
-plain-English description of what the code does ("where are failed uploads retried") or an
-exact symbol name; results come best first as `path:start-end symbol (kind, language)` and the
-code, trimmed to max_tokens. Use `related` to find code like a definition you already have."""
+plain-English description of what the code does ("where are failed uploads retried"), an
+exact symbol name, an error message as the program printed it, a stack trace's frames or a
+compiler's `path:line` (the code that raised it, or at that line, comes first), or a command
+line option (`--no-refresh`); results come best first as `path:start-end symbol (kind,
+language)` and the code, trimmed to max_tokens. Use `related` to find code like a definition
+you already have."""
 
 
 class Listener:
@@ -154,7 +157,8 @@ def build_server(backend: Backend) -> MCPServer:
     server = MCPServer("codesearch", instructions=INSTRUCTIONS, log_level="WARNING")  # stderr is the agent's log
 
     @server.tool(description=(
-        "Search the code for a natural-language description or a symbol name. Returns the best chunks "
+        "Search the code for a natural-language description, a symbol name, an error message as printed, "
+        "a stack trace or `path:line`, or a command line option. Returns the best chunks "
         "(functions, methods, classes) as `path:start-end symbol (kind, language)` followed by the code, best "
         "first, within max_tokens (whole chunks first, then signatures and matching lines). "
         "k: how many results (1-100, default 10). mode: hybrid (default), lexical or dense. "
