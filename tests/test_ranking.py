@@ -932,8 +932,8 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
         for number, (path, chunks) in enumerate(files.items()):
             store.replace_file(path, 1, 1, str(number), "python", chunks)
 
-    def first(query: str, mode: str = "lexical") -> list[str]:
-        return [r.chunk.symbol for r in search_module.search(store, query, mode=mode, k=4)]
+    def first(query: str) -> list[str]:
+        return [r.chunk.symbol for r in search_module.search(store, query, mode="lexical", k=4)]
 
     assert verbatim(" `expect a name` ") == ("expect a name",) and verbatim('"format string"') == ("format string",)
     assert verbatim("expect name") == ()  # keywords
@@ -990,14 +990,14 @@ def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_mad
 def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Path) -> None:
     from dataclasses import replace
 
+    import codesearch.search as search_module
+
     assert places("src/lib.rs:12:5: error[E0308]: mismatched types") == [("src/lib.rs", 12)]
     assert places('File "/srv/app/views.py", line 42, in handle') == [("/srv/app/views.py", 42)]
     assert places("at com.example.Foo.bar(Foo.java:7)") == [("com/example/Foo.java", 7)]
     assert places(r"at Foo.Bar() in C:\src\Foo.cs:line 9") == [(r"C:\src\Foo.cs", 9)]
     assert places("foo.cpp(42): error C2065") == [("foo.cpp", 42)]
     assert places("how does version 3.2 connect to localhost:8080") == []
-
-    import codesearch.search as search_module
 
     store = Store.open(tmp_path / "index", create=True)
     handler = "def handle(request):\n" + "    step(request)\n" * 8
@@ -1009,7 +1009,7 @@ def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Pa
                                      text="void bar() {\n" + "  check();\n" * 8 + "}", start=5)]}
     with store.transaction():
         for number, (path, chunks) in enumerate(files.items()):
-            store.replace_file(path, 1, 1, str(number), "python",
+            store.replace_file(path, 1, 1, str(number), chunks[0].language,
                                [replace(c, end_line=c.start_line + 9) for c in chunks])  # ten lines each
 
     def first(query: str) -> str:
@@ -1027,12 +1027,12 @@ def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Pa
 
 
 def test_a_long_option_leads_with_the_code_that_defines_it_alone_or_in_a_question(tmp_path: Path) -> None:
+    import codesearch.search as search_module
     from codesearch.ranking import verbatim
 
     assert verbatim("--no-refresh") == ("--no-refresh",)
     assert verbatim("where is --no-refresh handled")[-1] == "--no-refresh"
     assert verbatim("-x or -v") == () and verbatim("--") == ()  # short options tell nothing
-    import codesearch.search as search_module
 
     store = Store.open(tmp_path / "index", create=True)
     files = {  # `refresh` names a definition and is in most chunks' words; the option is in one
