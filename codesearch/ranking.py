@@ -505,16 +505,36 @@ _OPTION = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*\w")
 
 
 def verbatim(query: str) -> tuple[str, ...]:
-    """The texts a query asks for as they are written: the whole query when it may be pasted, an
-    error message or a line from a log or a file (`Failed to add file descriptor to pollset`:
-    four words or more, or two in quotes, the quotes left out), and each long option it names
-    (`--no-refresh`, alone or in a question)."""
+    """The texts a query asks for as they are written: the whole query when it may be pasted (an
+    error message or a line from a log or a file, `Failed to add file descriptor to pollset`: four
+    words or more, not a question; or two in quotes, the quotes left out), what a question quotes
+    (`where is "Did not expect a name" raised`: two words or more), and each long option it
+    names (`--no-refresh`, alone or in a question)."""
     text = query.strip()
     quoted = len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES
     if quoted:
         text = text[1:-1].strip()
-    whole = (text,) if len(text.split()) >= (_QUOTED_WORDS if quoted else _PHRASE_WORDS) else ()
-    return tuple(dict.fromkeys([*whole, *_OPTION.findall(text)]))
+    words = len(text.split())
+    whole = [text] if (quoted and words >= _QUOTED_WORDS) or (words >= _PHRASE_WORDS and not is_question(text)) else []
+    inner = [] if whole else [next(filter(None, match.groups())).strip() for match in _QUOTED.finditer(text)]
+    return tuple(dict.fromkeys([*whole, *(part for part in inner if len(part.split()) >= _QUOTED_WORDS),
+                                *_OPTION.findall(text)]))
+
+
+# What a question quotes: "...", `...`, or '...' (not an apostrophe: `what's the user's name`)
+_QUOTED = re.compile(r'"([^"\n]+)"|`([^`\n]+)`|(?<!\w)\'([^\'\n]+)\'(?!\w)')
+# A question is typed, not pasted (the README's "where are gitignore rules applied" is in the
+# README, and a test of it too): it names what it asks about in words, not as it is written
+_INTERROGATIVES = frozenset("how where what which why when who whom whose".split())
+
+
+def is_question(text: str) -> bool:
+    """Whether `text` opens as a question does (`where are ...`, `How does ...`, `what's ...`)."""
+    first = _FIRST_WORD.match(text)
+    return first is not None and first.group(1).lower() in _INTERROGATIVES
+
+
+_FIRST_WORD = re.compile(r"\W*([A-Za-z]+)")
 
 
 @lru_cache(maxsize=256)
@@ -943,7 +963,7 @@ def rank(
         file_asked = bool(lookups)
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
     quoted = {i for i in phrased if i in chunks and holds_verbatim(chunks[i].text, patterns)} if patterns else set()
-    if len(query.split()) >= _LITERAL_WORDS:  # printed with its values, or one literal of several
+    if len(query.split()) >= _LITERAL_WORDS and not is_question(query):  # printed with its values
         quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:READ_CANDIDATES]])
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})

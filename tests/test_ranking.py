@@ -927,6 +927,9 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
         # wrapped across lines, in another case
         "docs.py": [chunk("docs.py", "expect", text='def expect(self):\n    """Raises: did not\n'
                                                     '        EXPECT a name."""')],
+        # a README that shows a question as an example: a question is typed, not pasted
+        "README.md": [chunk("README.md", "", kind="block", language="text",
+                            text='Try `codesearch query "how is a name checked before a value"`.')],
     }
     with store.transaction():
         for number, (path, chunks) in enumerate(files.items()):
@@ -938,11 +941,15 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
     assert verbatim(" `expect a name` ") == ("expect a name",) and verbatim('"format string"') == ("format string",)
     assert verbatim("expect name") == ()  # keywords
     assert verbatim("basic HTTP authentication") == ()  # three words also describe code: chi's README says it
+    assert verbatim("how is a name checked before a value") == () and verbatim("what's the user's name") == ()
+    assert verbatim("where is 'Did not expect a name' raised") == ("Did not expect a name",)  # what it quotes
     monkeypatch.setattr(search_module, "CANDIDATES", 1)  # BM25's one candidate: not the long `_before_value`
     assert [store.chunks_by_id([i])[i].symbol for i, _ in search_lexical(store, "Did not expect a name", 1)] != [
         "_before_value"]
-    for query in ("Did not expect a name", "'Did not expect a name'", "did not expect a name"):
+    for query in ("Did not expect a name", "'Did not expect a name'", "did not expect a name",
+                  'where is "Did not expect a name" raised'):
         assert set(first(query)[:2]) == {"_before_value", "expect"}, query  # not `peek`: stems alike
+    assert first("how is a name checked before a value")[0] != ""  # not the README (its chunk has no symbol)
     monkeypatch.setattr(search_module, "MAX_PHRASE_HOLDERS", 2)  # words written in more places: none brought
     assert "_before_value" not in first("Did not expect a name")
     monkeypatch.setattr(search_module, "CANDIDATES", 300)  # BM25's best candidates are read for it
@@ -981,10 +988,12 @@ def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_mad
     query = "Maximum request limit of 42 exceeded. Terminating process."
     ranked = rank(query, chunks, [(7, 1.0), (5, 0.9), (1, 0.2)], [], mode="lexical", k=3)
     assert ranked[0].chunk.symbol == "Process.target"
-    # and beside a document that quotes the printed message whole, which leads too
+    # and beside a document and a test that quote the printed message whole, which lead too, in
+    # their own order: the code first
     chunks[10] = chunk("docs/errors.md", "", kind="block", language="text", text=f"If you see `{query}`, raise it.")
-    ranked = rank(query, chunks, [(7, 1.0), (10, 0.95), (5, 0.9), (1, 0.2)], [], mode="lexical", k=3, phrased=[10])
-    assert {r.chunk.path for r in ranked[:2]} == {"limits.py", "docs/errors.md"}
+    chunks[11] = chunk("tests/test_limits.py", "test_limit", text=f"assert str(error) == {query!r}")
+    ranked = rank(query, chunks, [(10, 1.0), (11, 0.95), (7, 0.9), (1, 0.2)], [], mode="lexical", k=4, phrased=[10, 11])
+    assert [r.chunk.path for r in ranked[:3]] == ["limits.py", "docs/errors.md", "tests/test_limits.py"]
 
 
 def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Path) -> None:
