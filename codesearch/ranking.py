@@ -545,12 +545,7 @@ def verbatim_patterns(query: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     patterns = []
     for text in verbatim(query):
         words = text.lower().split()
-        pattern = r"\s+".join(map(re.escape, words))
-        if _WORD_OR_DASH.match(text[0]):
-            pattern = r"(?<![\w-])" + pattern
-        if _WORD_OR_DASH.match(text[-1]):
-            pattern += r"(?![\w-])"
-        patterns.append((max(words, key=len), re.compile(pattern)))
+        patterns.append((max(words, key=len), re.compile(_as_written([words], r"[\w-]"))))
     return tuple(patterns)
 
 
@@ -561,7 +556,16 @@ def holds_verbatim(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]]) -
     return any(word in lowered and pattern.search(lowered) for word, pattern in patterns)
 
 
-_WORD_OR_DASH = re.compile(r"[\w-]")
+def _as_written(pieces: list[list[str]], edge: str) -> str:
+    r"""A pattern for words as they are written: any run of white space between two words of a
+    piece, any text between pieces (a placeholder's value), and no `edge` character (a class:
+    `\w`, `[\w-]`) just before or after it where it begins or ends with one (whole words)."""
+    pattern = ".+?".join(r"\s+".join(map(re.escape, piece)) for piece in pieces)
+    if pieces[0] and re.match(edge, pieces[0][0]):
+        pattern = f"(?<!{edge})" + pattern
+    if pieces[-1] and re.match(edge, pieces[-1][-1][-1]):
+        pattern += f"(?!{edge})"
+    return pattern
 
 
 def _dotted(name: str) -> str:
@@ -603,9 +607,14 @@ _LITERAL = re.compile(r'"([^"\n]{12,})"|\'([^\'\n]{12,})\'|`([^`\n]{12,})`')
 # `#{name}`, `\(name)`, `$name`
 _PLACEHOLDER = re.compile(r"\$?\{[^{}]*\}|#\{[^{}]*\}|\\\([^()]*\)|%(?:\([\w.]+\))?[-+ 0#]*\d*(?:\.\d+)?[a-zA-Z]|\$\w+")
 _LITERAL_WORDS = 3  # a string literal is a message by its quotes: three words are enough
-_WORD_CHAR = re.compile(r"\w")
 _LETTERS = re.compile(r"[a-z]{2,}")  # a message's words, in lower case (`%s` has none)
 READ_CANDIDATES = 20  # BM25's best, read for what the query quotes: a printed message shares most of its words
+
+
+def first_candidates(lexical: Sequence[tuple[int, float]], dense: Sequence[tuple[int, float]]) -> list[int]:
+    """The best READ_CANDIDATES of BM25's list (or, without it, of the vectors'), whose text is
+    read for what the query quotes."""
+    return [i for i, _ in (lexical or dense)[:READ_CANDIDATES]]
 
 
 def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> set[int]:
@@ -627,12 +636,8 @@ def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> s
             if (len(words) < max(_LITERAL_WORDS, best) or sum(word.lower() not in STOPWORDS for word in words) < 2
                     or not all(word in lowered for word in _LETTERS.findall(" ".join(words).lower()))):
                 continue
-            pattern = ".+?".join(r"\s+".join(map(re.escape, piece)) for piece in pieces)
-            if pieces[0] and _WORD_CHAR.match(pieces[0][0]):  # whole words: not `format string` in `formatted`
-                pattern = r"(?<!\w)" + pattern
-            if pieces[-1] and _WORD_CHAR.match(pieces[-1][-1][-1]):
-                pattern += r"(?!\w)"
-            if re.search(pattern, query, re.IGNORECASE):
+            # whole words: not `format string` in `formatted strings`
+            if re.search(_as_written(pieces, r"\w"), query, re.IGNORECASE):
                 if len(words) > best:
                     best, found = len(words), set()
                 found.add(item)
@@ -964,7 +969,7 @@ def rank(
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
     quoted = {i for i in phrased if i in chunks and holds_verbatim(chunks[i].text, patterns)} if patterns else set()
     if len(query.split()) >= _LITERAL_WORDS and not is_question(query):  # printed with its values
-        quoted |= rendered(query, chunks, [i for i, _ in (lexical or dense)[:READ_CANDIDATES]])
+        quoted |= rendered(query, chunks, first_candidates(lexical, dense))
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})
     terms = query_terms(query)
@@ -1039,13 +1044,13 @@ def _from_the_top(final: list[tuple[float, int]], lines: dict[int, int],
     """`final` with the places of the chunks of a file asked for by its name (`lines`: their first
     lines; `file_of`: their files) given to them in line order, file by file, the best file first:
     the file reads from its top, not from its best match."""
-    places = sorted(negated for negated, item in final if item in lines)
+    slots = sorted(negated for negated, item in final if item in lines)
     files: dict[str, int] = {}
     for _, item in sorted(final):
         if item in lines:
             files.setdefault(file_of[item], len(files))
     in_order = sorted(lines, key=lambda item: (files[file_of[item]], lines[item]))
-    place = dict(zip(in_order, places, strict=True))
+    place = dict(zip(in_order, slots, strict=True))
     return [(place.get(item, negated), item) for negated, item in final]
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import READ_CANDIDATES, lookup_name, places, rank, verbatim
+from codesearch.ranking import first_candidates, lookup_name, places, rank, verbatim
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -155,11 +155,11 @@ def phrase_holders(store: Store, query: str) -> tuple[list[int], bool]:
 
 def with_best(holders: list[int], complete: bool, lexical: list[tuple[int, float]],
               dense: list[tuple[int, float]]) -> list[int]:
-    """`phrase_holders`' chunks, and where they are not all, the best READ_CANDIDATES of BM25's
-    (or, without it, of the vectors') for `rank` to read."""
+    """`phrase_holders`' chunks, and where they are not all, `ranking.first_candidates` for `rank`
+    to read."""
     if complete:
         return holders
-    return list(dict.fromkeys([*holders, *(i for i, _ in (lexical or dense)[:READ_CANDIDATES])]))
+    return list(dict.fromkeys([*holders, *first_candidates(lexical, dense)]))
 
 
 def located(store: Store, query: str) -> list[int]:
