@@ -1,12 +1,18 @@
 """Code-aware tokens for the BM25 index: identifiers kept whole and split into their words.
 
 `parseHTTPRequest_v2` gives `parsehttprequest_v2`, `parse`, `http`, `request`, `v2`; SQLite's
-FTS5 then stems each token (Porter) and scores with BM25.
+FTS5 then stems each token (Porter) and scores with BM25. Words of every script are tokens
+(`größeBerechnen`, `登录`), folded as FTS5 folds them; text written without spaces between its
+words (Chinese, Japanese, Korean) is also indexed as pairs of characters.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Sequence
 from itertools import chain
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
@@ -26,13 +32,21 @@ handle handled handles handling find show used use uses using logic defined defi
 
 def split_identifier(word: str) -> list[str]:
     """`getHTTPResponse2` -> [get, HTTP, Response, 2]; `snake_case` -> [snake, case]: `_PART`
-    matches no underscore, so underscores part words without a split of their own."""
-    return _PART.findall(word)
+    matches no underscore, so underscores part words without a split of their own. A word
+    outside ASCII is split by its letters' case the same way (`größeBerechnen`)."""
+    shape = word if word.isascii() else _shape(word)
+    return [word[m.start() : m.end()] for m in _PART.finditer(shape)]
 
 
-# Every byte that is not a word character (ASCII letter, digit, `_`) as a space, UTF-8's
-# multi-byte sequences included: `_WORD` matches ASCII only.
-_SPACES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == ord("_")) else ord(" ") for c in range(256))
+def _shape(word: str) -> str:
+    """`word` with each character as the ASCII one `_WORD` and `_PART` read the same way: an
+    upper-case letter as `A`, a decimal digit as `0`, `_` as itself, any other letter as `a`."""
+    return "".join("A" if c.isupper() else "0" if c.isdecimal() else "_" if c == "_" else "a" for c in word)
+
+
+# Every ASCII byte that is not a word character (letter, digit, `_`) as a space. The bytes of
+# UTF-8's multi-byte sequences stay: a run holding any is cut into words by `_unicode_tokens`.
+_SPACES = bytes(c if c >= 0x80 or chr(c).isalnum() or c == ord("_") else ord(" ") for c in range(256))
 KEPT_RUNS = 1 << 17  # distinct runs of word characters whose tokens a process keeps (~40 MB at most)
 _known: dict[str, tuple[str, ...]] = {}
 
@@ -43,8 +57,9 @@ def code_tokens(text: str) -> list[str]:
     The tokens `_WORD.findall(text)`'s words give, in order, with no Python step per word (code
     is millions of them when a tree is indexed): bytes that cannot be in a word become spaces and
     `split` cuts the runs between them, each distinct run's tokens are worked out once
-    (`_run_tokens`), and the runs are mapped to them in C."""
-    runs = text.encode("utf-8", "surrogatepass").translate(_SPACES).decode("ascii").split()
+    (`_run_tokens`, or `_unicode_tokens` for the runs outside ASCII), and the runs are mapped to
+    them in C."""
+    runs = text.encode("utf-8", "surrogatepass").translate(_SPACES).decode("utf-8", "surrogatepass").split()
     return list(chain.from_iterable(map(_tokens_of(runs).__getitem__, runs)))
 
 
@@ -57,7 +72,9 @@ def _tokens_of(runs: list[str]) -> dict[str, tuple[str, ...]]:
     if len(known) + len(missing) > KEPT_RUNS:
         known = _known = {}
         missing = set(runs)
-    for run in missing:
+    wide = [run for run in missing if not run.isascii()]
+    known.update(zip(wide, _unicode_tokens(wide), strict=True))
+    for run in missing.difference(wide):
         known[run] = _run_tokens(run)
     return known
 
@@ -72,6 +89,44 @@ def _run_tokens(run: str) -> tuple[str, ...]:
             tokens.append(word.lower())
         tokens.extend(p.lower() for p in parts)
     return tuple(tokens)
+
+
+# Characters of scripts written without spaces between words: Han, Hiragana, Katakana, and
+# Hangul, whose words carry their particles (`파일을`). Their text is also indexed as pairs of
+# neighbouring characters (bigrams, as Lucene's CJK analyzer does), so a word inside a sentence
+# is found.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]{2,}")
+
+
+def _unicode_tokens(runs: list[str]) -> list[tuple[str, ...]]:
+    """The tokens of runs holding characters outside ASCII. A run's words (`\\w`: letters and
+    digits of any script, and `_`; composed, as macOS's file names are not) are tokens as an
+    ASCII run's are, whole and by case, plus the bigrams of their CJK text. FTS5's own tokenizer
+    then has the last word on each token (`Folder`): it cuts where its Unicode tables do and
+    folds case and accents, so each token is one FTS5 token, as `partitions.Stemmer` counts on."""
+    drafts: list[list[str]] = []
+    for run in runs:
+        draft: list[str] = []
+        for word in re.findall(r"\w+", unicodedata.normalize("NFC", run)):
+            if word.isascii():
+                draft.extend(_run_tokens(word))
+                continue
+            shape = _shape(word)
+            for start, end in ([m.span() for m in _WORD.finditer(shape)] if shape[0] == "0" else [(0, len(word))]):
+                piece = word[start:end]
+                parts = split_identifier(piece)
+                if len(parts) != 1 or parts[0] != piece:
+                    draft.append(piece)
+                draft.extend(parts)
+                for text in _CJK.findall(piece):
+                    draft.extend(text[i : i + 2] for i in range(len(text) - 1) if text[i : i + 2] != piece)
+        drafts.append(draft)
+    folded = FOLDER.tokens([token for draft in drafts for token in draft])
+    tokens, at = [], 0
+    for draft in drafts:
+        tokens.append(tuple(chain.from_iterable(folded[at : at + len(draft)])))
+        at += len(draft)
+    return tokens
 
 
 def query_terms(query: str) -> list[str]:
@@ -89,6 +144,36 @@ def fts_match_expression(terms: list[str]) -> str:
 # The FTS5 tokenizer of the index (`store.FTS_TABLE`), of its scratch tables, and of the stemmer
 # the BM25 partitions ask (`partitions.Stemmer`): the same stems everywhere.
 FTS5_TOKENIZER = "porter unicode61 tokenchars '_'"
+
+
+class Folder:
+    """FTS5's tokenizer without its stemmer, asked through an in-memory table: the tokens, folded
+    to lower case and stripped of accents, it makes of each text. One lock per process."""
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None  # made on first use: most code is ASCII
+        self._lock = threading.Lock()
+
+    def tokens(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """Each text's FTS5 tokens, in order (none for a text with no word character)."""
+        found: list[list[str]] = [[] for _ in texts]
+        if not texts:
+            return []
+        with self._lock:
+            if self._db is None:
+                self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+                tokenizer = FTS5_TOKENIZER.removeprefix("porter ")
+                self._db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize = \"{tokenizer}\")")
+                self._db.execute("CREATE VIRTUAL TABLE folded USING fts5vocab(words, 'instance')")
+            self._db.execute("BEGIN")  # rolled back: cheaper than deleting the rows
+            self._db.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)", enumerate(texts, 1))
+            for doc, term in self._db.execute("SELECT doc, term FROM folded ORDER BY doc, offset"):
+                found[doc - 1].append(term)
+            self._db.execute("ROLLBACK")
+        return [tuple(tokens) for tokens in found]
+
+
+FOLDER = Folder()
 
 
 def fts_phrase(term: str) -> str:

@@ -27,7 +27,10 @@ from codesearch.records import Chunk
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT_VERSION = 1
+# 2: words outside ASCII are indexed (`lexical.code_tokens`); format 1 made spaces of them. An
+# index of format 1 is read as it is, and its first write transaction upgrades it (`_upgrade`).
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 KEPT_CHUNKS = 20_000  # chunks kept in memory between queries (`Store.chunks_by_id`), a few MB
 KEPT_TERMS = 512  # terms whose chunks `Store.term_holders` keeps, each at most COVERAGE_ROWS ids
 COVERAGE_ROWS = 10_000  # a term in more chunks is left out of coverage: reading them costs ~10 ms
@@ -106,6 +109,7 @@ class Store:
         self._kept_version: tuple[int, int] | None = None  # see `_kept`
         self._kept_answers: dict[str, Any] = {}
         self._marked: set[int] | None = None  # partitions marked dirty in this write transaction
+        self._format: int | None = None  # the format found by `check_format`, until `_upgrade`
 
     # --- opening -------------------------------------------------------------------------
 
@@ -140,11 +144,12 @@ class Store:
         return store
 
     def check_format(self) -> None:
-        """Refuse an index written by another format version."""
+        """Refuse an index written by a format version this codesearch cannot read."""
         found = self.get_meta("format_version")
         if found is None:
             raise IndexMissing(f"{self.index_dir} holds no complete index; run `codesearch index`")
-        if int(found) != FORMAT_VERSION:
+        self._format = int(found)
+        if self._format not in READABLE_FORMATS:
             raise IndexMismatch(
                 f"the index at {self.index_dir} has format {found}, this codesearch reads {FORMAT_VERSION}; "
                 "run `codesearch index --rebuild`"
@@ -165,6 +170,8 @@ class Store:
         self._db.execute("BEGIN IMMEDIATE")
         self._marked = set()
         try:
+            if self._format is not None and self._format < FORMAT_VERSION:
+                self._upgrade()
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -172,6 +179,29 @@ class Store:
         finally:
             self._marked = None
         self._db.execute("COMMIT")
+
+    def _upgrade(self) -> None:
+        """Bring an index of format 1 to this format, in the write transaction that opens
+        (another process may have upgraded it since it was opened). Only chunks with characters
+        outside ASCII in their path, name or text have other terms now: each one's BM25 row is
+        deleted with its format 1 terms (what the contentless table needs) and added with its
+        new ones, and its partition is marked dirty. A few hundred chunks in 3,000 at most on the
+        benchmark's repositories; vectors and everything else stay as they are."""
+        if self.get_meta("format_version") == "1":
+            wide = " OR ".join(f"length(CAST({c} AS BLOB)) != length({c})" for c in ("path", "qualified_name", "text"))
+            rows = self._db.execute(f"SELECT id, path, qualified_name, text FROM chunks WHERE {wide}").fetchall()
+            for chunk_id, path, name, text in rows:
+                if self._contentless():
+                    old = index_texts(_format_1(path), [_format_1(name)], [_format_1(text)])[0]
+                    self._db.execute("INSERT INTO chunks_fts(chunks_fts, rowid, path_terms, symbol_terms, body_terms) "
+                                     "VALUES ('delete', ?, ?, ?, ?)", (chunk_id, *old))
+                else:  # an index made before the table was contentless
+                    self._db.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+                self._db.execute("INSERT INTO chunks_fts(rowid, path_terms, symbol_terms, body_terms) "
+                                 "VALUES (?, ?, ?, ?)", (chunk_id, *index_texts(path, [name], [text])[0]))
+            partitions.mark_dirty(self._db, [row[0] for row in rows], self._marked)
+            self.set_meta("format_version", str(FORMAT_VERSION))
+        self._format = FORMAT_VERSION
 
     @contextmanager
     def large_cache(self, kib: int = SYNC_CACHE_KIB) -> Iterator[None]:
@@ -712,3 +742,8 @@ def _return_freed_memory() -> None:
 def _in_code(term: str) -> str:
     """An FTS5 query for a term in a chunk's own code: its symbol or body, not its path."""
     return "{symbol_terms body_terms} : " + fts_phrase(term)
+
+
+def _format_1(text: str) -> str:
+    """`text` as format 1 tokenized it: every character outside ASCII a separator."""
+    return text.encode("ascii", "replace").decode("ascii")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codesearch.lexical import code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
+from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.ranking import (
     barrel_prior,
     declaration_prior,
@@ -42,9 +42,24 @@ def test_identifiers_split_on_case_underscores_and_digits_and_stay_whole() -> No
     assert split_identifier("parseHTTPResponse2") == ["parse", "HTTP", "Response", "2"]
     assert code_tokens("retry_failed_uploads(x)") == ["retry_failed_uploads", "retry", "failed", "uploads", "x"]
     assert code_tokens("getUser") == ["getuser", "get", "user"]
-    # words are ASCII runs; one that starts with digits is cut after them; other bytes part words
-    assert code_tokens("0x1F 3abc abc3 café naïve_x 日本 a-b \ud800z") == [
-        "0", "x1f", "x", "1", "f", "3", "abc", "abc3", "abc", "3", "caf", "na", "ve_x", "ve", "x", "a", "b", "z"]
+    # a word that starts with digits is cut after them; other characters part words
+    assert code_tokens("0x1F 3abc abc3 a-b \ud800z") == ["0", "x1f", "x", "1", "f", "3", "abc", "abc3", "abc", "3",
+                                                        "a", "b", "z"]
+
+
+def test_words_of_every_script_are_tokens_as_fts5_folds_them() -> None:
+    assert split_identifier("größeBerechnen") == ["größe", "Berechnen"]
+    assert code_tokens("café naïve_x größeBerechnen ΑλφαΒήτα don’t → x") == [
+        "cafe", "naive_x", "naive", "x", "großeberechnen", "große", "berechnen", "αλφαβήτα", "αλφα", "βήτα",
+        "don", "t", "x"]
+    assert code_tokens("e\u0301cole") == code_tokens("\u00e9cole") == ["ecole"]  # decomposed as macOS writes it
+    # text written without spaces is also its pairs of characters, so a word inside a sentence is found
+    assert code_tokens("用户登录失败") == ["用户登录失败", "用户", "户登", "登录", "录失", "失败"]
+    assert set(query_terms("登录失败")) & set(code_tokens("# 用户登录失败时重试")) == {"登录", "录失", "失败"}
+    assert code_tokens("파일을 읽다") == ["파일을", "파일", "일을", "읽다"]
+    # each token is one FTS5 token, folded already, as the BM25 partitions count them
+    tokens = code_tokens("größe नमस्ते दुनिया ファイルを読み込む ＡＢＣ全角 Ⅻ ½ x\u200dy ǅ")
+    assert FOLDER.tokens(tokens) == [(t,) for t in tokens] and len(tokens) > 10
 
 
 def test_tokens_are_the_same_when_a_full_table_of_runs_is_replaced(monkeypatch) -> None:
