@@ -34,8 +34,9 @@ def split_identifier(word: str) -> list[str]:
     """`getHTTPResponse2` -> [get, HTTP, Response, 2]; `snake_case` -> [snake, case]: `_PART`
     matches no underscore, so underscores part words without a split of their own. A word
     outside ASCII is split by its letters' case the same way (`größeBerechnen`)."""
-    shape = word if word.isascii() else _shape(word)
-    return [word[m.start() : m.end()] for m in _PART.finditer(shape)]
+    if word.isascii():
+        return _PART.findall(word)
+    return [word[m.start() : m.end()] for m in _PART.finditer(_shape(word))]
 
 
 def _shape(word: str) -> str:
@@ -73,7 +74,8 @@ def _tokens_of(runs: list[str]) -> dict[str, tuple[str, ...]]:
         known = _known = {}
         missing = set(runs)
     wide = [run for run in missing if not run.isascii()]
-    known.update(zip(wide, _unicode_tokens(wide), strict=True))
+    if wide:
+        known.update(zip(wide, _unicode_tokens(wide), strict=True))
     for run in missing.difference(wide):
         known[run] = _run_tokens(run)
     return known
@@ -96,6 +98,11 @@ def _run_tokens(run: str) -> tuple[str, ...]:
 # neighbouring characters (bigrams, as Lucene's CJK analyzer does), so a word inside a sentence
 # is found.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]{2,}")
+
+# Text of these characters alone is one FTS5 token, itself: the letters of Hiragana, Katakana,
+# Hangul and the CJK ideographs of Unicode 6.1, whose tables FTS5's tokenizer follows. Most of
+# the bigrams are, and FTS5 need not be asked (a third of tokenizing Chinese prose).
+_SETTLED = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3400-\u4db5\u4e00-\u9fcb\uac00-\ud7a3]+")
 
 
 def _unicode_tokens(runs: list[str]) -> list[tuple[str, ...]]:
@@ -121,12 +128,9 @@ def _unicode_tokens(runs: list[str]) -> list[tuple[str, ...]]:
                 for text in _CJK.findall(piece):
                     draft.extend(text[i : i + 2] for i in range(len(text) - 1) if text[i : i + 2] != piece)
         drafts.append(draft)
-    folded = FOLDER.tokens([token for draft in drafts for token in draft])
-    tokens, at = [], 0
-    for draft in drafts:
-        tokens.append(tuple(chain.from_iterable(folded[at : at + len(draft)])))
-        at += len(draft)
-    return tokens
+    asked = list(dict.fromkeys(t for draft in drafts for t in draft if not _SETTLED.fullmatch(t)))
+    folded = dict(zip(asked, FOLDER.tokens(asked), strict=True))
+    return [tuple(chain.from_iterable(folded.get(t, (t,)) for t in draft)) for draft in drafts]
 
 
 def query_terms(query: str) -> list[str]:

@@ -48,6 +48,8 @@ def test_identifiers_split_on_case_underscores_and_digits_and_stay_whole() -> No
 
 
 def test_words_of_every_script_are_tokens_as_fts5_folds_them() -> None:
+    import codesearch.lexical as lexical
+
     assert split_identifier("größeBerechnen") == ["größe", "Berechnen"]
     assert code_tokens("café naïve_x größeBerechnen ΑλφαΒήτα don’t → x") == [
         "cafe", "naive_x", "naive", "x", "großeberechnen", "große", "berechnen", "αλφαβήτα", "αλφα", "βήτα",
@@ -60,6 +62,9 @@ def test_words_of_every_script_are_tokens_as_fts5_folds_them() -> None:
     # each token is one FTS5 token, folded already, as the BM25 partitions count them
     tokens = code_tokens("größe नमस्ते दुनिया ファイルを読み込む ＡＢＣ全角 Ⅻ ½ x\u200dy ǅ")
     assert FOLDER.tokens(tokens) == [(t,) for t in tokens] and len(tokens) > 10
+    # and every character the tokenizer takes as its own token without asking FTS5 is
+    settled = [chr(c) for c in range(0x3000, 0xD800) if lexical._SETTLED.fullmatch(chr(c))]
+    assert len(settled) > 38_000 and FOLDER.tokens(settled) == [(c,) for c in settled]
 
 
 def test_tokens_are_the_same_when_a_full_table_of_runs_is_replaced(monkeypatch) -> None:
