@@ -236,8 +236,10 @@ def _open_dir(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes in the first 8 KiB mean binary, as git decides."""
-    return b"\x00" in data[:8192]
+    """NUL bytes in the first 8 KiB mean binary, as git decides; so does a PDF's header, which
+    Illustrator's `.ai` files also have: their first pages are often text, and the rest is
+    compressed streams that decode to thousands of nonsense words (zod's repository holds 8)."""
+    return b"\x00" in data[:8192] or data.startswith(b"%PDF-")
 
 
 def looks_minified(text: str) -> bool:

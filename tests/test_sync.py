@@ -70,10 +70,12 @@ def test_changed_file_is_searchable_and_deleted_file_is_gone(repo: Path, fake_en
 
 def test_binary_and_invalid_utf8_files(repo: Path, fake_encoder) -> None:
     (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    # an Illustrator file: a PDF, text at first, with no NUL byte early on
+    (repo / "logo.ai").write_bytes(b"%PDF-1.5\r%\xe2\xe3\xcf\xd3\n1 0 obj\n<</Metadata 2 0 R>>\n" + b"\x9f\xd2x" * 4000)
     (repo / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
     index = open_index(repo)
     summary, _, _ = run(index, repo, fake_encoder)
-    assert summary.skipped["binary"] == 1
+    assert summary.skipped["binary"] == 2
     assert summary.skipped["invalid UTF-8 (decoded with replacement)"] == 1
     assert any(r.chunk.path == "latin1.py" for r in search(index.store, "return", mode="lexical", k=20))
 
