@@ -471,8 +471,10 @@ def _looks_like_test(rooted: str) -> bool:
              or "regress" in rooted or ".bats" in rooted) and _TEST_PATH.search(rooted) is not None)
 
 
-# A symbol's name, qualified with `.`, `::`, `#` or PHP's `\` (`Ramsey\Uuid\Uuid`, `\Dotenv\Dotenv`)
-_SYMBOL_QUERY = re.compile(r"\\?[A-Za-z_$][\w$]*(?:(?:\.|::|#|\\)[A-Za-z_$][\w$]*)*")
+# A symbol's name, qualified with `.`, `::`, `#` or PHP's `\` (`Ramsey\Uuid\Uuid`, `\Dotenv\Dotenv`), in
+# any script (`größe_berechnen`): a letter, `_` or `$` first
+_IDENTIFIER = r"(?:[^\W\d]|\$)[\w$]*"
+_SYMBOL_QUERY = re.compile(rf"\\?{_IDENTIFIER}(?:(?:\.|::|#|\\){_IDENTIFIER})*")
 
 
 def names_definition(chunk: Chunk, query: str) -> bool:
@@ -607,7 +609,7 @@ _LITERAL = re.compile(r'"([^"\n]{12,})"|\'([^\'\n]{12,})\'|`([^`\n]{12,})`')
 # `#{name}`, `\(name)`, `$name`
 _PLACEHOLDER = re.compile(r"\$?\{[^{}]*\}|#\{[^{}]*\}|\\\([^()]*\)|%(?:\([\w.]+\))?[-+ 0#]*\d*(?:\.\d+)?[a-zA-Z]|\$\w+")
 _LITERAL_WORDS = 3  # a string literal is a message by its quotes: three words are enough
-_LETTERS = re.compile(r"[a-z]{2,}")  # a message's words, in lower case (`%s` has none)
+_LETTERS = re.compile(r"[^\W\d_]{2,}")  # a message's words, in any script (`%s` has none)
 READ_CANDIDATES = 20  # BM25's best, read for what the query quotes: a printed message shares most of its words
 
 
@@ -910,14 +912,14 @@ def _writes(qualified: str, dotted: tuple[str, ...]) -> bool:
                for name in dotted)
 
 
-_QUALIFIED_IN_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#|\\)[A-Za-z_$][\w$]*)+")
+_QUALIFIED_IN_QUERY = re.compile(rf"{_IDENTIFIER}(?:(?:\.|::|#|\\){_IDENTIFIER})+")
 
 
 @lru_cache(maxsize=256)
 def _query_words(query: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     """A query's words, code tokens and the qualified names it writes (lower-cased, with dots),
     worked out once per query rather than once per chunk."""
-    written = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query)
+    written = re.findall(r"[^\W\d]\w*", query)
     # each word without the `_` around it, and a protocol hook as written (`__call__`)
     words = frozenset(w.lower().strip("_") for w in written) | {w.lower() for w in written if w[:2] == "__" == w[-2:]}
     dotted = tuple(_dotted(name).lower() for name in _QUALIFIED_IN_QUERY.findall(query))

@@ -150,6 +150,19 @@ def test_a_query_that_is_a_symbols_name_is_a_lookup_in_every_mode() -> None:
     assert ranked[0].chunk.qualified_name == "Sidekiq.JobRecord.latency"
 
 
+def test_a_name_in_any_script_is_a_lookup() -> None:
+    chunks = {
+        1: chunk("billing/notes.py", "", kind="module", text="# größe_berechnen: größe in cm, größe der Sendung"),
+        2: chunk("billing/rechnung.py", "größe_berechnen", text="def größe_berechnen(länge, breite, höhe): ..."),
+        3: chunk("src/変数.py", "変数名を返す", text="def 変数名を返す(): ..."),
+        4: chunk("src/other.py", "Größe.Einheit", kind="class", text="class Einheit: ..."),
+    }
+    lexical = [(1, 9.0), (2, 5.0), (3, 1.0), (4, 1.0)]
+    for name, definition in (("größe_berechnen", 2), ("変数名を返す", 3), ("Größe.Einheit", 4)):
+        assert names_definition(chunks[definition], name), name
+        assert rank(name, chunks, lexical, [], mode="lexical", k=3)[0].chunk == chunks[definition], name
+
+
 def test_a_lookup_finds_definitions_bm25_leaves_out_and_leads_with_the_file_named_for_them(
         tmp_path: Path, monkeypatch) -> None:
     import codesearch.search as search_module
