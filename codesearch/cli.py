@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from codesearch.encoding import EncoderSettings
-from codesearch.errors import CodesearchError
+from codesearch.errors import CodesearchError, damaged, is_damage
 from codesearch.paths import check_directory, find_root
 from codesearch.requests import (
     DEFAULT_MAX_FILE_BYTES,
@@ -92,6 +92,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CodesearchError as error:
             raise click.ClickException(str(error)) from None
+        except Exception as error:
+            if is_damage(error):  # found past opening, in pages a query or a sync read later
+                raise click.ClickException(str(damaged("here", error))) from None
+            raise
         except KeyboardInterrupt:
             from codesearch.terminal import INTERRUPTED
 

@@ -4,6 +4,7 @@
     ├── PathError            no such path, not a directory, unreadable
     ├── IndexMissing         no index where one was asked for
     ├── IndexMismatch        index made by another format, chunker or model
+    ├── IndexDamaged         the index's database is not SQLite, or is damaged
     ├── IndexBusy            another process is writing the index
     ├── QueryError           empty query, bad option value
     └── ModelUnavailable     the encoder cannot be loaded (offline, not found, not an encoder)
@@ -28,6 +29,30 @@ class IndexMissing(CodesearchError):
 
 class IndexMismatch(CodesearchError):
     """The index on disk was built by another format, chunker version or model."""
+
+
+class IndexDamaged(CodesearchError):
+    """The index's database cannot be read: not an SQLite file, or a damaged one (a copy made
+    mid-write, a disk that lost pages)."""
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether an SQLite error says the database file is not one or is damaged (not that it is
+    busy, read-only or full, which a retry or the user's fix of the disk mends)."""
+    import sqlite3
+
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+
+    if name is not None:
+        return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+    return str(error) in ("file is not a database", "database disk image is malformed")
+
+
+def damaged(where: str, error: BaseException) -> IndexDamaged:
+    """The error that tells the user an index is damaged, and how to start it over."""
+    return IndexDamaged(f"the index {where} is damaged ({error}); run `codesearch index --rebuild` to build it "
+                        "again (its cached vectors are lost with it)")
 
 
 class IndexBusy(CodesearchError):

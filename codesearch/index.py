@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesearch.errors import IndexBusy, IndexMismatch, IndexMissing
+from codesearch.errors import IndexBusy, IndexDamaged, IndexMismatch, IndexMissing
 from codesearch.indexer import CHUNKER_VERSION
 from codesearch.locks import LockTimeout, hold
 from codesearch.paths import DB_NAME, INDEX_DIR_NAME, check_directory, find_root, index_dir_for
@@ -98,7 +98,7 @@ def rebuild(root: Path, index_dir: Path, model_id: str) -> None:
         return
     try:
         store = Store.open(index_dir)
-    except IndexMismatch:
+    except (IndexMismatch, IndexDamaged):
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
             (index_dir / name).unlink(missing_ok=True)
         return

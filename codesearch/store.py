@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from codesearch import partitions
-from codesearch.errors import IndexMismatch, IndexMissing
+from codesearch.errors import IndexMismatch, IndexMissing, damaged, is_damage
 from codesearch.lexical import FTS5_TOKENIZER, code_tokens, fts_match_expression, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
@@ -127,6 +127,17 @@ class Store:
             (index_dir / ".gitignore").write_text("*\n")
         target = f"file:{quote(str(db_path))}?immutable=1" if immutable else db_path
         connection = sqlite3.connect(target, timeout=30.0, isolation_level=None, check_same_thread=False, uri=True)
+        try:
+            return cls._opened(index_dir, connection, create=create, immutable=immutable)
+        except BaseException as error:
+            connection.close()
+            if is_damage(error):
+                raise damaged(f"at {index_dir}", error) from error
+            raise
+
+    @classmethod
+    def _opened(cls, index_dir: Path, connection: sqlite3.Connection, *, create: bool, immutable: bool) -> Store:
+        """The store over a new connection: its settings, with `create` its schema, and its format checked."""
         if not immutable:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")

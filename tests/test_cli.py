@@ -77,6 +77,24 @@ def test_user_errors_are_one_line_without_traceback(repo: Path, tiny_model: Path
     assert other.returncode != 0 and "--rebuild" in other.stderr and "Traceback" not in other.stderr
 
 
+def test_a_damaged_index_says_so_and_rebuild_starts_it_over(repo: Path, cli_env) -> None:
+    run_cli(["index", str(repo), "--no-embed"], env=cli_env)
+    database = repo / ".codesearch" / "index.sqlite3"
+    for damage in (b"not an index at all " * 1000, database.read_bytes()[:5000]):  # not SQLite; cut short
+        database.write_bytes(damage)
+        for name in ("index.sqlite3-wal", "index.sqlite3-shm"):
+            (repo / ".codesearch" / name).unlink(missing_ok=True)
+        for args in (["query", "retry", "--path", str(repo), "--mode", "lexical"], ["index", str(repo)],
+                     ["status", str(repo)]):
+            result = run_cli(args, env=cli_env, check=False)
+            assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+            assert "is damaged" in result.stderr and "codesearch index --rebuild" in result.stderr
+        run_cli(["index", str(repo), "--no-embed", "--rebuild"], env=cli_env)
+        found = run_cli(["query", "retry failed uploads", "--path", str(repo), "--mode", "lexical", "--json"],
+                        env=cli_env)
+        assert json_lines(found.stdout)[0]["path"] == "src/payments/retry.py"
+
+
 def test_offline_model_falls_back_to_lexical_then_fills_in(repo: Path, tiny_model: Path, cli_env) -> None:
     started = time.monotonic()
     offline = run_cli(["index", str(repo), "--model", "acme/tiny-code"], env=cli_env)

@@ -266,3 +266,27 @@ def test_a_runtime_directory_others_can_enter_is_refused(repo: Path, env: dict[s
     result = run_cli(QUERY, env=env, cwd=repo)
     assert json_lines(result.stdout)[0]["symbol"] == "retry_failed_uploads"  # answered here, all the same
     assert "not a private directory" in result.stderr and not server_pids(runtime)
+
+
+def test_an_index_found_damaged_while_answering_is_closed_said_so_and_opened_again(repo: Path, monkeypatch) -> None:
+    import sqlite3
+
+    from codesearch.errors import IndexDamaged
+    from codesearch.live import LiveIndex
+    from codesearch.service.queries import QueryService
+
+    def damaged_pages(*args, **kwargs):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    service = QueryService()
+    request = {"root": str(repo), "query": "retry failed uploads", "mode": "lexical", "k": 3}
+    try:
+        assert service.search(request)["results"][0]["path"] == "src/payments/retry.py"
+        with monkeypatch.context() as patch:
+            patch.setattr(LiveIndex, "search", damaged_pages)
+            with pytest.raises(IndexDamaged, match="is damaged .*codesearch index --rebuild"):
+                service.search(request)
+            assert service.status() == []  # closed and forgotten: the next request opens it again
+        assert service.search(request)["results"][0]["path"] == "src/payments/retry.py"
+    finally:
+        service.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codesearch.encoding import Encoder, EncoderSettings
-from codesearch.errors import QueryError
+from codesearch.errors import QueryError, damaged, is_damage
 from codesearch.indexing import IndexOptions, open_index
 from codesearch.listing import render
 from codesearch.live import LiveIndex
@@ -62,6 +62,16 @@ class QueryService:
             raise QueryError("k must be a whole number")
         check_request(query, mode, k, request.get("lang"))
         live, listener = self._index_for(request, embed=mode != "lexical")
+        try:
+            return self._answer(live, listener, request, query, mode, k)
+        except Exception as error:
+            if not is_damage(error):
+                raise
+            self._drop(live)  # the next request opens it again: rebuilt by then, or damaged still
+            raise damaged(f"at {live.options.index_dir}", error) from error
+
+    def _answer(self, live: LiveIndex, listener: _Listener, request: dict[str, Any], query: str, mode: str,
+                k: int) -> dict[str, Any]:
         seen = len(listener.warnings)
         if request.get("refresh", True):  # else: the index as it is, like `--no-refresh` in the terminal
             live.ready.wait()
@@ -90,6 +100,12 @@ class QueryService:
         with self._lock:
             indexes = [live for live, _ in self._indexes.values()]
         return [live.status() for live in indexes]
+
+    def _drop(self, live: LiveIndex) -> None:
+        """Close one live index and forget it."""
+        with self._lock:
+            self._indexes = {key: found for key, found in self._indexes.items() if found[0] is not live}
+        live.close()
 
     def close(self) -> None:
         with self._lock:
