@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CANDIDATES = 300
 MAX_DEFINITIONS = 50  # a symbol query's definitions added to the candidates
 MAX_PHRASE_HOLDERS = 50  # chunks holding a pasted message added to the candidates
+MAX_SCANNED = 5_000  # chunks whose text is read for an option written in them (~10 ms at most)
 MAX_PLACE_FILES = 5  # files a place written with a file's name alone (`Foo.java:42`) may be
 MAX_NAMED_FILES = 200  # files of one name read to find those that share a place's folders
 RELATED_TERMS = 24
@@ -146,6 +147,10 @@ def phrase_holders(store: Store, query: str) -> tuple[list[int], bool]:
         holders = store.phrase_holders(few, MAX_PHRASE_HOLDERS + 1)
         if len(holders) > MAX_PHRASE_HOLDERS and len(few) < len(tokens):  # the whole text, then
             holders = store.phrase_holders(tokens, MAX_PHRASE_HOLDERS + 1)
+        if len(holders) > MAX_PHRASE_HOLDERS and text.startswith("--"):
+            # an option's dashes are no token: `--port` is `port` to FTS5, in most of a server's
+            # code; the texts that hold `port` are read for `--port` itself
+            holders = store.holders_as_written(tokens, text.lower(), MAX_PHRASE_HOLDERS + 1, MAX_SCANNED) or holders
         if len(holders) > MAX_PHRASE_HOLDERS:
             complete = False
         else:

@@ -423,6 +423,18 @@ class Store:
             "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rowid LIMIT ?",
             (_in_code(" ".join(tokens)), limit))]
 
+    def holders_as_written(self, tokens: list[str], written: str, limit: int, scan: int) -> list[int] | None:
+        """The chunks whose text holds `written` (in lower case) as it is, among those whose code
+        holds `tokens` as a phrase: at most `limit`, in id order. None where more than `scan`
+        chunks hold the tokens: reading their texts would cost more than a query should."""
+        match = _in_code(" ".join(tokens))
+        if self._db.execute("SELECT COUNT(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+                            (match, scan + 1)).fetchone()[0] > scan:
+            return None
+        return [row[0] for row in self._db.execute(
+            "SELECT id FROM chunks WHERE id IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?) "
+            "AND instr(lower(text), ?) > 0 ORDER BY id LIMIT ?", (match, written, limit))]
+
     def lexical_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         """BM25 of the chunks holding any of `terms`: (chunk id, score), best first (higher is
         better, ties by id). From a large index's partitions when they are up to date, else from

@@ -1091,3 +1091,20 @@ def test_a_long_option_leads_with_the_code_that_defines_it_alone_or_in_a_questio
         assert search_module.search(store, query, mode="lexical", k=2)[0].chunk.symbol == "query_command", query
     assert search_module.search(store, "--no-refresh-all", mode="lexical", k=2)[0].chunk.symbol == "reload"
     store.close()
+
+
+def test_an_option_whose_word_is_everywhere_is_found_as_written(tmp_path: Path) -> None:
+    import codesearch.search as search_module
+
+    store = Store.open(tmp_path / "index", create=True)
+    settings = "\n".join(f"    parser.add_argument('--setting-{n}', help='setting {n}')" for n in range(80))
+    main = chunk("server.py", "main", text=f"def main():\n{settings}\n    parser.add_argument('--port', type=int)\n"
+                                            "    serve(parser.parse_args())")
+    with store.transaction():  # `port` is in every chunk's words, most of them short; `--port` in one long one
+        store.replace_file("server.py", 1, 1, "main", "python", [main])
+        for n in range(search_module.MAX_PHRASE_HOLDERS + 10):
+            store.replace_file(f"net/port_{n}.py", 1, 1, str(n), "python",
+                               [chunk(f"net/port_{n}.py", f"open_port_{n}", text=f"def open_port_{n}(port):\n"
+                                                                                 "    return connect(port)")])
+    assert search_module.search(store, "--port", mode="lexical", k=3)[0].chunk.symbol == "main"
+    store.close()
