@@ -28,7 +28,7 @@ from codesearch.index import CodeIndex, rebuild
 from codesearch.indexer.chunker import chunk_source
 from codesearch.indexer.languages import language_for
 from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks, worker_pool
-from codesearch.indexer.walk import looks_minified
+from codesearch.indexer.walk import is_utf8, looks_minified
 from codesearch.indexer.watch import ChangeWatcher
 from codesearch.indexing import IndexOptions, open_index
 from codesearch.overlay import EMPTY, Overlay, OverlayFile
@@ -176,7 +176,7 @@ class LiveIndex:
         still reading the rest of the tree. Until that sync is done they are served from the
         overlay, like unsaved buffers; the sync that follows indexes them and drops the overlay."""
         if not self.ready.is_set() and len(paths) <= SAVES_AHEAD_OF_FIRST_SYNC:
-            for path in paths:
+            for path in filter(is_utf8, paths):  # a name that is not UTF-8 is never indexed (`walk`)
                 file = self.root / path
                 small = file.is_file() and file.stat().st_size <= self.options.max_file_bytes
                 text = _disk_text(file) if small else None

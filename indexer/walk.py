@@ -188,6 +188,9 @@ def _walk_dir(
         if entry is None:
             stack.pop()
             continue
+        if not (entry.name.isascii() or is_utf8(entry.name)):
+            report.skip("name not UTF-8")  # a file or a whole folder: no index, editor or terminal could name it
+            continue
         rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
         try:
             is_link = entry.is_symlink()
@@ -215,6 +218,16 @@ def _walk_dir(
             report.skip("too large")
             continue
         yield FileEntry(rel_path, entry.path, st.st_size, st.st_mtime_ns)
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a file name came from bytes that are UTF-8 (Python keeps others as lone surrogates,
+    `caf\\udce9.py` for a Latin-1 `café.py`, which SQLite, JSON and an editor's URI cannot hold)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _open_dir(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],

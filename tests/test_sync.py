@@ -80,6 +80,27 @@ def test_binary_and_invalid_utf8_files(repo: Path, fake_encoder) -> None:
     assert any(r.chunk.path == "latin1.py" for r in search(index.store, "return", mode="lexical", k=20))
 
 
+def test_names_that_are_not_utf8_are_skipped_and_counted_and_the_rest_indexed(repo: Path, fake_encoder) -> None:
+    import os
+
+    latin1 = os.fsencode(repo / "src") + b"/caf\xe9.py"  # Latin-1 names, as old archives hold them
+    folder = os.fsencode(repo / "src") + b"/l\xe4ndisch"
+    try:
+        with open(latin1, "w") as file:
+            file.write("def cafe_latin1_name():\n    return 1\n")
+        os.mkdir(folder)
+    except OSError:  # a filesystem that only takes UTF-8 names (macOS) cannot hold the case
+        pytest.skip("this filesystem refuses names that are not UTF-8")
+    with open(folder + b"/mod.py", "w") as file:
+        file.write("def inside_latin1_folder():\n    return 2\n")
+    (repo / "src" / "größe.py").write_text("def unicode_name_ok():\n    return 3\n")
+    index = open_index(repo)
+    summary, _, _ = run(index, repo, fake_encoder)
+    assert summary.skipped["name not UTF-8"] == 2  # the file, and the folder with all it holds
+    assert search(index.store, "unicode_name_ok", mode="lexical", k=1)[0].chunk.path == "src/größe.py"
+    assert search(index.store, "retry failed uploads", mode="lexical", k=1)[0].chunk.path == "src/payments/retry.py"
+
+
 def _rows(index: CodeIndex) -> list[tuple]:
     db = index.store._db
     chunks = db.execute("SELECT c.id, f.path, f.sha, f.language, c.symbol, c.kind, c.start_line, c.end_line, "
