@@ -17,8 +17,8 @@ def find_root(start: Path) -> Path:
     start = start.resolve()
     for candidate in (start, *start.parents):
         if (candidate / INDEX_DIR_NAME / DB_NAME).exists() or (candidate / ".git").exists():
-            return candidate
-    return start
+            return _named_in_utf8(candidate)
+    return _named_in_utf8(start)
 
 
 def check_directory(path: Path) -> Path:
@@ -29,7 +29,27 @@ def check_directory(path: Path) -> Path:
         raise PathError(f"not a directory: {path}; give the repository's folder")
     if not os.access(path, os.R_OK | os.X_OK):
         raise PathError(f"cannot read directory {path}; check its permissions")
-    return path.resolve()
+    return _named_in_utf8(path.resolve())
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a file name came from bytes that are UTF-8 (Python keeps others as lone surrogates,
+    `caf\\udce9.py` for a Latin-1 `café.py`, which SQLite, JSON and an editor's URI cannot hold)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _named_in_utf8(root: Path) -> Path:
+    """`root`, or a PathError where its path is not UTF-8: the index records it, and prints it."""
+    text = str(root)
+    if text.isascii() or is_utf8(text):
+        return root
+    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    raise PathError(f"the path {shown} is not UTF-8, and codesearch keeps and prints paths as UTF-8; "
+                    "rename the folder or move the repository")
 
 
 def index_dir_for(root: Path, override: str | None = None) -> Path:

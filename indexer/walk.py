@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pathspec
 
+from codesearch.paths import is_utf8
 from codesearch.requests import DEFAULT_MAX_FILE_BYTES
 
 IGNORE_FILES = (".gitignore", ".codesearchignore")
@@ -218,16 +219,6 @@ def _walk_dir(
             report.skip("too large")
             continue
         yield FileEntry(rel_path, entry.path, st.st_size, st.st_mtime_ns)
-
-
-def is_utf8(name: str) -> bool:
-    """Whether a file name came from bytes that are UTF-8 (Python keeps others as lone surrogates,
-    `caf\\udce9.py` for a Latin-1 `café.py`, which SQLite, JSON and an editor's URI cannot hold)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _open_dir(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,6 +70,10 @@ def test_user_errors_are_one_line_without_traceback(repo: Path, tiny_model: Path
         (["query", "retry", "--path", str(repo), "--lang", "klingon"], "unknown language 'klingon'; use one of bash"),
         (["status", str(repo)], "no index"),
     ]
+    latin1 = os.fsencode(tmp_path) + b"/caf\xe9"  # a folder named in Latin-1, where the filesystem takes one
+    with contextlib.suppress(OSError):
+        os.mkdir(latin1)
+        cases.append((["index", os.fsdecode(latin1), "--no-embed"], "caf\\xe9 is not UTF-8"))
     for args, message in cases:
         result = run_cli(args, env=cli_env, check=False)
         assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
