@@ -5,6 +5,7 @@
     ├── IndexMissing         no index where one was asked for
     ├── IndexMismatch        index made by another format, chunker or model
     ├── IndexDamaged         the index's database is not SQLite, or is damaged
+    ├── IndexUnwritable      the index cannot be written: a full disk, a read-only file or folder
     ├── IndexBusy            another process is writing the index
     ├── QueryError           empty query, bad option value
     └── ModelUnavailable     the encoder cannot be loaded (offline, not found, not an encoder)
@@ -53,6 +54,36 @@ def damaged(where: str, error: BaseException) -> IndexDamaged:
     """The error that tells the user an index is damaged, and how to start it over."""
     return IndexDamaged(f"the index {where} is damaged ({error}); run `codesearch index --rebuild` to build it "
                         "again (its cached vectors are lost with it)")
+
+
+class IndexUnwritable(CodesearchError):
+    """The index cannot be written where it is; it keeps its last completed state."""
+
+
+_UNWRITABLE = ("database or disk is full", "attempt to write a readonly database", "disk I/O error",
+               "unable to open database file")
+
+
+def is_unwritable(error: BaseException) -> bool:
+    """Whether an error says the index cannot be written where it is: a full disk, a read-only
+    file or filesystem, failing I/O, a folder where no file can be made."""
+    import errno
+    import sqlite3
+
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+: SQLITE_READONLY_DBMOVED and the like
+    if name is not None:
+        return name.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN"))
+    return str(error) in _UNWRITABLE
+
+
+def unwritable(where: str, error: BaseException) -> IndexUnwritable:
+    """The error that tells the user an index cannot be written, and what to do."""
+    return IndexUnwritable(f"the index {where} cannot be written ({error}); free disk space or make it writable, "
+                           "or give another --index-dir (it keeps its last completed state)")
 
 
 class IndexBusy(CodesearchError):

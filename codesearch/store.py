@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from codesearch import partitions
-from codesearch.errors import IndexMismatch, IndexMissing, damaged, is_damage
+from codesearch.errors import IndexMismatch, IndexMissing, damaged, is_damage, is_unwritable, unwritable
 from codesearch.lexical import FTS5_TOKENIZER, code_tokens, fts_match_expression, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
 from codesearch.records import Chunk
@@ -133,6 +133,8 @@ class Store:
             connection.close()
             if is_damage(error):
                 raise damaged(f"at {index_dir}", error) from error
+            if is_unwritable(error):
+                raise unwritable(f"at {index_dir}", error) from error
             raise
 
     @classmethod
@@ -177,19 +179,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction: all of it lands, or none of it."""
-        self._db.execute("BEGIN IMMEDIATE")
-        self._marked = set()
+        """One write transaction: all of it lands, or none of it. One that cannot be written (a
+        full disk, a read-only file) is IndexUnwritable, and the index keeps its last commit."""
         try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._marked = set()
             if self._format is not None and self._format < FORMAT_VERSION:
                 self._upgrade()
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+        except BaseException as error:
+            if self._db.in_transaction:  # SQLite rolls some failures back itself (a full disk)
+                self._db.execute("ROLLBACK")
+            if is_unwritable(error):
+                raise unwritable(f"at {self.index_dir}", error) from error
             raise
         finally:
             self._marked = None
-        self._db.execute("COMMIT")
 
     def _upgrade(self) -> None:
         """Bring an index of format 1 to this format, in the write transaction that opens

@@ -105,7 +105,7 @@ def _search_here(values: dict[str, Any], warn: Callable[[str], None],
     """Answer in this process: sync the index with the disk (briefly embed), then search."""
     from pathlib import Path
 
-    from codesearch.errors import IndexBusy
+    from codesearch.errors import IndexBusy, IndexUnwritable
     from codesearch.indexing import open_index, update_index
     from codesearch.paths import check_directory, find_root
     from codesearch.search import search
@@ -122,6 +122,8 @@ def _search_here(values: dict[str, Any], warn: Callable[[str], None],
                                        embed_budget=QUERY_EMBED_SECONDS, warn=warn)
         except IndexBusy:
             note("another process is updating the index; answering from its last completed state")
+        except IndexUnwritable as error:
+            note(f"{error}; answering from that state")
         else:
             if summary.missing_vectors and mode != "lexical" and options.encoder(options.model_id(index), warn):
                 note(f"{summary.missing_vectors:,} of {summary.chunks:,} chunks have no vectors yet; "

@@ -101,6 +101,26 @@ def test_names_that_are_not_utf8_are_skipped_and_counted_and_the_rest_indexed(re
     assert search(index.store, "retry failed uploads", mode="lexical", k=1)[0].chunk.path == "src/payments/retry.py"
 
 
+def test_a_full_disk_says_so_and_leaves_the_last_commit(repo: Path, fake_encoder) -> None:
+    from codesearch.errors import IndexUnwritable
+
+    index = open_index(repo)
+    run(index, repo, fake_encoder)
+    db = index.store.connection
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")  # as a full disk would: SQLite cannot grow the file
+    for n in range(200):
+        (repo / "src" / f"added_{n}.py").write_text(f"def added_function_{n}(x):\n    return x * {n}\n" * 20)
+    with pytest.raises(IndexUnwritable, match=r"cannot be written \(database or disk is full\); free disk space"):
+        sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    assert not db.in_transaction  # rolled back: the connection still answers, from the last commit
+    assert search(index.store, "retry failed uploads", mode="lexical", k=1)[0].chunk.path == "src/payments/retry.py"
+    assert not search(index.store, "added_function_7", mode="lexical", k=1, glob="src/added_*")
+    db.execute(f"PRAGMA max_page_count = {pages * 1000}")  # space again: the next sync lands
+    sync_chunks(index.store, repo, max_file_bytes=1_000_000)
+    assert search(index.store, "added_function_7", mode="lexical", k=1)[0].chunk.path == "src/added_7.py"
+
+
 def _rows(index: CodeIndex) -> list[tuple]:
     db = index.store._db
     chunks = db.execute("SELECT c.id, f.path, f.sha, f.language, c.symbol, c.kind, c.start_line, c.end_line, "
