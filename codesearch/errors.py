@@ -70,8 +70,8 @@ def is_unwritable(error: BaseException) -> bool:
     import errno
     import sqlite3
 
-    if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+    if isinstance(error, OSError):  # a full disk or quota, a read-only filesystem
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
     if not isinstance(error, sqlite3.OperationalError):
         return False
     name = getattr(error, "sqlite_errorname", None)  # Python 3.11+: SQLITE_READONLY_DBMOVED and the like

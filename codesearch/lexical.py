@@ -160,9 +160,9 @@ class Folder:
 
     def tokens(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
         """Each text's FTS5 tokens, in order (none for a text with no word character)."""
-        found: list[list[str]] = [[] for _ in texts]
         if not texts:
             return []
+        found: list[list[str]] = [[] for _ in texts]
         with self._lock:
             if self._db is None:
                 self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
