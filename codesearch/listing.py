@@ -14,7 +14,7 @@ import re
 from typing import TextIO
 
 from codesearch.lexical import query_terms
-from codesearch.records import SearchResult
+from codesearch.records import Chunk, SearchResult, line_numbers
 
 SNIPPET_LINES = 4
 _RESET = "\x1b[0m"
@@ -64,16 +64,18 @@ def print_results(stream: TextIO, results: list[SearchResult], query: str, *, co
         score = round(result.score, 6)
         stream.write(f"{paint(f'{rank:>2}.', BOLD)} {repo}{paint(c.path, CYAN)}:{c.start_line}-{c.end_line}  "
                      f"{paint(name, BOLD)} {paint(f'{c.kind}, {c.language}, score {score:.3f}', DIM)}\n")
-        for number, line in snippet(c.text, c.start_line, pattern):
+        for number, line in snippet(c, pattern):
             text = line.rstrip()[:160].expandtabs(4)
             if pattern and color:
                 text = pattern.sub(lambda m: paint(m.group(0), HIGHLIGHT), text)
-            stream.write(f"    {paint(f'{number:>5} │', DIM)} {text}\n")
+            shown = "" if number is None else number  # a line whose number the chunk cannot tell
+            stream.write(f"    {paint(f'{shown:>5} │', DIM)} {text}\n")
 
 
-def snippet(text: str, first_line: int, pattern: re.Pattern[str] | None) -> list[tuple[int, str]]:
-    """The lines to show of a chunk: its first, those matching the query, then the next ones."""
-    lines = text.split("\n")
+def snippet(chunk: Chunk, pattern: re.Pattern[str] | None) -> list[tuple[int | None, str]]:
+    """The lines to show of a chunk: its first, those matching the query, then the next ones;
+    each with its line in the file, where the chunk tells it (`line_numbers`)."""
+    lines = chunk.text.split("\n")
     picked = [0]
     if pattern:
         picked += [i for i, line in enumerate(lines) if i and pattern.search(line)][: SNIPPET_LINES - 1]
@@ -82,4 +84,5 @@ def snippet(text: str, first_line: int, pattern: re.Pattern[str] | None) -> list
             break
         if i not in picked and lines[i].strip():
             picked.append(i)
-    return [(first_line + i, lines[i]) for i in sorted(set(picked))]
+    numbers = line_numbers(chunk)
+    return [(numbers[i], lines[i]) for i in sorted(set(picked))]

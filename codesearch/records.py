@@ -50,6 +50,16 @@ class Chunk:
         return cls(path, language, symbol, qualified_name, kind, start_line, end_line, text, digest.hexdigest())
 
 
+def line_numbers(chunk: Chunk) -> list[int | None]:
+    """The line of the file each line of a chunk's text is, None where the chunk cannot tell: a
+    class's outline leaves out its members' bodies and a run of top-level code the definitions
+    between its lines (and blank lines), so of those only the first is known."""
+    count = chunk.text.count("\n") + 1
+    if count == chunk.end_line - chunk.start_line + 1:
+        return list(range(chunk.start_line, chunk.end_line + 1))
+    return [chunk.start_line, *[None] * (count - 1)]
+
+
 def embedding_text(chunk: Chunk) -> str:
     """What the encoder reads for a chunk: a one-line header naming it, then its code.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -861,3 +862,26 @@ def test_a_java_enum_constant_with_a_body_is_a_class_of_its_own() -> None:
     spans = {(c.kind, c.qualified_name): (c.start_line, c.end_line) for c in chunk_source(source, "State.java", "java")}
     assert spans[("class", "State.InBody")] == (2, 6) and spans[("method", "State.InBody.process")] == (4, 5)
     assert ("class", "State.Done") not in spans
+
+
+def test_every_line_number_a_chunk_tells_is_the_files_and_it_tells_none_it_cannot() -> None:
+    from codesearch.listing import snippet
+    from codesearch.records import line_numbers
+
+    source = ('import os\nimport sys\n\n\nclass Invoice:\n    """An invoice."""\n\n    def total(self):\n'
+              '        return sum(self.items)\n\n    def render(self):\n        return str(self)\n\n\n'
+              'CONFIG = os.environ.get("CONFIG")\nmain(sys.argv)\n')
+    file_lines = source.split("\n")
+    chunks = chunk_source(source, "app.py", "python")
+    gapped = 0
+    for chunk in chunks:
+        numbers = line_numbers(chunk)
+        assert len(numbers) == len(chunk.text.split("\n")) and numbers[0] == chunk.start_line
+        for number, line in zip(numbers, chunk.text.split("\n"), strict=True):
+            assert number is None or file_lines[number - 1] == line, (chunk.symbol, number, line)
+        gapped += None in numbers
+    assert gapped == 2  # the class's outline and the top-level code around it
+    outline = next(c for c in chunks if c.kind == "class")
+    shown = snippet(outline, re.compile("render"))
+    assert (shown[0], shown[-1]) == ((5, "class Invoice:"), (None, "    def render(self):"))  # not 5 + 5 = 10
+    assert file_lines[10] == "    def render(self):"  # it is line 11: the outline leaves out `total`'s body

@@ -13,7 +13,7 @@ import math
 import re
 
 from codesearch.lexical import query_terms
-from codesearch.records import SearchResult
+from codesearch.records import SearchResult, line_numbers
 
 CHARS_PER_TOKEN = 4
 MATCHING_LINES = 3
@@ -39,11 +39,12 @@ def outline(result: SearchResult, pattern: re.Pattern[str] | None) -> str:
 
 
 def outline_lines(result: SearchResult, pattern: re.Pattern[str] | None) -> str:
-    """`LINE: text` for the first line and up to MATCHING_LINES lines that match the query."""
-    lines = result.chunk.text.split("\n")
+    """`LINE: text` for the first line and up to MATCHING_LINES lines that match the query (`: text`
+    where the chunk cannot tell its line: inside a class's outline, `records.line_numbers`)."""
+    lines, numbers = result.chunk.text.split("\n"), line_numbers(result.chunk)
     picked = [0] + ([i for i, line in enumerate(lines) if i and pattern.search(line)][:MATCHING_LINES] if pattern
                     else [])
-    return "\n".join(f"{result.chunk.start_line + i}: {lines[i].rstrip()}" for i in picked)
+    return "\n".join(f"{numbers[i] or ''}: {lines[i].rstrip()}" for i in picked)
 
 
 def query_pattern(query: str) -> re.Pattern[str] | None:
