@@ -25,8 +25,7 @@ from codesearch import partitions
 from codesearch.encoding import Encoder
 from codesearch.errors import IndexBusy, PathError, QueryError
 from codesearch.index import CodeIndex, rebuild
-from codesearch.indexer.chunker import chunk_source
-from codesearch.indexer.languages import language_for
+from codesearch.indexer.chunker import chunk_source, readable
 from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks, worker_pool
 from codesearch.indexer.walk import is_utf8, looks_minified
 from codesearch.indexer.watch import ChangeWatcher
@@ -313,8 +312,8 @@ class LiveIndex:
         if self.ready.is_set() and _disk_text(self.root / path) == text:
             self.close_buffer(path)
             return
-        language = language_for(path, text[:8192])
-        chunks = tuple(chunk_source(text, path, language))
+        found = readable(text, path)
+        chunks = tuple(chunk_source(found[1], path, found[0])) if found else ()
         vectors: dict[str, np.ndarray] = {}
         if self._encoder is not None:
             with self._read_lock:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_for, parser_for
+from codesearch.indexer.notebooks import is_notebook, notebook_source
 from tree_sitter import Node
 
 from codesearch.records import Chunk
@@ -67,8 +68,21 @@ class _Definition:
 
 def chunk_file(path: Path, rel_path: str) -> list[Chunk]:
     """Read one file (UTF-8, invalid bytes replaced) and chunk it."""
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    return chunk_source(text, rel_path, language_for(rel_path, text[:8192]))
+    found = readable(path.read_bytes().decode("utf-8", errors="replace"), rel_path)
+    return chunk_source(found[1], rel_path, found[0]) if found else []
+
+
+def readable(text: str, path: str) -> tuple[str, str] | None:
+    """A file's language and the source its chunks are cut from: its text, or a notebook's cells
+    on the lines that hold them (`notebooks.notebook_source`; None for one it cannot read). A
+    notebook in a language without a grammar here is cut into windows, as text is."""
+    if not is_notebook(path):
+        return language_for(path, text[:8192]), text
+    found = notebook_source(text)
+    if found is None:
+        return None
+    language, source = found
+    return (language if language in BY_NAME else TEXT), source
 
 
 def chunk_source(text: str, path: str, language: str) -> list[Chunk]:

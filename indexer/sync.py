@@ -152,13 +152,15 @@ def parse_file(entry: FileEntry, known_sha: str | None, racy_after: int) -> Pars
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
         notes.append("invalid UTF-8 (decoded with replacement)")
-    if looks_minified(text):
-        return ParsedFile("skipped", notes=[*notes, "minified"])
-    from codesearch.indexer.chunker import chunk_source  # tree-sitter: only once a file has changed
-    from codesearch.indexer.languages import language_for
+    from codesearch.indexer.chunker import chunk_source, readable  # tree-sitter: only once a file has changed
 
-    language = language_for(entry.rel_path, text[:8192])
-    chunks = chunk_source(text, entry.rel_path, language)
+    found = readable(text, entry.rel_path)  # a notebook's cells, not its JSON and outputs
+    if found is None:
+        return ParsedFile("skipped", notes=[*notes, "notebook not written one source line per line"])
+    language, source = found
+    if looks_minified(source):
+        return ParsedFile("skipped", notes=[*notes, "minified"])
+    chunks = chunk_source(source, entry.rel_path, language)
     texts = index_texts(entry.rel_path, [c.qualified_name for c in chunks], [c.text for c in chunks])
     return ParsedFile("changed", mtime, sha, language, chunks, texts, notes)
 
