@@ -156,7 +156,7 @@ def parse_file(entry: FileEntry, known_sha: str | None, racy_after: int) -> Pars
 
     found = readable(text, entry.rel_path)  # a notebook's cells, not its JSON and outputs
     if found is None:
-        return ParsedFile("skipped", notes=[*notes, "notebook not written one source line per line"])
+        return ParsedFile("skipped", notes=[*notes, "notebook it cannot read"])
     language, source = found
     if looks_minified(source):
         return ParsedFile("skipped", notes=[*notes, "minified"])

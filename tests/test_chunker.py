@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -885,3 +886,43 @@ def test_every_line_number_a_chunk_tells_is_the_files_and_it_tells_none_it_canno
     shown = snippet(outline, re.compile("render"))
     assert (shown[0], shown[-1]) == ((5, "class Invoice:"), (None, "    def render(self):"))  # not 5 + 5 = 10
     assert file_lines[10] == "    def render(self):"  # it is line 11: the outline leaves out `total`'s body
+
+
+def _notebook(cells: list[tuple[str, str]], language: str = "python", outputs: list | None = None) -> str:
+    """A notebook as Jupyter writes it (nbformat: keys sorted, one space of indent, each source line a string)."""
+    return json.dumps({
+        "cells": [{"cell_type": kind, "metadata": {}, "source": text.splitlines(keepends=True),
+                   **({"execution_count": None, "outputs": outputs or []} if kind == "code" else {})}
+                  for kind, text in cells],
+        "metadata": {"kernelspec": {"display_name": language, "language": language, "name": f"{language}3"}},
+        "nbformat": 4, "nbformat_minor": 5}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_a_notebooks_cells_are_chunked_on_the_lines_of_the_file_that_hold_them() -> None:
+    from codesearch.indexer.chunker import readable
+    from codesearch.indexer.notebooks import notebook_source
+
+    plot = [{"data": {"image/png": "iVBORw0KGgo" * 50_000}, "metadata": {}, "output_type": "display_data"}]
+    text = _notebook([("markdown", "# Churn\n\nScore each customer."),
+                      ("code", "import math\n\ndef churn_probability(row, weights):\n"
+                               "    z = sum(w * row[k] for k, w in weights.items())\n"
+                               "    return 1 / (1 + math.exp(-z))"),
+                      ("code", "scores = [churn_probability(r, W) for r in rows]")], outputs=plot)
+    file_lines = text.split("\n")
+    language, source = readable(text, "analysis/Churn.ipynb")
+    assert language == "python" and len(source.split("\n")) == len(file_lines) and "iVBOR" not in source
+    chunks = chunk_source(source, "analysis/Churn.ipynb", language)
+    function = next(c for c in chunks if c.symbol == "churn_probability")
+    assert function.text.startswith("def churn_probability(row, weights):\n    z = sum(")
+    held = json.loads(file_lines[function.start_line - 1].strip().rstrip(","))  # the JSON line that holds it
+    assert held == "def churn_probability(row, weights):\n"
+    module = next(c for c in chunks if c.kind == "module")
+    assert "# # Churn" in module.text and "# Score each customer." in module.text  # markdown as comments
+    assert "scores = [churn_probability(r, W) for r in rows]" in module.text
+    # a kernel in a language without a grammar is cut into windows; a cell written as one JSON string
+    # with its lines inside, or a file that is no notebook, cannot be placed on the file's lines
+    assert readable(_notebook([("code", "x <- c(1, 2)\nmean(x)")], language="R"), "stats.ipynb")[0] == "text"
+    one_string = json.loads(text)
+    one_string["cells"][1]["source"] = "".join(one_string["cells"][1]["source"])
+    assert notebook_source(json.dumps(one_string, indent=1)) is None
+    assert notebook_source("{not json") is None and notebook_source("[1, 2]") is None

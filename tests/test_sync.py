@@ -121,6 +121,24 @@ def test_a_full_disk_says_so_and_leaves_the_last_commit(repo: Path, fake_encoder
     assert search(index.store, "added_function_7", mode="lexical", k=1)[0].chunk.path == "src/added_7.py"
 
 
+def test_a_notebook_is_searched_by_its_cells_and_its_plots_do_not_hide_it(repo: Path, fake_encoder) -> None:
+    import json
+
+    plot = {"data": {"image/png": "iVBORw0KGgo" * 50_000}, "metadata": {}, "output_type": "display_data"}
+    cells = [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [plot],
+              "source": ["def quarterly_churn_rate(customers):\n", "    return sum(c.left for c in customers)\n"]}]
+    notebook = {"cells": cells, "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (repo / "analysis.ipynb").write_text(json.dumps(notebook, indent=1, sort_keys=True))
+    (repo / "broken.ipynb").write_text('{"cells": [')
+    index = open_index(repo)
+    summary, _, _ = run(index, repo, fake_encoder)
+    assert summary.skipped == {"notebook it cannot read": 1}  # not "minified"
+    found = search(index.store, "quarterly churn rate", mode="lexical", k=1)[0].chunk
+    assert (found.path, found.symbol, found.language) == ("analysis.ipynb", "quarterly_churn_rate", "python")
+    assert (repo / "analysis.ipynb").read_text().split("\n")[found.start_line - 1].strip().startswith('"def quarterly')
+
+
 def _rows(index: CodeIndex) -> list[tuple]:
     db = index.store._db
     chunks = db.execute("SELECT c.id, f.path, f.sha, f.language, c.symbol, c.kind, c.start_line, c.end_line, "
