@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+from codesearch.indexer.notebooks import is_notebook
 
 from codesearch.paths import is_utf8
 from codesearch.requests import DEFAULT_MAX_FILE_BYTES
 
 IGNORE_FILES = (".gitignore", ".codesearchignore")
+# A notebook's size is mostly its outputs (a plot is base64), which are not indexed: it may be
+# this many times --max-file-size (Python Data Science Handbook: 9 of 125 notebooks over 1 MB)
+NOTEBOOK_ALLOWANCE = 20
 BUILTIN_EXCLUDES = (
     ".git/", ".hg/", ".svn/", ".codesearch/", "node_modules/", "bower_components/", "vendor/",
     ".venv/", "venv/", ".tox/", ".nox/", "__pycache__/", ".mypy_cache/", ".pytest_cache/",
@@ -215,7 +219,7 @@ def _walk_dir(
             continue
         if not stat.S_ISREG(st.st_mode):
             continue
-        if st.st_size > max_file_bytes:
+        if st.st_size > max_file_bytes * (NOTEBOOK_ALLOWANCE if is_notebook(entry.name) else 1):
             report.skip("too large")
             continue
         yield FileEntry(rel_path, entry.path, st.st_size, st.st_mtime_ns)

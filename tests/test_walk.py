@@ -58,6 +58,10 @@ def test_large_files_and_symlinks_are_skipped_and_counted(tmp_path: Path) -> Non
     found = paths(tmp_path, max_file_bytes=1000, report=report)
     assert found == ["alias.py", "small.py"]
     assert report.skipped == {"too large": 1, "symlinked directory": 1, "broken symlink": 1}
+    # a notebook is mostly its outputs, which are not indexed: it may be larger
+    write(tmp_path, "plots.ipynb", "x" * 5000)
+    write(tmp_path, "huge.ipynb", "x" * 50_000)
+    assert paths(tmp_path, max_file_bytes=1000) == ["alias.py", "plots.ipynb", "small.py"]
 
 
 def test_extra_excludes(tmp_path: Path) -> None:
