@@ -43,7 +43,7 @@ _ELIXIR_DOC = re.compile(r'^[ \t]*@doc\s+(?:~[sS])?(?:"""(.*?)"""|"((?:[^"\\]|\\
 _PY_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]", re.M)
 _TAG_LINE = re.compile(r"^\s*[@:]\w+")  # @param, @return, :param x: ... describe arguments, not purpose
 _COMMIT_NOISE = re.compile(r"\(#\d+\)|\[[^\]]*\]|^\w+(\([^)]*\))?!?:\s*|\b[A-Z]+-\d+\b")
-_WORD = re.compile(r"[A-Za-z]{2,}")
+_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of a query, in any script
 
 
 @dataclass(frozen=True)

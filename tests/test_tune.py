@@ -263,3 +263,10 @@ def test_the_held_out_split_is_by_file_stable_and_a_fifth_of_the_pairs() -> None
     big = [Pair("name", "q", "c", "big.py")] * 90 + [Pair("name", "q", "c", f"small_{n}.py") for n in range(30)]
     held = held_out_files(big)
     assert "big.py" not in held and 0.2 <= sum(p.path in held for p in big) / len(big) <= 0.4
+
+
+def test_a_doc_comment_in_any_script_is_a_query() -> None:
+    source = ('def sendungsvolumen(länge, breite, höhe):\n    """Υπολογίζει το μέγεθος της αποστολής."""\n'
+              '    volumen = länge * breite\n    volumen = volumen * höhe\n    return volumen\n')
+    pairs = [p for p in mine(chunk_source(source, "versand.py", "python")).pairs if p.kind == "doc"]
+    assert [p.query for p in pairs] == ["Υπολογίζει το μέγεθος της αποστολής."]  # no ASCII letter in it
