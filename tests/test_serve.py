@@ -241,7 +241,11 @@ def test_merged_indexes_answer_like_the_shards(output: Path, fake_encoder: Any,
             before[0].repo, before[0].chunk.path, before[0].chunk.start_line), (query, mode)
     assert merged._merged_lexical(merged._shards(None, ("*",))) is not None
     assert merged._merged_index() is not None
-
+    # the same shards: kept, unless its rows were tokenized by another index format (words outside ASCII)
+    again = Catalog.load(output)
+    assert build_lexical(again, "u", threshold=1) == again.lexical
+    older = replace(again, lexical=replace(lexical, params={}))  # as format 1's jobs recorded it
+    assert build_lexical(older, "v", threshold=1).file != lexical.file
 
 @pytest.mark.slow
 def test_the_editor_merges_the_team_servers_results(output: Path, fake_encoder: Any, tokens: TokenTable,

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from codesearch.catalog.catalog import LEXICAL_DIR, Catalog, MergedEntry
 from codesearch.lexical import index_texts
-from codesearch.store import BM25_WEIGHTS, DB_NAME, FTS_TABLE
+from codesearch.store import BM25_WEIGHTS, DB_NAME, FORMAT_VERSION, FTS_TABLE
 
 MERGED_SHARDS = 64
 
@@ -29,7 +29,8 @@ def build_lexical(catalog: Catalog, run_id: str, *, log: Callable[[str], None] =
     entries = sorted(catalog.repos.values(), key=lambda e: e.shard)
     if len(entries) < threshold:
         return None
-    if catalog.lexical and set(catalog.lexical.shards) == {e.shard for e in entries}:
+    if (catalog.lexical and set(catalog.lexical.shards) == {e.shard for e in entries}
+            and catalog.lexical.params.get("format") == FORMAT_VERSION):  # its rows are this format's tokens
         return catalog.lexical
     log(f"building the catalog's lexical index over {len(entries):,} shards")
     folder = catalog.directory / LEXICAL_DIR / f"{catalog.generation}-{run_id}"
@@ -57,7 +58,8 @@ def build_lexical(catalog: Catalog, run_id: str, *, log: Callable[[str], None] =
     finally:
         db.close()
     shards = tuple(e.shard for e in entries)
-    return MergedEntry(folder.relative_to(catalog.directory).as_posix(), shards, "fts5", rows, {})
+    return MergedEntry(folder.relative_to(catalog.directory).as_posix(), shards, "fts5", rows,
+                       {"format": FORMAT_VERSION})
 
 
 class MergedLexical:
