@@ -205,6 +205,7 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
     """Files, chunks, model, vectors, size on disk and last update of an index."""
     from codesearch import partitions
     from codesearch.indexing import IndexOptions, open_index
+    from codesearch.store import FORMAT_VERSION
     from codesearch.tuning import tuned_record
 
     root = check_directory(path) if path else find_root(Path.cwd())
@@ -222,6 +223,7 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
         "updated_at": float(updated) if updated else None,
         "tuned": tuned_record(index),
         "bm25_partitions": partitions.describe(index.store),
+        "format": int(index.store.get_meta("format_version") or FORMAT_VERSION),
     }
     if as_json:
         click.echo(json.dumps(info))
@@ -230,7 +232,9 @@ def status_command(path: Path | None, index_dir: str | None, as_json: bool) -> N
         missing = counts["chunks"] - counts["with_vectors"]
         lines = [
             f"repository   {root}",
-            f"index        {index.index_dir} ({info['size_bytes'] / 1e6:.1f} MB)",
+            f"index        {index.index_dir} ({info['size_bytes'] / 1e6:.1f} MB)"
+            + (f"; format {info['format']}: words outside ASCII are indexed by its next update (`codesearch "
+               "index`, or a query)" if info["format"] < FORMAT_VERSION else ""),
             f"files        {counts['files']:,}",
             f"chunks       {counts['chunks']:,} ("
             + ", ".join(f"{lang} {n:,}" for lang, n in list(info["languages"].items())[:6]) + ")",

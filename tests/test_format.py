@@ -6,12 +6,14 @@ tests/fixtures/format1/repo --no-embed`), when words outside ASCII were not inde
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from codesearch.indexer.sync import sync_chunks, worker_pool
+from conftest import run_cli
 
 import codesearch.partitions as partitions_module
 from codesearch.index import CodeIndex
@@ -79,6 +81,15 @@ def test_the_first_write_upgrades_a_format_1_index_in_place(format_1: tuple[Path
         for path in list(store.file_states()):
             store.remove_file(path)
     assert fts_terms(store) == set()
+
+
+def test_status_says_a_format_1_index_is_upgraded_by_its_next_update(format_1: tuple[Path, Path], cli_env) -> None:
+    root, index_dir = format_1
+    status = ["status", str(root), "--index-dir", str(index_dir)]
+    assert "format 1: words outside ASCII are indexed by its next update" in run_cli(status, env=cli_env).stdout
+    run_cli(["index", str(root), "--index-dir", str(index_dir), "--no-embed"], env=cli_env)
+    assert "words outside ASCII" not in run_cli(status, env=cli_env).stdout
+    assert json.loads(run_cli([*status, "--json"], env=cli_env).stdout)["format"] == FORMAT_VERSION
 
 
 def test_an_index_of_an_unknown_format_is_refused(format_1: tuple[Path, Path]) -> None:
