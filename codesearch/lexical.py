@@ -82,15 +82,20 @@ def _tokens_of(runs: list[str]) -> dict[str, tuple[str, ...]]:
 
 
 def _run_tokens(run: str) -> tuple[str, ...]:
-    """One run of word characters' tokens: the run is one `_WORD` match unless it starts with a
-    digit (`0x1F` is `0`, `x1F`)."""
-    tokens: list[str] = []
-    for word in _WORD.findall(run) if run[0].isdigit() else (run,):
-        parts = split_identifier(word)
-        if len(parts) != 1 or parts[0] != word:
-            tokens.append(word.lower())
-        tokens.extend(p.lower() for p in parts)
-    return tuple(tokens)
+    """One ASCII run of word characters' tokens, in lower case."""
+    return tuple(token.lower() for word in _words(run, run) for token in _whole_and_parts(word))
+
+
+def _words(run: str, shape: str) -> list[str]:
+    """A run's words: the run itself, one `_WORD` match of its shape (`_shape`; an ASCII run's
+    is the run), unless it starts with a digit (`0x1F` is `0`, `x1F`)."""
+    return [run[m.start() : m.end()] for m in _WORD.finditer(shape)] if shape[0].isdigit() else [run]
+
+
+def _whole_and_parts(word: str) -> list[str]:
+    """A word's tokens as written: the word itself when it is compound, then its parts."""
+    parts = split_identifier(word)
+    return parts if len(parts) == 1 and parts[0] == word else [word, *parts]
 
 
 # Characters of scripts written without spaces between words: Han, Hiragana, Katakana, and
@@ -118,13 +123,8 @@ def _unicode_tokens(runs: list[str]) -> list[tuple[str, ...]]:
             if word.isascii():
                 draft.extend(_run_tokens(word))
                 continue
-            shape = _shape(word)
-            for start, end in ([m.span() for m in _WORD.finditer(shape)] if shape[0] == "0" else [(0, len(word))]):
-                piece = word[start:end]
-                parts = split_identifier(piece)
-                if len(parts) != 1 or parts[0] != piece:
-                    draft.append(piece)
-                draft.extend(parts)
+            for piece in _words(word, _shape(word)):
+                draft.extend(_whole_and_parts(piece))
                 for text in _CJK.findall(piece):
                     draft.extend(text[i : i + 2] for i in range(len(text) - 1) if text[i : i + 2] != piece)
         drafts.append(draft)
