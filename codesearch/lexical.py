@@ -114,7 +114,7 @@ def _unicode_tokens(runs: list[str]) -> list[tuple[str, ...]]:
     """The tokens of runs holding characters outside ASCII. A run's words (`\\w`: letters and
     digits of any script, and `_`; composed, as macOS's file names are not) are tokens as an
     ASCII run's are, whole and by case, plus the bigrams of their CJK text. FTS5's own tokenizer
-    then has the last word on each token (`Folder`): it cuts where its Unicode tables do and
+    then has the last word on each token (`FOLDER`): it cuts where its Unicode tables do and
     folds case and accents, so each token is one FTS5 token, as `partitions.Stemmer` counts on."""
     drafts: list[list[str]] = []
     for run in runs:
@@ -150,34 +150,40 @@ def fts_match_expression(terms: list[str]) -> str:
 FTS5_TOKENIZER = "porter unicode61 tokenchars '_'"
 
 
-class Folder:
-    """FTS5's tokenizer without its stemmer, asked through an in-memory table: the tokens, folded
-    to lower case and stripped of accents, it makes of each text. One lock per process."""
+class Tokenizer:
+    """One of FTS5's tokenizers, asked through an in-memory table and its vocabulary of
+    instances: the terms it makes of texts. Made on first use (most processes never ask), one
+    lock per table."""
 
-    def __init__(self) -> None:
-        self._db: sqlite3.Connection | None = None  # made on first use: most code is ASCII
+    def __init__(self, tokenize: str) -> None:
+        self._tokenize = tokenize
+        self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def tokens(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
-        """Each text's FTS5 tokens, in order (none for a text with no word character)."""
+    def terms(self, texts: Sequence[str]) -> list[dict[int, str]]:
+        """Each text's terms by their offset (none for a text with no word character)."""
+        found: list[dict[int, str]] = [{} for _ in texts]
         if not texts:
-            return []
-        found: list[list[str]] = [[] for _ in texts]
+            return found
         with self._lock:
             if self._db is None:
                 self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-                tokenizer = FTS5_TOKENIZER.removeprefix("porter ")
-                self._db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize = \"{tokenizer}\")")
-                self._db.execute("CREATE VIRTUAL TABLE folded USING fts5vocab(words, 'instance')")
+                self._db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize = \"{self._tokenize}\")")
+                self._db.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(words, 'instance')")
             self._db.execute("BEGIN")  # rolled back: cheaper than deleting the rows
             self._db.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)", enumerate(texts, 1))
-            for doc, term in self._db.execute("SELECT doc, term FROM folded ORDER BY doc, offset"):
-                found[doc - 1].append(term)
+            for doc, offset, term in self._db.execute("SELECT doc, offset, term FROM terms"):
+                found[doc - 1][offset] = term
             self._db.execute("ROLLBACK")
-        return [tuple(tokens) for tokens in found]
+        return found
+
+    def tokens(self, texts: Sequence[str]) -> list[tuple[str, ...]]:
+        """Each text's terms, in order."""
+        return [tuple(terms[n] for n in sorted(terms)) for terms in self.terms(texts)]
 
 
-FOLDER = Folder()
+# FTS5's tokenizer without its stemmer: tokens folded to lower case and stripped of accents
+FOLDER = Tokenizer(FTS5_TOKENIZER.removeprefix("porter "))
 
 
 def fts_phrase(term: str) -> str:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
-from codesearch.lexical import FTS5_TOKENIZER, code_tokens
+from codesearch.lexical import FTS5_TOKENIZER, Tokenizer, code_tokens
 from codesearch.paths import DB_NAME
 
 if TYPE_CHECKING:
@@ -70,19 +70,13 @@ ROWS_READ = 500  # postings rows one statement reads (SQLite's limit on paramete
 
 
 class Stemmer:
-    """FTS5's own Porter stemmer, asked through an in-memory table, so stems are the index's."""
+    """FTS5's own Porter stemmer, asked through its tokenizer (`lexical.Tokenizer`), so stems are
+    the index's; the stems of the process's tokens are kept."""
 
     def __init__(self) -> None:
-        self._db: sqlite3.Connection | None = None  # made on first use: most processes never stem
+        self._tokenizer = Tokenizer(FTS5_TOKENIZER)
         self._known: dict[str, str] = {}
         self._lock = threading.Lock()
-
-    def _table(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-            self._db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize = \"{FTS5_TOKENIZER}\")")
-            self._db.execute("CREATE VIRTUAL TABLE stems USING fts5vocab(words, 'instance')")
-        return self._db
 
     def stems(self, tokens: Sequence[str]) -> list[str]:
         """Each token's stem; tokens are `code_tokens`' (letters, digits, `_`), one FTS5 token each."""
@@ -94,11 +88,7 @@ class Stemmer:
                 unknown = list(dict.fromkeys(tokens))
             for start in range(0, len(unknown), 10_000):
                 batch = unknown[start : start + 10_000]
-                db = self._table()
-                db.execute("BEGIN")  # rolled back: cheaper than deleting the row
-                db.execute("INSERT INTO words(rowid, word) VALUES (1, ?)", (" ".join(batch),))
-                found = dict(db.execute("SELECT offset, term FROM stems"))
-                db.execute("ROLLBACK")
+                [found] = self._tokenizer.terms([" ".join(batch)])
                 known.update((token, found.get(n, token)) for n, token in enumerate(batch))
             return [known[t] for t in tokens]
 
