@@ -25,7 +25,7 @@ from codesearch import partitions
 from codesearch.encoding import Encoder
 from codesearch.errors import IndexBusy, PathError, QueryError
 from codesearch.index import CodeIndex, rebuild
-from codesearch.indexer.chunker import chunk_source, readable
+from codesearch.indexer.chunker import chunk_text
 from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks, worker_pool
 from codesearch.indexer.walk import is_utf8, looks_minified
 from codesearch.indexer.watch import ChangeWatcher
@@ -312,8 +312,7 @@ class LiveIndex:
         if self.ready.is_set() and _disk_text(self.root / path) == text:
             self.close_buffer(path)
             return
-        found = readable(text, path)
-        chunks = tuple(chunk_source(found[1], path, found[0])) if found else ()
+        chunks = tuple(chunk_text(text, path))
         vectors: dict[str, np.ndarray] = {}
         if self._encoder is not None:
             with self._read_lock:

@@ -10,7 +10,8 @@ Policy:
 - files without a grammar are cut into windows of `WINDOW_LINES` lines (`block` chunks).
 
 Leading comments, doc comments, decorators and attributes belong to the definition below them.
-`chunk_source` is pure; `chunk_file` reads a file and calls it.
+`chunk_source` is pure; `chunk_text` finds a file's language (a notebook's cells, `readable`) and
+calls it, and `chunk_file` reads a file for it.
 """
 
 from __future__ import annotations
@@ -68,8 +69,14 @@ class _Definition:
 
 def chunk_file(path: Path, rel_path: str) -> list[Chunk]:
     """Read one file (UTF-8, invalid bytes replaced) and chunk it."""
-    found = readable(path.read_bytes().decode("utf-8", errors="replace"), rel_path)
-    return chunk_source(found[1], rel_path, found[0]) if found else []
+    return chunk_text(path.read_bytes().decode("utf-8", errors="replace"), rel_path)
+
+
+def chunk_text(text: str, path: str) -> list[Chunk]:
+    """A file's chunks from its text, in the language `readable` finds (none for a notebook it
+    cannot read)."""
+    found = readable(text, path)
+    return chunk_source(found[1], path, found[0]) if found else []
 
 
 def readable(text: str, path: str) -> tuple[str, str] | None:
