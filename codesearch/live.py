@@ -33,7 +33,7 @@ from codesearch.indexing import IndexOptions, open_index
 from codesearch.overlay import EMPTY, Overlay, OverlayFile
 from codesearch.records import Chunk, SearchResult, embedding_text
 from codesearch.render import summary_line
-from codesearch.search import related, search
+from codesearch.search import related, respelled, search
 from codesearch.store import Store
 from codesearch.vectors import VectorIndex
 
@@ -355,6 +355,11 @@ class LiveIndex:
         with self._read_lock, self._reader.snapshot():
             return search(self._reader, query, mode=mode, k=k, encoder=encoder, language=language, glob=glob,
                           vectors=self._vector_index() if encoder else None, overlay=self._overlay)
+
+    def respelled(self, query: str) -> tuple[tuple[str, str], ...]:
+        """The words of `query` no chunk holds that `search` reads as others (`search.respelled`)."""
+        with self._read_lock, self._reader.snapshot():
+            return respelled(self._reader, query, self._overlay)[1]
 
     def related(self, path: str, line: int, *, k: int = 10) -> list[SearchResult]:
         """Code similar to the chunk at `path` (relative), `line` (1-based), itself left out."""

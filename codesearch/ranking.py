@@ -523,6 +523,14 @@ def verbatim(query: str) -> tuple[str, ...]:
                                 *_OPTION.findall(text)]))
 
 
+def quoted(query: str) -> list[str]:
+    """What the query quotes: the whole of it in quotes, or each quoted part of it."""
+    text = query.strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES:
+        return [text[1:-1]]
+    return [next(filter(None, match.groups())) for match in _QUOTED.finditer(text)]
+
+
 # What a question quotes: "...", `...`, or '...' (not an apostrophe: `what's the user's name`)
 _QUOTED = re.compile(r'"([^"\n]+)"|`([^`\n]+)`|(?<!\w)\'([^\'\n]+)\'(?!\w)')
 # A question is typed, not pasted (the README's "where are gitignore rules applied" is in the

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from typing import TYPE_CHECKING
 
+from codesearch import spelling
 from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
-from codesearch.ranking import first_candidates, lookup_name, places, rank, verbatim
+from codesearch.partitions import STEMMER
+from codesearch.ranking import first_candidates, lookup_name, places, quoted, rank, verbatim
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -24,6 +27,7 @@ MAX_PHRASE_HOLDERS = 50  # chunks holding a pasted message added to the candidat
 MAX_SCANNED = 5_000  # chunks whose text is read for an option written in them (~10 ms at most)
 MAX_PLACE_FILES = 5  # files a place written with a file's name alone (`Foo.java:42`) may be
 MAX_NAMED_FILES = 200  # files of one name read to find those that share a place's folders
+SPELLINGS_READ = 20  # chunks holding a stem read to tell its spellings apart (`spelling.nearest`)
 RELATED_TERMS = 24
 FEW_CANDIDATES = 10  # fewer than a page of results from a query's rare terms
 
@@ -81,6 +85,7 @@ def search(
     check_request(query, mode, k, language)
     if encoder is None:
         mode = "lexical"
+    query, _ = respelled(store, query, overlay)
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
     # a symbol's name is looked up in every mode: its definitions are candidates however BM25
     # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on),
@@ -112,6 +117,45 @@ def search(
         coverage = term_coverage(store, query, chunks)
     return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
                 common=common_words(store, query), phrased=phrased, located=at)
+
+
+def respelled(store: Store, query: str, overlay: Overlay = EMPTY) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The query with each word that no chunk holds, and no unsaved buffer, replaced by the word
+    one typo away that the most chunks hold (`spelling`), and the (word, replacement) pairs; the
+    query as it is when it has no such word or the index holds no neighbour of it. Kept until the
+    index changes (a query without unsaved buffers)."""
+    kept = store.kept("respelled") if not overlay.files else {}
+    if query not in kept:
+        kept[query] = _respelled(store, query, overlay)
+    found: tuple[str, tuple[tuple[str, str], ...]] = kept[query]
+    return found
+
+
+def _respelled(store: Store, query: str, overlay: Overlay) -> tuple[str, tuple[tuple[str, str], ...]]:
+    terms = query_terms(query)
+    _, frequency = store.document_frequencies(terms)
+    held = [text.lower() for text in quoted(query)] + [file.text.lower() for file in overlay.files.values()]
+    fixes: list[tuple[str, str]] = []
+    unknown = [t for t in terms if frequency.get(t, 0) == 0]
+    for word in spelling.typos(terms, frequency, spelling.english_words(unknown)):
+        if word not in query.lower() or any(word in text for text in held):  # a longer word's fix
+            continue  # took it (`parseconifg`'s `conifg`), or it is written as it is meant
+        candidates = spelling.edits(word)
+        stems = STEMMER.stems(candidates)
+        fix = spelling.nearest(candidates, stems, store.stem_documents(stems),
+                               lambda spellings: _written(store, spellings))
+        if fix is not None:
+            query = spelling.respell(query, word, fix)
+            fixes.append((word, fix))
+    return query, tuple(fixes)
+
+
+def _written(store: Store, spellings: list[str]) -> dict[str, int]:
+    """How often some of the chunks holding one stem write each of its spellings as a word or a
+    part of an identifier (`code_tokens`)."""
+    ids = [i for i, _ in store.lexical_search(spellings[:1], SPELLINGS_READ)]
+    tokens = Counter(t for chunk in store.chunks_by_id(ids).values() for t in code_tokens(chunk.text))
+    return {s: tokens[s] for s in spellings}
 
 
 def common_words(store: Store, query: str) -> frozenset[str]:

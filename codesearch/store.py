@@ -512,6 +512,20 @@ class Store:
                    (lambda batch: ((t, self.document_count(fts_phrase(t))) for t in batch)))
         return self._rows(), known
 
+    def stem_documents(self, stems: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each of these stems (FTS5's terms, as `partitions.STEMMER` makes
+        them), for those the index holds: one look in FTS5's vocabulary, however many stems."""
+        wanted = list(dict.fromkeys(stems))
+        if not wanted:
+            return {}
+        self._scratch_tables()
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters is 32,766
+            batch = wanted[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            found.update(self._db.execute(f"SELECT term, doc FROM temp.index_vocab WHERE term IN ({marks})", batch))
+        return found
+
     def chunk_count(self) -> int:
         """The number of chunks (BM25's N)."""
         return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
@@ -540,7 +554,7 @@ class Store:
             freq[doc, term] = freq.get((doc, term), 0.0) + weight[col] * count
         lengths = dict(db.execute("SELECT doc, COUNT(*) FROM temp.scratch_vocab WHERE doc > 0 GROUP BY doc"))
         rows, average = self._bm25_corpus()
-        hits = dict(db.execute(f"SELECT term, doc FROM temp.index_vocab WHERE term IN ({marks})", stems))
+        hits = self.stem_documents(stems)
         from codesearch.ranking import bm25_idf, bm25_share  # here: only unsaved buffers need it
 
         idf = {term: bm25_idf(rows, hits.get(term, 0)) for term in stems}
@@ -730,6 +744,12 @@ class Store:
             ).fetchone()[0]
             kept[("counts", model_id)] = {"files": files, "chunks": chunks, "with_vectors": with_vectors}
         return dict(kept[("counts", model_id)])
+
+    def kept(self, kind: str) -> dict[Any, Any]:
+        """A dict for answers of one `kind` worked out from the database (`search.respelled`'s),
+        emptied when the database changes, as the store's own reads are (`_kept`)."""
+        found: dict[Any, Any] = self._kept().setdefault(kind, {})
+        return found
 
     def _kept(self) -> dict[Any, Any]:
         """Answers read from the database, kept until it changes: a write through this

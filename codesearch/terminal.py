@@ -105,10 +105,11 @@ def _search_here(values: dict[str, Any], warn: Callable[[str], None],
     """Answer in this process: sync the index with the disk (briefly embed), then search."""
     from pathlib import Path
 
+    from codesearch import spelling
     from codesearch.errors import IndexBusy, IndexUnwritable
     from codesearch.indexing import open_index, update_index
     from codesearch.paths import check_directory, find_root
-    from codesearch.search import search
+    from codesearch.search import respelled, search
 
     root = check_directory(Path(values["path"])) if values["path"] else find_root(Path.cwd())
     mode, refresh = values["mode"], not values["no_refresh"]
@@ -130,6 +131,9 @@ def _search_here(values: dict[str, Any], warn: Callable[[str], None],
                      "run `codesearch index` to embed them")
     encoder = options.encoder(options.model_id(index), warn) if mode != "lexical" else None
     try:
+        _, fixes = respelled(index.store, values["text"])
+        if fixes:
+            note(spelling.note(fixes))
         return search(index.store, values["text"], mode=mode, k=values["top"], encoder=encoder,
                       language=values["lang"], glob=values["glob"])
     finally:

@@ -172,6 +172,10 @@ def test_the_first_query_starts_the_server_and_the_next_is_answered_by_it(repo: 
     found = json_lines(run_cli(["query", "--mode", "lexical", "--json", "quarantine_failed_upload"], env=env,
                                cwd=repo).stdout)
     assert found[0]["symbol"] == "quarantine_failed_upload"
+    # a word typed wrong: the server reads it as the code's, and the terminal says so
+    typed = run_cli(["query", "--mode", "lexical", "--json", "quarantine_failed_uplaod"], env=env, cwd=repo)
+    assert json_lines(typed.stdout)[0]["symbol"] == "quarantine_failed_upload"
+    assert "searched `uplaod` as `upload`" in typed.stderr and running(env)["answered"] > 1  # type: ignore[index]
     assert run_cli(["daemon", "stop"], env=env).stdout.strip() == "stopped"
     wait_for(lambda: not server_pids(runtime), what="the server to exit")
     assert not (runtime / "daemon.sock").exists()

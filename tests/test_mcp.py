@@ -79,6 +79,9 @@ def test_an_agent_lists_and_calls_every_tool_over_stdio(repo: Path, cli_env: dic
             linted = text_of(await call(session, "search", query="src/payments/retry.py:7:5: E501 line too long", k=2))
             first = next(line for line in linted.splitlines() if ".py:" in line)  # after the note, if any
             assert first.startswith("src/payments/retry.py:6-8 backoff_delay"), linted
+            typed = text_of(await call(session, "search", query="retyr faild uploads", k=1, mode="lexical"))
+            assert "searched `retyr` as `retry`, `faild` as `failed`" in typed.splitlines()[0]
+            assert "retry_failed_uploads (function" in typed
             only_go = text_of(await call(session, "search", query="serve http", lang="go", mode="lexical"))
             assert "web/router.go" in only_go and ".py:" not in only_go
             related = text_of(await call(session, "related", path="src/payments/retry.py", line=12, k=3))

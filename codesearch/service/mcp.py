@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from codesearch import spelling
 from codesearch.catalog.shards import CatalogSearcher
 from codesearch.errors import CodesearchError
 from codesearch.live import LiveFolders, LiveIndex
@@ -83,7 +84,9 @@ class LiveBackend:
         indexes = self._select(path)
         found = [(live, r) for live in indexes for r in live.search(query, mode=mode, k=k, language=lang, glob=glob)]
         found.sort(key=lambda pair: -pair[1].score)
-        return [self._named(live, r) for live, r in found[:k]], _pending_note(indexes, mode)
+        fixes = tuple(dict.fromkeys(fix for live in indexes for fix in live.respelled(query)))
+        notes = [f"[{spelling.note(fixes)}]" if fixes else "", _pending_note(indexes, mode)]
+        return [self._named(live, r) for live, r in found[:k]], " ".join(filter(None, notes))
 
     def related(self, path: str, line: int, *, k: int) -> list[SearchResult]:
         candidate = Path(path).expanduser()

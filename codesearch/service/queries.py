@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codesearch import spelling
 from codesearch.encoding import Encoder, EncoderSettings
 from codesearch.errors import QueryError, damaged, is_damage
 from codesearch.indexing import IndexOptions, open_index
@@ -80,6 +81,8 @@ class QueryService:
             live.encoder_loaded.wait(ENCODER_WAIT_SECONDS)
         results = live.search(query, mode=mode, k=k, language=request.get("lang"), glob=request.get("glob"))
         notes = listener.warnings[seen:]
+        if fixes := live.respelled(query):
+            notes.append(spelling.note(fixes))
         if mode != "lexical" and live.encoder_state == "ready":
             status = live.status()
             if status["chunks"] > status["with_vectors"]:

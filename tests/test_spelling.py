@@ -1,0 +1,101 @@
+"""A query's word typed wrong is read as the word the code holds (`codesearch.spelling`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import run_cli
+
+from codesearch import spelling
+from codesearch.overlay import Overlay, OverlayFile
+from codesearch.records import Chunk
+from codesearch.search import respelled, search
+from codesearch.store import Store
+
+
+def chunk(path: str, symbol: str, text: str) -> Chunk:
+    return Chunk.build(path=path, language="python", symbol=symbol, qualified_name=symbol, kind="function",
+                       start_line=1, end_line=text.count("\n") + 1, text=text)
+
+
+def test_edits_are_the_four_kinds_of_typo_once_each() -> None:
+    found = spelling.edits("recieve")
+    assert "receive" in found  # two letters swapped
+    assert "recive" in found and "reciever" in found and "reclive" not in found  # one left out, one added
+    assert "relieve" in found and "believe" not in found  # one replaced; `believe` is two away
+    assert len(found) == len(set(found)) and "recieve" not in found
+    assert all(abs(len(e) - len("recieve")) <= 1 for e in found)
+
+
+def test_only_long_words_no_chunk_holds_that_no_dictionary_knows_may_be_typos() -> None:
+    frequency = {"parse": 4, "recieve": 0, "caller": 0, "conifg": 0, "parseconifg": 0, "v2api": 0, "tcp": 0}
+    english = spelling.english_words([t for t, n in frequency.items() if not n])
+    assert "caller" in english and "recieve" not in english and "conifg" not in english
+    assert spelling.typos(list(frequency), frequency, english) == ["parseconifg", "recieve", "conifg"]
+
+
+def test_the_nearest_word_is_one_the_code_writes_held_by_the_most_chunks() -> None:
+    candidates = ["serialize", "serialle", "serializer", "serialise"]
+    stems = ["serial", "serial", "serialize", "serialis"]
+
+    def written(counts: dict[str, int]) -> Callable[[list[str]], dict[str, int]]:
+        return lambda spellings: {s: counts.get(s, 0) for s in spellings}
+
+    held = {"serial": 9, "serialize": 2}
+    # `serial` is held by the most chunks; of its two spellings, the code writes `serialize`
+    assert spelling.nearest(candidates, stems, held, written({"serialize": 3, "serializer": 1})) == "serialize"
+    # no chunk writes either (`serial` is there as `serialization`): the next stem's spelling
+    assert spelling.nearest(candidates, stems, held, written({"serializer": 1})) == "serializer"
+    assert spelling.nearest(candidates, stems, held, written({})) is None
+    assert spelling.nearest(candidates, stems, {}, written({"serialize": 3})) is None
+
+
+def test_a_respelled_word_keeps_the_case_it_was_typed_in() -> None:
+    assert spelling.respell("how parseConifg reads Conifg", "conifg", "config") == "how parseConfig reads Config"
+    assert spelling.respell("RECIEVE or recieve", "recieve", "receive") == "RECEIVE or receive"
+    assert spelling.respell("Hte end", "hte", "the") == "The end"
+    assert spelling.respell("the middlware stack", "middlware", "middleware") == "the middleware stack"
+
+
+def _store(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "index", create=True)
+    files = {
+        "inbox.py": chunk("inbox.py", "receive_messages",
+                          "def receive_messages(queue):\n    # receive the messages waiting in the queue\n"
+                          "    return queue.receive()"),
+        "config.py": chunk("config.py", "parseConfig", "def parseConfig(path):\n    return load_config(path)"),
+        "calls.py": chunk("calls.py", "called", "def called(mock):\n    return mock.called"),
+        "send.py": chunk("send.py", "send_messages", "def send_messages(queue, messages):\n    queue.send(messages)"),
+    }
+    with store.transaction():
+        for number, (path, found) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "python", [found])
+    return store
+
+
+def test_a_query_with_a_typo_is_answered_as_the_word_the_code_holds(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    assert respelled(store, "recieve messages") == ("receive messages", (("recieve", "receive"),))
+    assert search(store, "recieve messages", mode="lexical", k=1)[0].chunk.symbol == "receive_messages"
+    # an identifier's part: the name is looked up as it is meant, its definition first
+    assert respelled(store, "parseConifg")[0] == "parseConfig"
+    assert search(store, "parseConifg", mode="lexical", k=1)[0].chunk.symbol == "parseConfig"
+    # words the code holds, English words it does not (`caller`), short words, names with digits
+    for query in ("receive messages", "who is the caller", "recv messages", "handler_number_1499"):
+        assert respelled(store, query) == (query, ()), query
+    # a quoted word is searched as it is written
+    assert respelled(store, 'where is "recieve" written') == ('where is "recieve" written', ())
+    # a word an unsaved buffer holds is no typo: it is written there
+    buffer = "def recieve_all(queue):\n    return queue"
+    overlay = Overlay({"draft.py": OverlayFile("draft.py", buffer, (chunk("draft.py", "recieve_all", buffer),))})
+    assert respelled(store, "recieve messages", overlay)[1] == ()
+    store.close()
+
+
+def test_the_terminal_says_which_word_it_read_as_another(repo: Path, cli_env: dict[str, str]) -> None:
+    answer = run_cli(["query", "retry the uplaods that faild", "--mode", "lexical", "-k", "3"], env=cli_env, cwd=repo)
+    assert "retry_failed_uploads" in answer.stdout.splitlines()[0]
+    assert "searched `uplaods` as `uploads`, `faild` as `failed`" in answer.stderr
+    quoted = run_cli(["query", 'retry the "uplaods"', "--mode", "lexical", "-k", "3"], env=cli_env, cwd=repo)
+    assert "searched" not in quoted.stderr
