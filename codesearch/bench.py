@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import re
 import statistics
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codesearch import partitions
+from codesearch import partitions, spelling
 from codesearch.errors import PathError
 from codesearch.indexer.sync import worker_pool
 from codesearch.indexing import IndexOptions, open_index, update_index
@@ -106,6 +107,7 @@ def run_retrieval(
     budgets: tuple[int, ...] = (),
     index_root: Path | None = None,
     chart: Path | None = None,
+    typos: int | None = None,
 ) -> dict[str, ModeScores]:
     """Index each repository once, answer its queries in every mode, print NDCG@10 per
     repository, language and category side by side, and write the hits and a chart.
@@ -113,7 +115,7 @@ def run_retrieval(
     Indexes live under `index_root/<model>/<repo>`, one set per model, so runs with different
     models never meet each other's index. With `budgets`, also the share of queries whose answer,
     laid out as the MCP `search` tool lays it out within that many tokens, shows a relevant
-    target's chunk whole."""
+    target's chunk whole. With `typos` (a seed), each query has one typo (`spelling.typed_wrong`)."""
     table = _repos_table(annotations)
     results = {mode: ModeScores() for mode in modes}
     languages: dict[str, str] = {}
@@ -140,6 +142,9 @@ def run_retrieval(
         index_seconds = time.monotonic() - started
         encoder = options.encoder(options.model_id(index), warn) if set(modes) - {"lexical"} else None
         queries = json.loads(file.read_text())
+        if typos is not None:
+            rng = random.Random(f"{typos}:{name}")
+            queries = [{**q, "query": spelling.typed_wrong(q["query"], rng)} for q in queries]
         for mode in modes:
             _answer(name, queries, index.store, mode, encoder, results[mode], budgets)
         index.close()

@@ -265,16 +265,19 @@ def bench_group() -> None:
 @click.option("--max-tokens", "budgets", multiple=True, type=click.IntRange(min=100),
               help="Also the share of queries whose MCP answer within this many tokens shows a relevant "
                    "target whole (repeatable).")
+@click.option("--typos", type=int, default=None, metavar="SEED",
+              help="Ask each query with one typo in one of its longer words, chosen by this seed (how well "
+                   "a query typed wrong is answered); the hits then hold the queries as typed.")
 def bench_retrieval(annotations: Path, repos: Path, modes: tuple[str, ...], model: str | None,
                     only: tuple[str, ...], out: Path, chart: Path | None, index_root: Path | None,
-                    budgets: tuple[int, ...]) -> None:
+                    budgets: tuple[int, ...], typos: int | None) -> None:
     """NDCG@10 per repository, language and category for one or more modes, with index time,
     query latency and a chart."""
     from codesearch.bench import run_retrieval
 
     run_retrieval(annotations, repos, modes=modes or ("lexical",), model=model, only=only, out=out,
                   echo=click.echo, warn=warn, budgets=budgets, index_root=index_root,
-                  chart=chart or out.with_suffix(".png"))
+                  chart=chart or out.with_suffix(".png"), typos=typos)
 
 
 @bench_group.command("index")

@@ -34,9 +34,12 @@ def split_identifier(word: str) -> list[str]:
     """`getHTTPResponse2` -> [get, HTTP, Response, 2]; `snake_case` -> [snake, case]: `_PART`
     matches no underscore, so underscores part words without a split of their own. A word
     outside ASCII is split by its letters' case the same way (`größeBerechnen`)."""
-    if word.isascii():
-        return _PART.findall(word)
-    return [word[m.start() : m.end()] for m in _PART.finditer(_shape(word))]
+    return [word[start:end] for start, end in part_spans(word)]
+
+
+def part_spans(word: str) -> list[tuple[int, int]]:
+    """Where each of `split_identifier`'s parts of `word` starts and ends."""
+    return [m.span() for m in _PART.finditer(word if word.isascii() else _shape(word))]
 
 
 def _shape(word: str) -> str:

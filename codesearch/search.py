@@ -138,12 +138,13 @@ def _respelled(store: Store, query: str, overlay: Overlay) -> tuple[str, tuple[t
     fixes: list[tuple[str, str]] = []
     unknown = [t for t in terms if frequency.get(t, 0) == 0]
     for word in spelling.typos(terms, frequency, spelling.english_words(unknown)):
-        if word not in query.lower() or any(word in text for text in held):  # a longer word's fix
-            continue  # took it (`parseconifg`'s `conifg`), or it is written as it is meant
+        if word not in query_terms(query) or any(word in text for text in held):  # a longer word's
+            continue  # fix took it (`parseconifg`'s `conifg`), or it is written as it is meant
         candidates = spelling.edits(word)
         stems = STEMMER.stems(candidates)
+        common = spelling.english_words(candidates, spelling.COMMON)
         fix = spelling.nearest(candidates, stems, store.stem_documents(stems),
-                               lambda spellings: _written(store, spellings))
+                               lambda spellings: _written(store, spellings), common)
         if fix is not None:
             query = spelling.respell(query, word, fix)
             fixes.append((word, fix))

@@ -3,7 +3,7 @@
 `recieve` is in no chunk of a repository where `receive` is in 143: the word is one transposition
 away, so the query is answered for `receive`, and the answer says so. What counts as a typo is
 Damerau's four kinds (a letter left out, one too many, one wrong, two swapped), on words of
-`MIN_LETTERS` letters or more (shorter ones have too many neighbours) written in ASCII letters
+`MIN_LETTERS` letters or more, into words as long (shorter ones have too many neighbours) written in ASCII letters
 only: a name with digits or `_` in it (`handler_number_1499`) is pasted, not typed wrong. An
 English word is never a typo (`caller` where the code says only `called`), nor a word the query
 quotes, and the replacement is a word the code writes. The functions here are pure but for the
@@ -12,15 +12,21 @@ dictionary's loading; `search.respelled` asks the index which words it holds.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from codesearch.lexical import part_spans
+
 MIN_LETTERS = 5
+COMMON = 100  # times an English word is in pyspellchecker's text for it to count as a fix unwritten
 STEMS_READ = 3  # stems one typo away whose chunks are read for the spelling the code writes
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 _LOWER_WORD = re.compile(r"[a-z]+")
+_TYPED_WORD = re.compile(rf"[A-Za-z]{{{MIN_LETTERS},}}")
+_RUN = re.compile(r"\w+")  # a word or an identifier, as `lexical.code_tokens` reads them
 
 
 def edits(word: str) -> list[str]:
@@ -44,28 +50,62 @@ def typos(terms: Sequence[str], frequency: Mapping[str, int], english: Collectio
 
 
 def nearest(candidates: Sequence[str], stems: Sequence[str], documents: Mapping[str, int],
-            written: Callable[[list[str]], Mapping[str, int]]) -> str | None:
-    """The candidate the code writes whose stem the most chunks hold, or None.
+            written: Callable[[list[str]], Mapping[str, int]], english: Collection[str] = ()) -> str | None:
+    """The candidate whose stem the most chunks hold, written in the code or an English word;
+    None when there is none.
 
     `stems[i]` is `candidates[i]`'s stem, `documents` the chunks holding each stem, and
     `written(spellings)` how often some of the chunks holding one stem write each of its
-    spellings as a word (`serialize`, not `serialle`, though both are `serial` to the stemmer;
-    nor `attackments`, which is `attack`). The `STEMS_READ` stems most chunks hold are read."""
+    spellings as a word. A stem is not a word: `serialize` and `serialle` are both `serial`, and
+    `attackments` is `attack`, so a spelling counts only where the code writes it or it is
+    English (`manages`, where the chunks read say `manage` and `manager`); of those the one the
+    code writes most, then an English one. The `STEMS_READ` stems most chunks hold are read."""
     spellings: dict[str, list[str]] = {}
     for candidate, stem in zip(candidates, stems, strict=True):
-        if documents.get(stem, 0):
+        if documents.get(stem, 0) and len(candidate) >= MIN_LETTERS:  # `ans` is no fix of `ansi`
             spellings.setdefault(stem, []).append(candidate)
     for stem in sorted(spellings, key=lambda s: -documents[s])[:STEMS_READ]:
         counts = written(spellings[stem])
-        found = [s for s in spellings[stem] if counts.get(s, 0)]
-        if found:
-            return max(found, key=lambda s: counts[s])  # ties: the first, as `edits` orders them
+        found = [s for s in spellings[stem] if counts.get(s, 0) or s in english]
+        if found:  # ties: the first, as `edits` orders them
+            return max(found, key=lambda s: (counts.get(s, 0), s in english))
     return None
 
 
-def english_words(words: Collection[str]) -> set[str]:
-    """Those of `words` that an English dictionary holds (pyspellchecker's, read on first use)."""
-    return _dictionary().known(words) if words else set()
+def typed_wrong(query: str, rng: random.Random) -> str:
+    """`query` with one typo, as `codesearch bench retrieval --typos` makes them: in one of its
+    words of `MIN_LETTERS` letters or more, chosen by `rng`, a letter left out, two swapped, one
+    replaced or one added, never making an English word. The query as it is when it has no
+    such word."""
+    words = list(_TYPED_WORD.finditer(query))
+    if not words:
+        return query
+    word = rng.choice(words)
+    while True:
+        at, kind = rng.randrange(len(word.group(0))), rng.choice("dsra")
+        text = word.group(0)
+        if kind == "d":
+            typo = text[:at] + text[at + 1 :]
+        elif kind == "s" and at < len(text) - 1 and text[at] != text[at + 1]:
+            typo = text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+        elif kind == "r":
+            typo = text[:at] + rng.choice(_ALPHABET) + text[at + 1 :]
+        elif kind == "a":
+            typo = text[:at] + rng.choice(_ALPHABET) + text[at:]
+        else:
+            continue
+        if typo.lower() != text.lower() and not english_words([typo.lower()]):
+            return query[: word.start()] + typo + query[word.end() :]
+
+
+def english_words(words: Collection[str], least: int = 1) -> set[str]:
+    """Those of `words` that an English dictionary holds (pyspellchecker's, read on first use),
+    counted `least` times or more in the text it was made from (`COMMON`: `reade` and `anis` are
+    there 50 times, `manages` 5,499)."""
+    if not words:
+        return set()
+    counts = _dictionary().word_frequency
+    return {w for w in words if counts[w] >= least}
 
 
 @lru_cache(maxsize=1)
@@ -76,13 +116,21 @@ def _dictionary() -> Any:
 
 
 def respell(query: str, word: str, fix: str) -> str:
-    """`query` with `word` (lower case, one typo from `fix`) replaced by `fix` wherever it is
-    written, in any case and inside identifiers (`parseConifg`), each letter keeping its case:
-    `parseConfig`. A letter added takes the case of the one before it."""
-    def replace(match: re.Match[str]) -> str:
-        return _cased(fix, match.group(0))
+    """`query` with `word` (lower case, one typo from `fix`) replaced by `fix` wherever it is a
+    word or a part of an identifier (`parseConifg`'s `Conifg`, not the `ession` of `URLSession`),
+    each letter keeping its case: `parseConfig`."""
+    def replace(run: re.Match[str]) -> str:
+        text = run.group(0)
+        if text.lower() == word:
+            return _cased(fix, text)
+        pieces, last = [], 0
+        for start, end in part_spans(text):
+            if text[start:end].lower() == word:
+                pieces += [text[last:start], _cased(fix, text[start:end])]
+                last = end
+        return "".join(pieces) + text[last:]
 
-    return re.sub(re.escape(word), replace, query, flags=re.IGNORECASE)
+    return _RUN.sub(replace, query)
 
 
 def _cased(fix: str, written: str) -> str:

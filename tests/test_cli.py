@@ -226,6 +226,11 @@ def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path, tin
     assert rows[0]["repo"] == "shop" and rows[0]["hits"][0]["path"] == "src/payments/retry.py"
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not (repos / "shop" / ".codesearch").exists()  # indexes live apart from the checkouts
+    # each query typed wrong (one typo in a long word): the hits hold the queries as typed, and
+    # what the code holds is still found
+    typed = run_cli([*bench, "--out", str(tmp_path / "typed.jsonl"), "--typos", "3"], env=cli_env)
+    queries = [row["query"] for row in json_lines((tmp_path / "typed.jsonl").read_text())]
+    assert len(queries) == 2 and "retry failed uploads" not in queries and "NDCG@10 (lexical" in typed.stdout
 
     # several modes side by side, with another model: its own index, no "built with model" refusal
     result = run_cli([*bench, "--out", str(out), "--mode", "lexical", "--mode", "hybrid", "--model",

@@ -49,6 +49,13 @@ def test_the_nearest_word_is_one_the_code_writes_held_by_the_most_chunks() -> No
     assert spelling.nearest(candidates, stems, held, written({"serializer": 1})) == "serializer"
     assert spelling.nearest(candidates, stems, held, written({})) is None
     assert spelling.nearest(candidates, stems, {}, written({"serialize": 3})) is None
+    # an English spelling of a stem the code holds counts though the chunks read do not write it
+    # (`manages`, where they say `manage`), and a stem alone is no word (`attackments` is `attack`)
+    assert spelling.nearest(["manages", "manaxes"], ["manag", "manax"], {"manag": 4, "manax": 9}, written({}),
+                            english={"manages"}) == "manages"
+    assert spelling.nearest(["attackments"], ["attack"], {"attack": 3}, written({}), english=set()) is None
+    assert spelling.nearest(["seri", "serial"], ["seri", "serial"], {"seri": 9, "serial": 1}, written({"seri": 5}),
+                            english={"serial"}) == "serial"  # a fix is as long as a word that may be typed wrong
 
 
 def test_a_respelled_word_keeps_the_case_it_was_typed_in() -> None:
@@ -56,6 +63,10 @@ def test_a_respelled_word_keeps_the_case_it_was_typed_in() -> None:
     assert spelling.respell("RECIEVE or recieve", "recieve", "receive") == "RECEIVE or receive"
     assert spelling.respell("Hte end", "hte", "the") == "The end"
     assert spelling.respell("the middlware stack", "middlware", "middleware") == "the middleware stack"
+    # a word inside another is not that word: only whole words and an identifier's parts are
+    assert spelling.respell("how the ession owns its URLSession", "ession", "session") == \
+        "how the session owns its URLSession"
+    assert spelling.respell("dynamicParameters", "ynamic", "dynamic") == "dynamicParameters"
 
 
 def _store(tmp_path: Path) -> Store:
@@ -67,6 +78,7 @@ def _store(tmp_path: Path) -> Store:
         "config.py": chunk("config.py", "parseConfig", "def parseConfig(path):\n    return load_config(path)"),
         "calls.py": chunk("calls.py", "called", "def called(mock):\n    return mock.called"),
         "send.py": chunk("send.py", "send_messages", "def send_messages(queue, messages):\n    queue.send(messages)"),
+        "params.py": chunk("params.py", "dynamicParameters", "def dynamicParameters(names):\n    return names"),
     }
     with store.transaction():
         for number, (path, found) in enumerate(files.items()):
@@ -81,6 +93,7 @@ def test_a_query_with_a_typo_is_answered_as_the_word_the_code_holds(tmp_path: Pa
     # an identifier's part: the name is looked up as it is meant, its definition first
     assert respelled(store, "parseConifg")[0] == "parseConfig"
     assert search(store, "parseConifg", mode="lexical", k=1)[0].chunk.symbol == "parseConfig"
+    assert respelled(store, "ynamicParameters")[0] == "dynamicParameters"  # its part `ynamic` is fixed with it
     # words the code holds, English words it does not (`caller`), short words, names with digits
     for query in ("receive messages", "who is the caller", "recv messages", "handler_number_1499"):
         assert respelled(store, query) == (query, ()), query
@@ -99,3 +112,18 @@ def test_the_terminal_says_which_word_it_read_as_another(repo: Path, cli_env: di
     assert "searched `uplaods` as `uploads`, `faild` as `failed`" in answer.stderr
     quoted = run_cli(["query", 'retry the "uplaods"', "--mode", "lexical", "-k", "3"], env=cli_env, cwd=repo)
     assert "searched" not in quoted.stderr
+
+
+def test_a_benchmark_query_typed_wrong_is_one_typo_from_it_in_a_long_word() -> None:
+    import random
+
+    rng = random.Random(7)
+    for query in ("how are routes registered", "ZodError", "request context handling"):
+        typed = spelling.typed_wrong(query, rng)
+        changed = [(a, b) for a, b in zip(query.split(), typed.split(), strict=True) if a != b]
+        assert len(changed) == 1 and len(changed[0][0]) >= spelling.MIN_LETTERS, typed
+        assert changed[0][1].lower() in spelling.edits(changed[0][0].lower())
+        assert not spelling.english_words([changed[0][1].lower()])
+    assert spelling.typed_wrong("a bit of it", rng) == "a bit of it"
+    assert spelling.typed_wrong("request context", random.Random(3)) == spelling.typed_wrong("request context",
+                                                                                             random.Random(3))
