@@ -134,10 +134,12 @@ def respelled(store: Store, query: str, overlay: Overlay = EMPTY) -> tuple[str, 
 def _respelled(store: Store, query: str, overlay: Overlay) -> tuple[str, tuple[tuple[str, str], ...]]:
     terms = query_terms(query)
     _, frequency = store.document_frequencies(terms)
+    typos = spelling.typos(terms, frequency, spelling.english_words([t for t in terms if not frequency.get(t)]))
+    if not typos:
+        return query, ()
     held = [text.lower() for text in quoted(query)] + [file.text.lower() for file in overlay.files.values()]
     fixes: list[tuple[str, str]] = []
-    unknown = [t for t in terms if frequency.get(t, 0) == 0]
-    for word in spelling.typos(terms, frequency, spelling.english_words(unknown)):
+    for word in typos:
         if word not in query_terms(query) or any(word in text for text in held):  # a longer word's
             continue  # fix took it (`parseconifg`'s `conifg`), or it is written as it is meant
         candidates = spelling.edits(word)

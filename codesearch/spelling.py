@@ -3,11 +3,12 @@
 `recieve` is in no chunk of a repository where `receive` is in 143: the word is one transposition
 away, so the query is answered for `receive`, and the answer says so. What counts as a typo is
 Damerau's four kinds (a letter left out, one too many, one wrong, two swapped), on words of
-`MIN_LETTERS` letters or more, into words as long (shorter ones have too many neighbours) written in ASCII letters
+`MIN_LETTERS` letters or more (shorter ones have too many neighbours) written in ASCII letters
 only: a name with digits or `_` in it (`handler_number_1499`) is pasted, not typed wrong. An
 English word is never a typo (`caller` where the code says only `called`), nor a word the query
-quotes, and the replacement is a word the code writes. The functions here are pure but for the
-dictionary's loading; `search.respelled` asks the index which words it holds.
+quotes, and the replacement is as long, and a word the code writes or English commonly does.
+The functions here are pure but for the dictionary's loading; `search.respelled` asks the index
+which words it holds.
 """
 
 from __future__ import annotations
