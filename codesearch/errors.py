@@ -44,10 +44,9 @@ def is_damage(error: BaseException) -> bool:
 
     if not isinstance(error, sqlite3.DatabaseError):
         return False
-    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+
-    if name is not None:
-        return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT")
-    return str(error) in ("file is not a database", "database disk image is malformed")
+    # SQLITE_CORRUPT_VTAB too: FTS5's damaged pages
+    return _sqlite_says(error, ("SQLITE_NOTADB", "SQLITE_CORRUPT"),
+                        ("file is not a database", "database disk image is malformed"))
 
 
 def damaged(where: str, error: BaseException) -> IndexDamaged:
@@ -74,10 +73,14 @@ def is_unwritable(error: BaseException) -> bool:
         return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
     if not isinstance(error, sqlite3.OperationalError):
         return False
-    name = getattr(error, "sqlite_errorname", None)  # Python 3.11+: SQLITE_READONLY_DBMOVED and the like
-    if name is not None:
-        return name.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN"))
-    return str(error) in _UNWRITABLE
+    return _sqlite_says(error, ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN"), _UNWRITABLE)
+
+
+def _sqlite_says(error: BaseException, codes: tuple[str, ...], messages: tuple[str, ...]) -> bool:
+    """Whether an SQLite error is one of `codes`, or of their extended codes
+    (`SQLITE_READONLY_DBMOVED`); before Python 3.11, which names no code, one of `messages`."""
+    name = getattr(error, "sqlite_errorname", None)
+    return name.startswith(codes) if name is not None else str(error) in messages
 
 
 def unwritable(where: str, error: BaseException) -> IndexUnwritable:

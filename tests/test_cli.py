@@ -100,6 +100,22 @@ def test_a_damaged_index_says_so_and_rebuild_starts_it_over(repo: Path, cli_env)
         assert json_lines(found.stdout)[0]["path"] == "src/payments/retry.py"
 
 
+def test_damage_inside_the_full_text_index_is_damage() -> None:
+    import sqlite3
+
+    from codesearch.errors import is_damage, is_unwritable
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE words USING fts5(text, content = '')")
+    with db:
+        db.executemany("INSERT INTO words(rowid, text) VALUES (?, ?)",
+                       ((n, f"retry upload {n}") for n in range(20_000)))
+    db.execute("UPDATE words_data SET block = randomblob(length(block)) WHERE id > 10")  # its pages, garbled
+    with pytest.raises(sqlite3.DatabaseError) as raised:
+        db.execute("SELECT COUNT(*) FROM words WHERE words MATCH 'retry'").fetchall()
+    assert is_damage(raised.value) and not is_unwritable(raised.value)  # SQLite calls it SQLITE_CORRUPT_VTAB
+
+
 def test_offline_model_falls_back_to_lexical_then_fills_in(repo: Path, tiny_model: Path, cli_env) -> None:
     started = time.monotonic()
     offline = run_cli(["index", str(repo), "--model", "acme/tiny-code"], env=cli_env)
