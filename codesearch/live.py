@@ -27,10 +27,11 @@ from codesearch.errors import IndexBusy, PathError, QueryError
 from codesearch.index import CodeIndex, rebuild
 from codesearch.indexer.chunker import chunk_text
 from codesearch.indexer.sync import SyncSummary, content_sha, embed_missing, sync_chunks, worker_pool
-from codesearch.indexer.walk import is_utf8, looks_minified
+from codesearch.indexer.walk import looks_minified
 from codesearch.indexer.watch import ChangeWatcher
 from codesearch.indexing import IndexOptions, open_index
 from codesearch.overlay import EMPTY, Overlay, OverlayFile
+from codesearch.paths import is_utf8
 from codesearch.records import Chunk, SearchResult, embedding_text
 from codesearch.render import summary_line
 from codesearch.search import related, respelled, search

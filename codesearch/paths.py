@@ -35,6 +35,8 @@ def check_directory(path: Path) -> Path:
 def is_utf8(name: str) -> bool:
     """Whether a file name came from bytes that are UTF-8 (Python keeps others as lone surrogates,
     `caf\\udce9.py` for a Latin-1 `café.py`, which SQLite, JSON and an editor's URI cannot hold)."""
+    if name.isascii():  # most names: no encoding to try
+        return True
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -45,7 +47,7 @@ def is_utf8(name: str) -> bool:
 def _named_in_utf8(root: Path) -> Path:
     """`root`, or a PathError where its path is not UTF-8: the index records it, and prints it."""
     text = str(root)
-    if text.isascii() or is_utf8(text):
+    if is_utf8(text):
         return root
     shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     raise PathError(f"the path {shown} is not UTF-8, and codesearch keeps and prints paths as UTF-8; "

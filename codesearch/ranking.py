@@ -512,23 +512,31 @@ def verbatim(query: str) -> tuple[str, ...]:
     words or more, not a question; or two in quotes, the quotes left out), what a question quotes
     (`where is "Did not expect a name" raised`: two words or more), and each long option it
     names (`--no-refresh`, alone or in a question)."""
-    text = query.strip()
-    quoted = len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES
-    if quoted:
-        text = text[1:-1].strip()
+    text, quoted = _unquoted(query)
     words = len(text.split())
     whole = [text] if (quoted and words >= _QUOTED_WORDS) or (words >= _PHRASE_WORDS and not is_question(text)) else []
-    inner = [] if whole else [next(filter(None, match.groups())).strip() for match in _QUOTED.finditer(text)]
+    inner = [] if whole else _quoted_parts(text)
     return tuple(dict.fromkeys([*whole, *(part for part in inner if len(part.split()) >= _QUOTED_WORDS),
                                 *_OPTION.findall(text)]))
 
 
-def quoted(query: str) -> list[str]:
+def quoted_texts(query: str) -> list[str]:
     """What the query quotes: the whole of it in quotes, or each quoted part of it."""
+    text, quoted = _unquoted(query)
+    return [text] if quoted else _quoted_parts(text)
+
+
+def _unquoted(query: str) -> tuple[str, bool]:
+    """The query without the quotes around the whole of it, and whether it had them."""
     text = query.strip()
     if len(text) > 1 and text[0] == text[-1] and text[0] in _QUOTES:
-        return [text[1:-1]]
-    return [next(filter(None, match.groups())) for match in _QUOTED.finditer(text)]
+        return text[1:-1].strip(), True
+    return text, False
+
+
+def _quoted_parts(text: str) -> list[str]:
+    """Each part of `text` in quotes (`_QUOTED`), the quotes left out."""
+    return [next(filter(None, match.groups())).strip() for match in _QUOTED.finditer(text)]
 
 
 # What a question quotes: "...", `...`, or '...' (not an apostrophe: `what's the user's name`)

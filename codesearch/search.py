@@ -11,7 +11,7 @@ from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.partitions import STEMMER
-from codesearch.ranking import first_candidates, lookup_name, places, quoted, rank, verbatim
+from codesearch.ranking import first_candidates, lookup_name, places, quoted_texts, rank, verbatim
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -137,7 +137,7 @@ def _respelled(store: Store, query: str, overlay: Overlay) -> tuple[str, tuple[t
     typos = spelling.typos(terms, frequency, spelling.english_words([t for t in terms if not frequency.get(t)]))
     if not typos:
         return query, ()
-    held = [text.lower() for text in quoted(query)] + [file.text.lower() for file in overlay.files.values()]
+    held = [text.lower() for text in quoted_texts(query)] + [file.text.lower() for file in overlay.files.values()]
     fixes: list[tuple[str, str]] = []
     for word in typos:
         if word not in query_terms(query) or any(word in text for text in held):  # a longer word's

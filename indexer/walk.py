@@ -193,7 +193,7 @@ def _walk_dir(
         if entry is None:
             stack.pop()
             continue
-        if not (entry.name.isascii() or is_utf8(entry.name)):
+        if not is_utf8(entry.name):
             report.skip("name not UTF-8")  # a file or a whole folder: no index, editor or terminal could name it
             continue
         rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
