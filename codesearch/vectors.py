@@ -27,6 +27,17 @@ class VectorIndex:
     def __init__(self, index: Any, count: int) -> None:
         self._index = index
         self.count = count
+        self._ids: frozenset[int] | None = None
+
+    def ids(self) -> frozenset[int]:
+        """The chunk ids this index holds a vector for, read from FAISS's id map once: asking it
+        of a query's candidates costs no database read (`search.unembedded`)."""
+        if self._ids is None:
+            import faiss
+
+            held = faiss.vector_to_array(self._index.id_map) if self._index is not None else []
+            self._ids = frozenset(int(i) for i in held)
+        return self._ids
 
     @classmethod
     def load(cls, store: Store, model_id: str, *, save: bool = False) -> VectorIndex:

@@ -245,6 +245,28 @@ def test_what_the_store_keeps_between_queries_is_never_stale_nor_short(repo: Pat
     fresh.close()
 
 
+def test_the_chunks_a_vector_index_lacks_are_those_dense_search_cannot_rank(repo: Path, fake_encoder) -> None:
+    from codesearch.search import unembedded
+    from codesearch.vectors import VectorIndex
+
+    index = open_index(repo)
+    run(index, repo, fake_encoder)
+    store = index.store
+    loaded = VectorIndex.load(store, "fake/encoder")
+    (repo / "web/late.go").write_text("package web\n\nfunc LateArrival() int {\n\treturn 1\n}\n")
+    sync_chunks(store, repo, max_file_bytes=1_000_000)  # chunked, not embedded
+    chunks = store.chunks_by_id(i for i, _ in store.lexical_search(["func", "def", "latearriv"], 500))
+    late = {i for i, c in chunks.items() if c.path == "web/late.go"}
+    assert late and len(chunks) > len(late)
+    assert unembedded(store, "fake/encoder", chunks) == late  # the database's answer
+    assert unembedded(store, "fake/encoder", chunks, vectors=VectorIndex.load(store, "fake/encoder")) == late
+    embed_missing(store, fake_encoder)
+    assert unembedded(store, "fake/encoder", chunks) == set()
+    # an index loaded before the vectors were written cannot rank the new chunk: dense abstains
+    assert unembedded(store, "fake/encoder", chunks, vectors=loaded) == late
+    assert unembedded(store, "fake/encoder", chunks, vectors=VectorIndex.load(store, "fake/encoder")) == set()
+
+
 def test_a_sync_writes_with_a_large_page_cache_and_gives_it_back(repo: Path, monkeypatch) -> None:
     index = open_index(repo)
     connection = index.store.connection
