@@ -35,7 +35,7 @@ class VectorIndex:
         if self._ids is None:
             import faiss
 
-            held = faiss.vector_to_array(self._index.id_map) if self._index is not None else []
+            held: Any = faiss.vector_to_array(self._index.id_map) if self._index is not None else ()
             self._ids = frozenset(int(i) for i in held)
         return self._ids
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.ranking import (
+    bare_outline,
     barrel_prior,
     declaration_prior,
     definition_boost,
@@ -832,6 +833,35 @@ def test_a_thin_wrapper_gives_its_place_to_the_code_it_hands_its_work_to() -> No
                       "    update(column, value())\n}", "kotlin")
     works = method_of("UpdateBuilder.update", 106, 114, "fun update(column: C, value: E) {\n", "kotlin")
     assert delegates({1: fills, 2: works}) == {1: 2}
+
+
+def test_an_outline_of_one_member_s_head_gives_its_place_to_the_code_inside_it() -> None:
+    def ruby(qualified: str, kind: str, text: str, start: int, end: int, path: str = "lib/grape/auth/dsl.rb") -> Chunk:
+        return Chunk.build(path=path, language="ruby", symbol=qualified.rsplit(".", 1)[-1], qualified_name=qualified,
+                           kind=kind, start_line=start, end_line=end, text=text)
+
+    # `module Middleware` around `module Auth` (reopened in every file of the folder), and the
+    # method that does what the question asks, inside both
+    wrapper = ruby("Grape.Middleware", "class", "  module Middleware\n    module Auth\n  end", 4, 51)
+    auth = ruby("Grape.Middleware.Auth", "class", "    module Auth\n      module DSL\n    end", 5, 50)
+    body = "def http_basic(**options)\n  options[:realm] ||= 'API Authorization'\n  auth(:http_basic, **options)\nend"
+    basic = ruby("Grape.Middleware.Auth.DSL.http_basic", "method", body, 15, 23)
+    other = ruby("Grape.Middleware.Stack.use", "method", "def use(*args)\n  @others << args\n  self\nend", 20, 23,
+                 "lib/grape/stack.rb")
+    lone = ruby("Grape.Middleware", "class", "  module Middleware\n    class Filter\n  end", 4, 18,
+                "lib/grape/filter.rb")
+    chunks = {1: wrapper, 2: auth, 3: other, 4: basic, 5: lone}
+    lexical = [(1, 9.0), (2, 8.5), (3, 8.0), (4, 3.0), (5, 2.0)]
+    ranked = [r.chunk for r in rank("basic authentication middleware", chunks, lexical, [], mode="lexical", k=5)]
+    assert ranked[0] is basic and wrapper not in ranked and auth not in ranked
+    assert ranked.index(other) == 1 and lone in ranked  # nothing of its file inside it: it stays
+    # named: the outline is the definition asked for
+    looked_up = rank("Grape::Middleware::Auth", chunks, lexical, [], mode="lexical", k=5)
+    assert looked_up[0].chunk is auth
+    assert all(bare_outline(c) for c in (wrapper, auth, lone)) and not any(bare_outline(c) for c in (basic, other))
+    outline = "      module DSL\n        def auth\n        def http_basic\n      end"
+    full = ruby("Grape.Middleware.Auth.DSL", "class", outline, 6, 49)
+    assert not bare_outline(full)
 
 
 def test_a_lookup_of_a_name_no_definition_has_finds_the_code_that_assigns_it() -> None:
