@@ -18,7 +18,10 @@
   other platforms (`variant_priors`).
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, a
   definition of a few lines gives way to code that does the work (`brevity_prior`), and a method
-  declared without a body gives way to its implementation (`declaration_prior`).
+  declared without a body, or a header's run of prototypes, gives way to its implementation
+  (`declaration_prior`).
+- A class's outline that shows one member's head and nothing more (Ruby's `module` around
+  `module`) gives its place to the best code inside it (`bare_outline`).
 - In hybrid mode, a chunk whose own code holds more of the query's words gains (`coverage`):
   rank fusion keeps where BM25 ranked a chunk but not how much of the query it matched, and a
   chunk only dense search found has no lexical evidence at all. Lexical mode needs no such
@@ -394,9 +397,30 @@ _BRACED = frozenset({"c", "cpp", "csharp", "go", "java", "javascript", "php", "r
 def declaration_prior(chunk: Chunk) -> float:
     """A method declared without a body (in an interface, an abstract class, a Rust trait) gives
     way to the code that implements it, even where the query names it: `urlFor` in
-    `RouteParserInterface`, with its long doc comment, had led `RouteParser.urlFor`."""
-    declares = chunk.kind in ("function", "method") and _declares(chunk.text, chunk.language)
+    `RouteParserInterface`, with its long doc comment, had led `RouteParser.urlFor`. So does a C
+    or C++ header's run of prototypes (`cJSON.h`'s 40 `CJSON_PUBLIC(...)` lines, one chunk of
+    top-level code whose words are every function's): the definitions are in the `.c` files."""
+    if chunk.kind in ("function", "method"):
+        declares = _declares(chunk.text, chunk.language)
+    else:
+        declares = chunk.kind == "module" and chunk.path.endswith(_HEADERS) and _prototypes(chunk.text)
     return DECLARATION_PENALTY if declares else 1.0
+
+
+_HEADERS = (".h", ".hh", ".hpp", ".hxx")
+_COMMENTS_AND_DIRECTIVES = re.compile(r"/\*.*?\*/|//[^\n]*|^[ \t]*#[^\n]*(?:\\\n[^\n]*)*", re.S | re.M)
+_PROTOTYPE = re.compile(r"[\w)]\s*\([^{}=]*\)[\w\s()]*$")
+
+
+@lru_cache(maxsize=1 << 12)
+def _prototypes(text: str) -> bool:
+    """Whether most of a header's top-level statements are function prototypes (three or more):
+    `int uv_run(uv_loop_t*, uv_run_mode mode);`, written on one line or several, comments and
+    preprocessor lines aside; not a variable set by a call (`int y = g(2);`)."""
+    statements = [s.strip() for s in _COMMENTS_AND_DIRECTIVES.sub("", text).split(";")]
+    statements = [s for s in statements if s]
+    prototypes = sum(1 for s in statements if "=" not in s and "{" not in s and _PROTOTYPE.search(s))
+    return prototypes >= 3 and 2 * prototypes >= len(statements)
 
 
 def _declares(text: str, language: str) -> bool:

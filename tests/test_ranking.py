@@ -537,6 +537,32 @@ def test_a_method_declared_without_a_body_gives_way_to_its_implementation() -> N
     assert declaration_prior(arrow) == declaration_prior(python) == 1.0  # a body without braces
 
 
+def test_a_header_s_run_of_prototypes_gives_way_to_the_definitions() -> None:
+    prototypes = ("/* Render a cJSON entity to text for transfer/storage. */\n"
+                  "CJSON_PUBLIC(char *) cJSON_Print(const cJSON *item);\n"
+                  "/* Delete a cJSON entity and all subentities. */\n"
+                  "CJSON_PUBLIC(void) cJSON_Delete(cJSON *item);\n"
+                  "#define cJSON_ArrayForEach(element, array) for (;;)\n"
+                  "CJSON_PUBLIC(cJSON *) cJSON_ParseWithLength(const char *value,\n"
+                  "                                            size_t buffer_length);\n"
+                  "CJSON_PUBLIC(int) cJSON_GetArraySize(const cJSON *array) __attribute__((pure));")
+    header = Chunk.build(path="cJSON.h", language="c", symbol="", qualified_name="", kind="module",
+                         start_line=84, end_line=95, text=prototypes)
+    body = "CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)\n{\n    global_hooks.deallocate(item);\n}"
+    definition = Chunk.build(path="cJSON.c", language="c", symbol="cJSON_Delete", qualified_name="cJSON_Delete",
+                             kind="function", start_line=252, end_line=276, text=body)
+    assert declaration_prior(header) < declaration_prior(definition) == 1.0
+    ranked = rank("delete a cJSON entity", {1: header, 2: definition}, [(1, 9.0), (2, 7.0)], [], mode="lexical", k=2)
+    assert [r.chunk.path for r in ranked] == ["cJSON.c", "cJSON.h"]
+    # in a header, not prototypes: a struct, variables set by calls; and prototypes outside a header
+    for path, text in [("cJSON.h", "typedef struct cJSON {\n    int type;\n} cJSON;\nextern int depth;\n"),
+                       ("table.h", "static int a = f(1);\nstatic int b = g(2);\nstatic int c = h(3);\n"),
+                       ("cJSON.c", prototypes)]:
+        other = Chunk.build(path=path, language="c", symbol="", qualified_name="", kind="module", start_line=1,
+                            end_line=5, text=text)
+        assert declaration_prior(other) == 1.0, path
+
+
 def test_queries_about_tests_keep_tests_up() -> None:
     chunks = {1: chunk("app/a.py", "alpha"), 2: chunk("tests/test_a.py", "beta")}
     lexical = [(2, 10.0), (1, 9.0)]
