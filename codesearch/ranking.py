@@ -391,7 +391,12 @@ def _bare(symbol: str) -> str:
 
 
 # Languages whose bodies are written in braces, where a function that ends in `;` has none.
-_BRACED = frozenset({"c", "cpp", "csharp", "go", "java", "javascript", "php", "rust", "swift", "tsx", "typescript"})
+_BRACED = frozenset({"c", "cpp", "csharp", "go", "java", "javascript", "php", "rust", "tsx", "typescript"})
+# Languages where a function without a body is its signature alone, with no `;`: a Kotlin
+# interface's or `expect` class's `fun clear()`, a Swift protocol's `func next() -> Element?`, a
+# Scala trait's `def size: Int`
+_SIGNATURE_ONLY = frozenset({"kotlin", "scala", "swift"})
+_SIGNATURE = re.compile(r"(?m)^\s*(?:(?:@[\w.]+(?:\([^)]*\))?|[a-z]+)\s+)*(?:fun|def|func|init|subscript)\b")
 
 
 def declaration_prior(chunk: Chunk) -> float:
@@ -423,9 +428,18 @@ def _prototypes(text: str) -> bool:
     return prototypes >= 3 and 2 * prototypes >= len(statements)
 
 
+@lru_cache(maxsize=1 << 12)
 def _declares(text: str, language: str) -> bool:
-    """Whether a function's text ends its signature with `;` and has no body: `... ): string;`.
-    An expression body (`=> x;`) is a body."""
+    """Whether a function's text is a signature with no body: ended with `;` (`... ): string;`;
+    an expression body, `=> x;`, is a body), or, in Kotlin, Swift and Scala, a signature with no
+    `{`, `}` or `=` after its doc comment that starts `fun`, `def`, `func`, `init` or `subscript`
+    (not a piece of a long body)."""
+    if language in _SIGNATURE_ONLY:
+        doc = text.rfind("*/")
+        start = doc + 2 if doc >= 0 else 0  # after the doc comment; no copy of a long body made
+        if text.find("{", start) >= 0 or text.find("=", start) >= 0 or text.find("}", start) >= 0:
+            return False
+        return _SIGNATURE.search(text, start) is not None
     if language not in _BRACED:
         return False
     end = text[-300:].rstrip()  # the last lines: not a copy of a long body

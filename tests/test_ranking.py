@@ -537,6 +537,35 @@ def test_a_method_declared_without_a_body_gives_way_to_its_implementation() -> N
     assert declaration_prior(arrow) == declaration_prior(python) == 1.0  # a body without braces
 
 
+def test_a_signature_without_a_body_in_kotlin_swift_or_scala_gives_way_to_its_implementation() -> None:
+    doc = "  /**\n   * Discards all bytes in this buffer. {@link Buffer}\n   */\n"
+    expected = chunk("okio/src/commonMain/kotlin/okio/Buffer.kt", "clear", kind="method", language="kotlin",
+                     text=doc + "  expect fun clear()")
+    actual = chunk("okio/src/jvmMain/kotlin/okio/Buffer.kt", "clear", kind="method", language="kotlin",
+                   text="  actual fun clear() = skip(size)")
+    assert declaration_prior(expected) < declaration_prior(actual) == 1.0
+    ranked = rank("discard all bytes in the buffer", {1: expected, 2: actual}, [(1, 9.0), (2, 7.0)], [],
+                  mode="lexical", k=2)
+    assert [r.chunk.path for r in ranked][0] == "okio/src/jvmMain/kotlin/okio/Buffer.kt"
+    declared = {
+        "kotlin": ["  @Throws(IOException::class)\n  fun readByte(): Byte", "  suspend fun <T> await(): T"],
+        "swift": ["  /// The next element.\n  mutating func next() -> Element?", "  init?(argument: String)"],
+        "scala": ["  def size: Int"],
+    }
+    bodies = {
+        "kotlin": ["  override fun sqlType(): String = \"INT\"", "  fun sqlType(): String {\n    return \"INT\"\n  }",
+                   "    commonSubstring(beginIndex, endIndex)"],  # the last lines of a long body cut in pieces
+        "swift": ["  func next() -> Element? {\n    nil\n  }"],
+        "scala": ["  def size: Int = 3"],
+    }
+    for language, texts in declared.items():
+        for text in texts:
+            assert declaration_prior(chunk("a", "f", kind="method", language=language, text=text)) < 1.0, text
+    for language, texts in bodies.items():
+        for text in texts:
+            assert declaration_prior(chunk("a", "f", kind="method", language=language, text=text)) == 1.0, text
+
+
 def test_a_header_s_run_of_prototypes_gives_way_to_the_definitions() -> None:
     prototypes = ("/* Render a cJSON entity to text for transfer/storage. */\n"
                   "CJSON_PUBLIC(char *) cJSON_Print(const cJSON *item);\n"
