@@ -38,7 +38,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -64,7 +64,7 @@ COVERAGE_WEIGHT = 0.2
 # The path patterns below are searched in "/" + path: a folder at the start is "/name/" like any
 # other, and a pattern that starts with a plain character lets `re` skip to where it could match
 # (`(^|/)` made each search try every position: 2-3x slower).
-_TEST_PATH = re.compile(
+_TEST_FOLDER = re.compile(
     # folders: `tests/`, Lua's `testes/`, Swift's and .NET's `Tests/`, `UnitTests/`, `Dapper.Tests/`,
     # Gradle's and Kotlin's source sets (`androidTest/`, `jvmTest/`, `integrationTest/`),
     # `e2e-tests/`, and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`,
@@ -76,7 +76,9 @@ _TEST_PATH = re.compile(
     r"(?:oss-?)?fuzz(?:ing|ers?)?|regress(?:ions?)?|"
     r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]est(?:s|ing)?|"
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
-    r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)|"
+    r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)"
+)
+_TEST_FILE = re.compile(
     # files: `test_x.py`, `x_test.go`, `x.test.ts`, type tests (`x.test-d.ts`), `XTests.swift`,
     # `XTestCase.php`, `x_spec.rb`,
     # Bats' `x.bats`, pytest's `conftest.py`, mocks (`mock_store.go`, `store_mock.go`), fuzzing
@@ -192,6 +194,21 @@ _ASKS_FOR = {
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
     "history": frozenset({"changelog", "changelogs", "history", "releases"}),
 }
+
+
+def asks_for_tests(terms: Collection[str], candidates: Iterable[Chunk]) -> bool:
+    """Whether a query's words ask for tests (`spec`, `fixtures`, `mock`), once a word that is a
+    name or part of a name in the candidates' code outside tests is left out: kotlinpoet's
+    `TypeAliasSpec`, lazy.nvim's `Spec`, pytest's `fixture` are what the query is about there."""
+    asking = _ASKS_FOR["test"].intersection(terms)
+    if not asking:
+        return False
+    named: set[str] = set()
+    for chunk in candidates:
+        if chunk.symbol and not is_test_path(chunk.path):
+            bare, _, parts = _symbol_words(chunk.symbol)
+            named.update(parts or (bare,))
+    return any(word not in named and word.removesuffix("s") not in named for word in asking)
 
 
 def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
@@ -502,11 +519,21 @@ def is_test_path(path: str) -> bool:
 
 
 def _looks_like_test(rooted: str) -> bool:
-    """`_TEST_PATH` on a path with a `/` before it. Each of its patterns holds `est`, `pec`,
-    `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and skip the search (a
-    third of its cost)."""
-    return (("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
-             or "regress" in rooted or ".bats" in rooted) and _TEST_PATH.search(rooted) is not None)
+    """`_TEST_FOLDER` and `_TEST_FILE` on a path with a `/` before it. Each of their patterns
+    holds `est`, `pec`, `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and
+    skip the search (a third of its cost)."""
+    if not ("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
+            or "regress" in rooted or ".bats" in rooted):
+        return False
+    if _TEST_FOLDER.search(rooted):
+        return True
+    # a file named as tests are, in a production source set, is production code: kotlinpoet's
+    # `src/jvmMain/.../TypeSpec.kt`, JUnit's `src/main/java/org/junit/Test.java`
+    return _TEST_FILE.search(rooted) is not None and _MAIN_SOURCE_SET.search(rooted) is None
+
+
+# Gradle's and Maven's production source sets: `src/main/`, Kotlin Multiplatform's `jvmMain/`
+_MAIN_SOURCE_SET = re.compile(r"/src/main/|/[a-z][A-Za-z0-9]*Main/")
 
 
 # A symbol's name, qualified with `.`, `::`, `#` or PHP's `\` (`Ramsey\Uuid\Uuid`, `\Dotenv\Dotenv`), in
@@ -1032,6 +1059,8 @@ def rank(
     words, tokens, dotted = _query_words(query)
     words = _naming(words, dotted, common)
     asked, by_prefix = _asked_kinds(tuple(terms)), _by_prefix(tuple(terms))
+    if "test" in asked and not asks_for_tests(terms, chunks.values()):
+        asked = tuple(kind for kind in asked if kind != "test")
     top = max(base.values(), default=0.0) or 1.0
     priors: dict[str, float] = {}
     named: dict[str, float] = {}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.ranking import (
+    asks_for_tests,
     bare_outline,
     barrel_prior,
     declaration_prior,
@@ -279,8 +280,15 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
             "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py",
             "src/mockingbird.py", "src/testers/pool.py", "src/Testimonials/Card.tsx", "src/jvmMain/kotlin/Util.kt",
-            "src/afl-fuzz.c", "src/fuzzy/match.py", "src/regression.py", "lib/regressors/linear.py"]
+            "src/afl-fuzz.c", "src/fuzzy/match.py", "src/regression.py", "lib/regressors/linear.py",
+            # named as tests are, in a production source set: kotlinpoet's specs, JUnit's annotation
+            "kotlinpoet/src/jvmMain/kotlin/com/squareup/kotlinpoet/TypeAliasSpec.kt",
+            "src/main/java/com/squareup/javapoet/TypeSpec.java", "src/main/java/org/junit/Test.java"]
     assert [path for path in code if is_test_path(path)] == []
+    # a test folder is a test folder in any source set (a module of test support's own `main`)
+    assert is_test_path("exposed-tests/src/main/kotlin/org/jetbrains/exposed/DatabaseTestsBase.kt")
+    assert is_test_path("kotlinpoet/src/jvmTest/kotlin/com/squareup/kotlinpoet/TypeAliasSpecTest.kt")
+    assert is_test_path("src/test/scala/cats/FooSpec.scala") and is_test_path("src/FooSpec.scala")
 
 
 def test_a_test_written_beside_the_code_it_tests_ranks_below_that_code() -> None:
@@ -597,6 +605,14 @@ def test_queries_about_tests_keep_tests_up() -> None:
     lexical = [(2, 10.0), (1, 9.0)]
     assert rank("tests for parsing", chunks, lexical, [], mode="lexical", k=2)[0].chunk.path == "tests/test_a.py"
     assert rank("parsing", chunks, lexical, [], mode="lexical", k=2)[0].chunk.path == "app/a.py"
+    # unless the word is what the code names: kotlinpoet's `TypeAliasSpec`, lazy.nvim's `Spec`
+    specs = {1: chunk("src/main/kotlin/TypeAliasSpec.kt", "TypeAliasSpec", language="kotlin"),
+             2: chunk("src/test/kotlin/TypeAliasSpecTest.kt", "TypeAliasSpecTest.aliases", language="kotlin")}
+    assert rank("type alias spec", specs, lexical, [], mode="lexical", k=2)[0].chunk is specs[1]
+    assert not asks_for_tests(["type", "alias", "spec"], specs.values())
+    assert asks_for_tests(["plugin", "specs"], [chunk("lua/plugin.lua", "Plugin", language="lua")])
+    assert not asks_for_tests(["plugin", "specs"], [chunk("lua/plugin.lua", "Spec", language="lua")])
+    assert asks_for_tests(["type", "alias", "spec"], [specs[2]])  # a test's own name names no code
 
 
 def test_hybrid_uses_both_lists_and_dense_mode_only_vectors() -> None:
