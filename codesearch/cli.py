@@ -176,9 +176,12 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
     if server:
         from codesearch.service.client import ServerClient
 
-        results = ServerClient.create(server, token).search(text, k=top, mode=mode, language=lang, glob=glob,
-                                                            repos=list(repos))
+        results, notes = ServerClient.create(server, token).search_with_notes(
+            text, k=top, mode=mode, language=lang, glob=glob, repos=list(repos))
+        for message in notes:
+            note(message)
     else:
+        from codesearch import spelling
         from codesearch.catalog.shards import CatalogSearcher
 
         searcher = CatalogSearcher(check_directory(catalog_dir), settings)  # type: ignore[arg-type]
@@ -187,6 +190,8 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
         results = searcher.search(text, k=top, mode=mode, language=lang, glob=glob, repos=repos)
         for warning in searcher.warnings:
             warn(warning)
+        if fixes := searcher.respelled(text, repos=repos)[1]:
+            note(spelling.note(fixes))
         searcher.close()
     return results
 

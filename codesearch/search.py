@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from codesearch import spelling
@@ -137,28 +138,42 @@ def respelled(store: Store, query: str, overlay: Overlay = EMPTY) -> tuple[str, 
 
 
 def _respelled(store: Store, query: str, overlay: Overlay) -> tuple[str, tuple[tuple[str, str], ...]]:
+    def held() -> list[str]:  # read only for a query with a word no chunk holds
+        return [text.lower() for text in quoted_texts(query)] + [file.text.lower() for file in overlay.files.values()]
+
+    return respell(query, held, lambda terms: store.document_frequencies(terms)[1], store.stem_documents,
+                   lambda spellings: written(store, spellings))
+
+
+def respell(query: str, held: Callable[[], list[str]], frequencies: Callable[[list[str]], dict[str, int]],
+            stem_documents: Callable[[list[str]], dict[str, int]],
+            spelled: Callable[[list[str]], dict[str, int]]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """`respelled` on any collection of code: one index, or a catalog's shards together.
+    `frequencies(terms)`: how many chunks hold each query term; `stem_documents(stems)`: how many
+    hold each stem (`Store.stem_documents`); `spelled(spellings)`: how often chunks holding one
+    stem write each spelling (`written`); `held()`: lower-cased texts whose words are meant as
+    written (what the query quotes, unsaved buffers)."""
     terms = query_terms(query)
-    _, frequency = store.document_frequencies(terms)
+    frequency = frequencies(terms)
     typos = spelling.typos(terms, frequency, spelling.english_words([t for t in terms if not frequency.get(t)]))
     if not typos:
         return query, ()
-    held = [text.lower() for text in quoted_texts(query)] + [file.text.lower() for file in overlay.files.values()]
+    texts = held()
     fixes: list[tuple[str, str]] = []
     for word in typos:
-        if word not in query_terms(query) or any(word in text for text in held):  # a longer word's
+        if word not in query_terms(query) or any(word in text for text in texts):  # a longer word's
             continue  # fix took it (`parseconifg`'s `conifg`), or it is written as it is meant
         candidates = spelling.edits(word)
         stems = STEMMER.stems(candidates)
         common = spelling.english_words(candidates, spelling.COMMON)
-        fix = spelling.nearest(candidates, stems, store.stem_documents(stems),
-                               lambda spellings: _written(store, spellings), common)
+        fix = spelling.nearest(candidates, stems, stem_documents(stems), spelled, common)
         if fix is not None:
             query = spelling.respell(query, word, fix)
             fixes.append((word, fix))
     return query, tuple(fixes)
 
 
-def _written(store: Store, spellings: list[str]) -> dict[str, int]:
+def written(store: Store, spellings: list[str]) -> dict[str, int]:
     """How often some of the chunks holding one stem write each of its spellings as a word or a
     part of an identifier (`code_tokens`)."""
     ids = [i for i, _ in store.lexical_search(spellings[:1], SPELLINGS_READ)]

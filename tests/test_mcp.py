@@ -148,6 +148,7 @@ def test_an_organisations_catalog_directly_and_through_a_scoped_team_server(tmp_
                 "all": text_of(await call(session, "search", query="retry failed uploads session", mode="lexical")),
                 "web": text_of(await call(session, "search", query="session", mode="lexical", path="team-w*")),
                 "status": text_of(await call(session, "status")),
+                "typed": text_of(await call(session, "search", query="expired sesion", mode="lexical")),
             }
             related = await call(session, "related", path="team-payments:src/payments/retry.py", line=12, k=3)
             answers["related"] = ("error: " if related.is_error else "") + text_of(related)
@@ -161,6 +162,7 @@ def test_an_organisations_catalog_directly_and_through_a_scoped_team_server(tmp_
         assert "web/session.ts" in local["all"]
         assert "team-web@" in local["web"] and "team-payments@" not in local["web"]
         assert '"team-payments"' in local["status"] and not local["related"].startswith("error")
+        assert "searched `sesion` as `session`" in local["typed"].splitlines()[0] and "web/session.ts" in local["typed"]
         deadline = time.monotonic() + 60
         while not _healthy(port):
             assert server.poll() is None and time.monotonic() < deadline, "the team server did not start"
@@ -168,6 +170,7 @@ def test_an_organisations_catalog_directly_and_through_a_scoped_team_server(tmp_
         remote = asyncio.run(session_run(["--server", f"http://127.0.0.1:{port}", "--token", "web-team-only-secret"]))
         assert "web/session.ts" in remote["all"] and "team-payments" not in remote["all"]
         assert "team-payments" not in remote["status"] and remote["related"].startswith("error")
+        assert "searched `sesion` as `session`" in remote["typed"].splitlines()[0]
     finally:
         server.kill()
 

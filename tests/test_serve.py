@@ -107,6 +107,32 @@ def test_a_lookup_a_pasted_line_and_a_place_find_their_code_through_the_catalog_
     store.close()
 
 
+def test_a_word_typed_wrong_is_read_as_the_word_the_catalog_s_code_holds(output: Path, fake_encoder: Any,
+                                                                          tokens: TokenTable,
+                                                                          cli_env: dict[str, str]) -> None:
+    typed, meant = "retry the uplaods that failed", "retry the uploads that failed"
+    searcher = CatalogSearcher(output, encoder=fake_encoder)
+    assert searcher.respelled(typed) == (meant, (("uplaods", "uploads"),))  # three shards together
+    assert searcher.respelled(typed, repos=["team-payments"]) == (meant, (("uplaods", "uploads"),))  # one
+    assert searcher.respelled(typed, repos=["team-web"]) == (typed, ())  # no neighbour in its code
+    assert searcher.respelled(meant) == (meant, ()) and searcher.respelled('retry "uplaods"')[1] == ()
+    for mode in ("lexical", "hybrid"):
+        found = searcher.search(typed, mode=mode, k=3)
+        assert [(r.chunk, r.repo) for r in found] == [(r.chunk, r.repo) for r in searcher.search(meant, mode=mode, k=3)]
+        assert found[0].chunk.qualified_name == "retry_failed_uploads"
+    client = _client(output, fake_encoder, tokens)
+    answer = client.post("/search", json={"query": typed}, headers=_auth(ALL_TOKEN)).json()
+    assert answer["results"][0]["symbol"] == "retry_failed_uploads"
+    assert answer["notes"] == ["no chunk holds this word; searched `uplaods` as `uploads` (quote a word to search "
+                               "it as written)"]
+    assert client.post("/search", json={"query": meant}, headers=_auth(ALL_TOKEN)).json()["notes"] == []
+    scoped = client.post("/search", json={"query": typed}, headers=_auth(WEB_TOKEN)).json()
+    assert scoped["notes"] == []  # a token's repositories only: the others' words are not its to see
+    printed = run_cli(["query", typed, "--catalog", str(output), "--mode", "lexical", "--json"], env=cli_env)
+    assert json_lines(printed.stdout)[0]["symbol"] == "retry_failed_uploads"
+    assert "searched `uplaods` as `uploads`" in printed.stderr
+
+
 def test_bad_requests_get_4xx_and_the_server_keeps_answering(output: Path, fake_encoder: Any) -> None:
     client = _client(output, fake_encoder, None)
     assert client.post("/search", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
@@ -199,6 +225,9 @@ def test_concurrent_queries_and_the_terminal_client(output: Path, fake_encoder: 
         full = json_lines(run_cli(["query", "retry the uploads that failed", "--server", url, "--json"],
                                   env={**cli_env, "CODESEARCH_TOKEN": ALL_TOKEN}).stdout)
         assert full[0]["symbol"] == "retry_failed_uploads" and full[0]["repo"] == "team-payments"
+        typed = run_cli(["query", "retry the uplaods that failed", "--server", url, "--mode", "lexical"],
+                        env={**cli_env, "CODESEARCH_TOKEN": ALL_TOKEN})
+        assert "searched `uplaods` as `uploads`" in typed.stderr and "retry_failed_uploads" in typed.stdout
         refused = run_cli(["query", "x", "--server", url, "--token", "wrong-token-wrong-token"], env=cli_env,
                           check=False)
         assert refused.returncode == 1 and "refused the token" in refused.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,7 +26,7 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
-from codesearch.ranking import MAX_PLACES, bm25_idf, lookup_name, rank, reweight_idf
+from codesearch.ranking import MAX_PLACES, bm25_idf, lookup_name, quoted_texts, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.search import (
@@ -38,10 +38,13 @@ from codesearch.search import (
     keep_chunk,
     located,
     phrase_holders,
+    respell,
+    respelled,
     search_lexical,
     term_coverage,
     unembedded,
     with_best,
+    written,
 )
 from codesearch.store import DB_NAME, Store
 
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 
 ALL = ("*",)
 STATISTICS_CACHE_TERMS = 50_000  # per shard
+RESPELLINGS_KEPT = 10_000  # queries whose respelling a job's catalog keeps
 _ROWS = "\x00rows"
 
 
@@ -79,6 +83,7 @@ class CatalogSearcher:
         self._vectors: dict[Path, VectorIndex] = {}
         self._merged: MergedIndex | None = None
         self._statistics: dict[Path, dict[str, int]] = {}
+        self._respellings: dict[tuple[str, tuple[Path, ...]], tuple[str, tuple[tuple[str, str], ...]]] = {}
         self._merged_bm25: MergedLexical | None = None
         self._shards_immutable = (self.directory / CATALOG_NAME).exists()  # a job's shards never change
         self._encoder: Encoder | None = encoder
@@ -144,6 +149,7 @@ class CatalogSearcher:
         """The best `k` chunks of the selected repositories, ranked as one collection."""
         check_request(query, mode, k, language)
         shards = self._shards(repos, scope)
+        query, _ = self._respelled(shards, query)
         encoder = self.encoder() if mode != "lexical" else None
         if encoder is None:
             mode = "lexical"
@@ -155,6 +161,13 @@ class CatalogSearcher:
         at = self._gathered(shards, lambda store: located(store, query), MAX_PLACES * MAX_PLACE_FILES)
         return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining,
                           common=self._common(shards, query), phrased=phrased, located=at)
+
+    def respelled(self, query: str, *, repos: Sequence[str] | None = None,
+                  scope: Sequence[str] = ALL) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The query as `search` answers it over the same repositories, and the words it read as
+        others (`search.respelled`): a word no chunk of any of them holds, one typo from a word
+        they hold. What a door tells the user (`spelling.note`)."""
+        return self._respelled(self._shards(repos, scope), query)
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10, repos: Sequence[str] | None = None,
                 scope: Sequence[str] = ALL) -> list[SearchResult]:
@@ -259,6 +272,44 @@ class CatalogSearcher:
             found += [(shard.number << 32 | i, score) for i, score in rescored.items()]
         found.sort(key=lambda pair: -pair[1])
         return found[:CANDIDATES]
+
+    def _respelled(self, shards: list[_Shard], query: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """`search.respelled` over the shards together: a word is typed wrong only where no shard
+        holds it, and is read as the neighbour the most chunks of all of them hold. One shard
+        answers as its own index does; past MERGED_SHARDS shards the query is taken as typed (a
+        query does not ask every shard for its vocabulary). A job's shards never change, so what
+        was worked out for a query is kept."""
+        if len(shards) == 1:
+            with self._borrow(shards[0].path) as store:
+                return respelled(store, query)
+        if not shards or len(shards) > MERGED_SHARDS:
+            return query, ()
+        key = (query, tuple(shard.path for shard in shards))
+        with self._lock:
+            if key in self._respellings:
+                return self._respellings[key]
+
+        def frequencies(terms: list[str]) -> dict[str, int]:
+            stats = [self._term_statistics(shard.path, terms)[1] for shard in shards]
+            return {t: sum(counted[t] for counted in stats) for t in terms}
+
+        def summed(ask: Callable[[Store, list[str]], dict[str, int]]) -> Callable[[list[str]], dict[str, int]]:
+            def over_shards(words: list[str]) -> dict[str, int]:
+                total: Counter[str] = Counter()
+                for shard in shards:
+                    with self._borrow(shard.path) as store:
+                        total.update(ask(store, words))
+                return dict(total)
+            return over_shards
+
+        found = respell(query, lambda: [text.lower() for text in quoted_texts(query)], frequencies,
+                        summed(Store.stem_documents), summed(written))
+        if self._shards_immutable:
+            with self._lock:
+                if len(self._respellings) >= RESPELLINGS_KEPT:
+                    self._respellings.clear()
+                self._respellings[key] = found
+        return found
 
     def _definitions(self, shards: list[_Shard], symbol: str) -> list[int]:
         """A lookup's definitions in the shards, as `search.definitions` finds them in one index:

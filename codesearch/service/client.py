@@ -40,11 +40,19 @@ class ServerClient:
     def search(self, query: str, *, k: int = 10, mode: str = "hybrid", language: str | None = None,
                glob: str | None = None, repos: list[str] | None = None) -> list[SearchResult]:
         """POST /search; results carry their repository and commit."""
+        return self.search_with_notes(query, k=k, mode=mode, language=language, glob=glob, repos=repos)[0]
+
+    def search_with_notes(self, query: str, *, k: int = 10, mode: str = "hybrid", language: str | None = None,
+                          glob: str | None = None, repos: list[str] | None = None) -> tuple[list[SearchResult],
+                                                                                          list[str]]:
+        """POST /search: the results and what the server says of the query (a word it read as
+        another); a server from before notes says nothing."""
         body: dict[str, Any] = {"query": query, "k": k, "mode": mode}
         for key, value in (("lang", language), ("glob", glob), ("repos", repos or None)):
             if value is not None:
                 body[key] = value
-        return [result_from_json(item) for item in self._call("POST", "/search", body)["results"]]
+        answer = self._call("POST", "/search", body)
+        return [result_from_json(item) for item in answer["results"]], [str(n) for n in answer.get("notes", [])]
 
     def related(self, repo: str, path: str, line: int, *, k: int = 10) -> list[SearchResult]:
         """POST /related: code like the definition at repo:path:line."""

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codesearch import spelling
 from codesearch.catalog.shards import ALL, CatalogSearcher
 from codesearch.errors import CodesearchError, IndexMissing, QueryError
 from codesearch.records import SearchResult
@@ -123,7 +124,8 @@ def create_app(searcher: CatalogSearcher, tokens: TokenTable | None = None,
     def search(body: SearchBody, scope: tuple[str, ...] = Depends(scope_of)) -> dict[str, Any]:
         results = searcher.search(body.query, k=body.k, mode=body.mode, language=body.lang, glob=body.glob,
                                   repos=body.repos, scope=scope)
-        return {"results": [_shape(r) for r in results]}
+        _, fixes = searcher.respelled(body.query, repos=body.repos, scope=scope)  # kept: no second search
+        return {"results": [_shape(r) for r in results], "notes": [spelling.note(fixes)] if fixes else []}
 
     @app.post("/related")
     def related(body: RelatedBody, scope: tuple[str, ...] = Depends(scope_of)) -> dict[str, Any]:

@@ -126,8 +126,10 @@ class CatalogBackend:
 
     def search(self, query: str, *, k: int, mode: str, path: str | None, glob: str | None,
                lang: str | None) -> tuple[list[SearchResult], str]:
-        return self.searcher.search(query, k=k, mode=mode, language=lang, glob=glob,
-                                    repos=[path] if path else None), ""
+        repos = [path] if path else None
+        results = self.searcher.search(query, k=k, mode=mode, language=lang, glob=glob, repos=repos)
+        fixes = self.searcher.respelled(query, repos=repos)[1]
+        return results, f"[{spelling.note(fixes)}]" if fixes else ""
 
     def related(self, path: str, line: int, *, k: int) -> list[SearchResult]:
         repo, relative = _split_repo(path)
@@ -145,7 +147,9 @@ class ServerBackend:
 
     def search(self, query: str, *, k: int, mode: str, path: str | None, glob: str | None,
                lang: str | None) -> tuple[list[SearchResult], str]:
-        return self.client.search(query, k=k, mode=mode, language=lang, glob=glob, repos=[path] if path else None), ""
+        results, notes = self.client.search_with_notes(query, k=k, mode=mode, language=lang, glob=glob,
+                                                       repos=[path] if path else None)
+        return results, " ".join(f"[{message}]" for message in notes)
 
     def related(self, path: str, line: int, *, k: int) -> list[SearchResult]:
         repo, relative = _split_repo(path)
