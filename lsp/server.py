@@ -25,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
+from codesearch import spelling
 from codesearch.encoding import EncoderSettings
 from codesearch.errors import CodesearchError
 from codesearch.indexing import IndexOptions
@@ -374,6 +375,12 @@ def build_server() -> CodesearchServer:
         mode = _field(arg, "mode", str, ls.options.mode)
         hits = await _in_thread(ls.search, query, k=_field(arg, "k", int, 10), mode=mode,
                                 language=_field(arg, "lang", str), glob=_field(arg, "glob", str))
+        # a word read as another is said, as the terminal says it (not for workspace/symbol, which
+        # the editor asks at every keystroke)
+        fixes = await _in_thread(lambda: tuple(dict.fromkeys(fix for live in ls.folders.all()
+                                                             for fix in live.respelled(query))))
+        if fixes:
+            ls.show(types.MessageType.Info, f"codesearch: {spelling.note(fixes)}")
         return [_result(h) for h in hits]
 
     @server.command(RELATED)

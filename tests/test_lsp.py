@@ -252,6 +252,14 @@ async def _multi_root(repo: Path, env: dict[str, str], tmp_path: Path) -> None:
     assert any(m.type == types.MessageType.Warning and "model unavailable" in m.message for m in client.messages)
     assert (await symbols(client, "send welcome email"))[0].location.uri.endswith("other/mailer.py")  # type: ignore[union-attr]
     assert (await symbols(client, "retry failed uploads"))[0].name == "retry_failed_uploads"
+    typed = await command(client, "codesearch.search", {"query": "retry the uplaods that failed", "mode": "lexical"})
+    assert typed[0]["symbol"] == "retry_failed_uploads"
+
+    async def said() -> bool:
+        return any(m.type == types.MessageType.Info and "searched `uplaods` as `uploads`" in m.message
+                   for m in client.messages)
+
+    await eventually(said)
     dirs = {f["index_dir"] for f in (await command(client, "codesearch.status", {}))["folders"]}
     assert dirs == {str(repo / ".codesearch"), str(other / ".codesearch")}
     assert await stop(client) == 0
