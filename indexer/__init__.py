@@ -56,5 +56,7 @@
 # => (getKey, fn, config) => { ... }) as Middleware` had been cut into a 1-line head and pieces of
 # exactly 150 lines, mid-statement); 42: C and C++ macros before a declaration's type or name
 # (`CLI11_NODISCARD std::string help() const;`, a constructor's `FMT_CONSTEXPR`) and in an `if`
-# (`if FMT_CONSTEXPR20 (...)`) are read past (CLI11's `class App` had been a function)
-CHUNKER_VERSION = 42
+# (`if FMT_CONSTEXPR20 (...)`) are read past (CLI11's `class App` had been a function); 43: a class's
+# outline shows each member's signature line, not the first of its annotations (Java's `@Override`,
+# Kotlin's `@JvmStatic`, C#'s `[Fact]`, Swift's `@discardableResult` had stood for the member)
+CHUNKER_VERSION = 43

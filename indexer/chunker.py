@@ -241,7 +241,24 @@ def _definition(
         end = max(swallowed[0].prev_sibling.end_point.row, node.start_point.row)
     symbol = _name_parts(name)[-1] if name else ""
     qualified_name = ".".join(p for part in qualified for p in _name_parts(part))
-    return _Definition(kind, symbol, qualified_name, start, end, node.start_point.row, node)
+    return _Definition(kind, symbol, qualified_name, start, end, _signature_row(node), node)
+
+
+# What a definition's node may hold before its signature: Java's and Kotlin's annotations, C#'s
+# and PHP's attribute lists, Swift's attributes
+_ANNOTATIONS = frozenset({"annotation", "marker_annotation", "attribute_list", "attribute"})
+
+
+def _signature_row(node: Node) -> int:
+    """The row a definition's signature starts on, past the annotations its node holds (in
+    `modifiers` or before them): a class's outline shows `public String toString()`, not
+    `@Override`."""
+    for child in node.children:
+        parts = child.children if child.type == "modifiers" else [child]
+        for part in parts:
+            if part.type not in _ANNOTATIONS and "comment" not in part.type:
+                return part.start_point.row
+    return node.start_point.row
 
 
 def _name_parts(name: str) -> list[str]:

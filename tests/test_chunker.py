@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from codesearch.indexer.chunker import MAX_CHUNK_LINES, _sections, chunk_file, chunk_source
+from codesearch.indexer.chunker import MAX_CHUNK_LINES, _sections, chunk_file, chunk_source, chunk_text
 from codesearch.indexer.languages import BY_NAME, language_for, parser_for
 
 LANGUAGES = Path(__file__).parent / "fixtures" / "languages"
@@ -88,6 +88,25 @@ def test_class_chunk_is_an_outline_of_header_fields_and_signatures() -> None:
     outline = next(c for c in chunks if c.kind == "class").text
     assert "limit = 10" in outline and "def push(self, path):" in outline
     assert "self.items.append(path)" not in outline
+
+
+def test_an_outline_shows_each_member_s_signature_not_its_annotations() -> None:
+    sources = {
+        "Node.java": ("class Node {\n  @Override\n  @SuppressWarnings({\n    \"unchecked\"\n  })\n"
+                      "  public String toString() { return name; }\n}\n", "public String toString()"),
+        "Node.kt": ("object Node {\n  @JvmStatic\n  @Throws(IOException::class)\n"
+                    "  internal fun get(x: Int): Int = x\n}\n", "internal fun get(x: Int)"),
+        "NodeTests.cs": ("class NodeTests {\n  [Fact]\n  [Trait(\"kind\", \"unit\")]\n  public void Parses() { }\n}\n",
+                         "public void Parses()"),
+        "Node.swift": ("struct Node {\n  @discardableResult\n  @inlinable\n  public func size() -> Int { 1 }\n}\n",
+                       "public func size()"),
+    }
+    for path, (source, signature) in sources.items():
+        chunks = chunk_text(source, path)
+        outline = next(c for c in chunks if c.kind == "class").text
+        assert signature in outline and "@" not in outline and "[" not in outline, path
+        member = next(c for c in chunks if c.kind == "method")
+        assert member.text.lstrip().startswith(("@", "[")), path  # the member's own chunk keeps them
 
 
 def test_long_function_is_split_at_statement_boundaries_without_losing_lines() -> None:
