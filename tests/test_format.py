@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from codesearch.indexer import CHUNKER_VERSION
 from codesearch.indexer.sync import sync_chunks, worker_pool
 from conftest import run_cli
 
@@ -34,6 +35,8 @@ def format_1(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copy(FIXTURE / "index.sqlite3", index_dir / DB_NAME)
     with sqlite3.connect(index_dir / DB_NAME) as db:
         db.execute("UPDATE meta SET value = ? WHERE key = 'root'", (str(root),))
+        # chunked by this chunker (a later version chunks every file again: not what is tested here)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'chunker_version'", (str(CHUNKER_VERSION),))
     return root, index_dir
 
 
