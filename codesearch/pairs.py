@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codesearch.lexical import split_identifier
-from codesearch.ranking import is_test_path
+from codesearch.priors import is_test_path
 from codesearch.records import Chunk, embedding_text
 
 KINDS = ("doc", "name", "test", "commit")

@@ -10,12 +10,10 @@
   with its values, the chunk whose format string made it (`rendered`).
 - A place in code as tools print it (`indexer/walk.py:61`, a stack trace's frames: `places`) leads
   with the chunk at that line.
-- A file whose name or folder the query names is lifted (`path_match`).
-- Tests, examples, docs, shims, generated code, stubs and prose rank below the implementation
-  unless the query asks for them (`path_prior`), and so do a barrel's top-level code
-  (`barrel_prior`) and tests written beside the code (`inline_test_prior`); variants do too: code in a
-  version folder a newer one replaces (`v3/` beside `v4/`) and code for Windows beside code for
-  other platforms (`variant_priors`).
+- A file's place is evidence too (`codesearch.priors`): a file whose name or folder the query
+  names is lifted, and tests, examples, docs, shims, generated code, stubs, prose, barrels, tests
+  written beside the code and variants (`v3/` beside `v4/`, Windows beside other platforms) rank
+  below the implementation unless the query asks for them.
 - A chunk that *defines* a symbol the query names ranks above chunks that merely use it, a
   definition of a few lines gives way to code that does the work (`brevity_prior`), and a method
   declared without a body, or a header's run of prototypes, gives way to its implementation
@@ -35,7 +33,6 @@ Each signal's worth on the development benchmark (NDCG@10 with and without it) i
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -43,16 +40,25 @@ from functools import lru_cache
 from typing import Any
 
 from codesearch.lexical import STOPWORDS, code_tokens, query_terms, split_identifier
+from codesearch.priors import (
+    ASKS_FOR,
+    PROPERTY,
+    asked_kinds,
+    barrel_factor,
+    file_prior,
+    inline_test_factor,
+    is_barrel,
+    is_test_path,
+    path_hits,
+    path_names,
+    prefixes,
+    variant_priors,
+)
 from codesearch.records import Chunk, SearchResult
 
 RRF_K = 60
 DEFINITION_BOOST = 1.6
 PARTIAL_DEFINITION_BOOST = 1.25
-TEST_PENALTY = 0.3
-ASIDE_PENALTY = 0.5
-STUB_PENALTY = 0.7
-PROSE_PENALTY = 0.5
-PROSE = "text"  # indexer.languages.TEXT: files no grammar fits
 PATH_MATCH = 1.0
 FILE_SUPPORT = 0.5
 TINY_PENALTY = 0.7
@@ -60,34 +66,6 @@ TINY_LINES = 5
 DECLARATION_PENALTY = 0.7
 REPEAT_DECAY = 0.5
 COVERAGE_WEIGHT = 0.2
-
-# The path patterns below are searched in "/" + path: a folder at the start is "/name/" like any
-# other, and a pattern that starts with a plain character lets `re` skip to where it could match
-# (`(^|/)` made each search try every position: 2-3x slower).
-_TEST_FOLDER = re.compile(
-    # folders: `tests/`, Lua's `testes/`, Swift's and .NET's `Tests/`, `UnitTests/`, `Dapper.Tests/`,
-    # Gradle's and Kotlin's source sets (`androidTest/`, `jvmTest/`, `integrationTest/`),
-    # `e2e-tests/`, and test support: `testutil/`, `AdapterTestUtilities/`, `TestHelpers/`,
-    # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, `__fixtures__/`, jscodeshift's
-    # `__testfixtures__/`, Jest's kinds of `__tests__/` (`__performance_tests__/`), `perf-testing/`,
-    # mocks (Jest's `__mocks__/`), fuzzing harnesses (`fuzz/`, OSS-Fuzz's `ossfuzz/`, `fuzzing/`),
-    # regression tests (OpenBSD's and tmux's `regress/`, `regression/`)
-    r"/(?:[Tt]ests?|testes|__\w*tests?__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
-    r"(?:oss-?)?fuzz(?:ing|ers?)?|regress(?:ions?)?|"
-    r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]est(?:s|ing)?|"
-    r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
-    r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)"
-)
-_TEST_FILE = re.compile(
-    # files: `test_x.py`, `x_test.go`, `x.test.ts`, type tests (`x.test-d.ts`), `XTests.swift`,
-    # `XTestCase.php`, `x_spec.rb`,
-    # Bats' `x.bats`, pytest's `conftest.py`, mocks (`mock_store.go`, `store_mock.go`), fuzzing
-    # harnesses (`parser_fuzzer.cc`, `fuzz_json.py`)
-    r"/test_[^/]*$|_fuzzer\.[a-z]+$|/fuzz_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)(?:-d)?\.[a-z]+$|"
-    r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$|\.bats$|/conftest\.py$|"
-    r"/mock_[^/]*$|_mocks?\.[a-z]+$"
-)
-
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K,
                            abstaining: Sequence[Collection[int]] = ()) -> dict[int, float]:
@@ -158,49 +136,11 @@ def reweight_idf(term_scores: dict[str, dict[int, float]], local_idf: dict[str, 
     return dict(total)
 
 
-# Code beside the implementation: examples, docs, compatibility shims, vendored code (`vendor/`,
-# `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`), contributed extras (zlib's
-# `contrib/`) and generated code.
-_ASIDE_PATH = re.compile(
-    r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Pp]laygrounds?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|"
-    r"legacy|deprecated|"
-    r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|bench|benches|"
-    r"benchmarks?|website|\.github|"  # a project's site (Docusaurus, Jekyll), GitHub's templates and CI
-    r"[\w .-]+\.(?:docc|playground|xcodeproj|xcworkspace))(?:/|$)|"  # Xcode's docs, playgrounds and projects
-    r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
-    r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
-    r"[_-]bench(?:mark)?s?(?:\.[a-z]+)?|/bench(?:mark)?s?_[^/]*)$"  # benchmark scripts: `multi_queue_bench`
-)
-# Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
-# re-exports it (barrels: their module chunks give way; a function or class in one is code like
-# any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).
-_STUB_PATH = re.compile(r"\.d\.ts$")
-# A project's history in prose (`CHANGES`, `CHANGELOG.md`, `History.md`): it names every feature
-# once, and so matches many questions about code, which it never answers.
-_HISTORY_PATH = re.compile(r"/(?:changes|changelog|change_log|history|news|release[-_]?notes|releases)(?:\.[a-z]+)?$",
-                           re.IGNORECASE)
-_BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$")
-_ASKS_FOR = {
-    "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock", "fuzz", "fuzzer",
-                       "fuzzers", "fuzzing", "regress", "regression", "regressions"}),
-    "aside": frozenset({"example", "examples", "sample", "demo", "playground", "doc", "docs", "compat", "legacy",
-                        "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
-                        "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website", "github",
-                        "ci", "workflow", "workflows"}),
-    "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
-                        "yml", "toml", "ci", "workflow", "config", "configuration"}),
-    "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
-                       "mod", "module", "package"}),
-    "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
-    "history": frozenset({"changelog", "changelogs", "history", "releases"}),
-}
-
-
 def asks_for_tests(terms: Collection[str], candidates: Iterable[Chunk]) -> bool:
     """Whether a query's words ask for tests (`spec`, `fixtures`, `mock`), once a word that is a
     name or part of a name in the candidates' code outside tests is left out: kotlinpoet's
     `TypeAliasSpec`, lazy.nvim's `Spec`, pytest's `fixture` are what the query is about there."""
-    asking = _ASKS_FOR["test"].intersection(terms)
+    asking = ASKS_FOR["test"].intersection(terms)
     if not asking:
         return False
     named: set[str] = set()
@@ -209,138 +149,6 @@ def asks_for_tests(terms: Collection[str], candidates: Iterable[Chunk]) -> bool:
             bare, _, parts = _symbol_words(chunk.symbol)
             named.update(parts or (bare,))
     return any(word not in named and word.removesuffix("s") not in named for word in asking)
-
-
-def path_prior(path: str, terms: Collection[str], language: str = "") -> float:
-    """How much a file's place says about its chunks being the answer, as a multiplier: tests,
-    examples, docs, compatibility shims and generated code, then type stubs, rank below the
-    implementation, unless the query's `terms` ask for that kind of file."""
-    return _path_prior(path, language, _asked_kinds(tuple(terms)))
-
-
-def barrel_prior(chunk: Chunk, terms: Collection[str]) -> float:
-    """A re-export barrel's top-level code (`__init__.py`, `index.ts`) ranks below the code it
-    re-exports, unless the query asks for exports; the barrel's own functions and classes do not."""
-    return _barrel_prior(chunk.path, chunk.kind, _asked_kinds(tuple(terms)))
-
-
-def inline_test_prior(chunk: Chunk, terms: Collection[str]) -> float:
-    """A test written beside the code it tests ranks as a test file's would, unless the query
-    asks for tests: Rust's `mod tests { ... }` (`tests.it_parses`), Zig's `test "parses" { ... }`
-    (named by its string) and Haskell's QuickCheck properties (`prop_checkReturn1 = verify ...`,
-    ShellCheck keeps 1,700 beside its checks) live in the implementation's own file, where the
-    path says nothing."""
-    return _inline_test_prior(chunk.path, chunk.qualified_name, _asked_kinds(tuple(terms)), chunk.language)
-
-
-def _inline_test_prior(path: str, qualified_name: str, asked: tuple[str, ...], language: str) -> float:
-    if "test" in asked:
-        return 1.0
-    inline = (qualified_name.startswith('"') or _TEST_SCOPE.search(qualified_name) is not None
-              or (language == "haskell" and qualified_name.startswith(_PROPERTY)))
-    return TEST_PENALTY if inline and not is_test_path(path) else 1.0  # a test file's prior counted it
-
-
-_TEST_SCOPE = re.compile(r"(?:^|\.)tests?\.")
-_PROPERTY = "prop_"  # QuickCheck's convention for a property's name
-
-
-def _barrel_prior(path: str, kind: str, asked: tuple[str, ...]) -> float:
-    return STUB_PENALTY if kind == "module" and "stub" not in asked and _is_barrel(path) else 1.0
-
-
-@lru_cache(maxsize=1 << 14)
-def _is_barrel(path: str) -> bool:
-    return bool(_BARREL_PATH.search("/" + path))
-
-
-# The caches below that hold an entry per path or symbol hold tuples of strings, never sets, lists
-# or dicts: the garbage collector stops tracking such tuples, where a frozenset per entry made each
-# full collection of a long-running server walk every entry (170 ms, every few dozen queries, on
-# a 340,000-chunk index).
-
-
-@lru_cache(maxsize=256)
-def _asked_kinds(terms: tuple[str, ...]) -> tuple[str, ...]:
-    """The kinds of file (`_ASKS_FOR`'s keys) a query's terms ask for, worked out once per query."""
-    return tuple(kind for kind, words in _ASKS_FOR.items() if words.intersection(terms))
-
-
-@lru_cache(maxsize=1 << 14)
-def _path_prior(path: str, language: str, asked: tuple[str, ...]) -> float:
-    prior = 1.0
-    rooted = "/" + path
-    if "test" not in asked and _looks_like_test(rooted):
-        prior *= TEST_PENALTY
-    if "aside" not in asked and _ASIDE_PATH.search(rooted):
-        prior *= ASIDE_PENALTY
-    if "stub" not in asked and _STUB_PATH.search(rooted):
-        prior *= STUB_PENALTY
-    if language == PROSE:
-        if "prose" not in asked:
-            prior *= PROSE_PENALTY
-        if "history" not in asked and _HISTORY_PATH.search(rooted):  # not `history.py`: code is code
-            prior *= ASIDE_PENALTY
-    return prior
-
-
-_VERSION_FOLDER = re.compile(r"/v(\d+)/")
-
-
-def superseded(paths: Collection[str]) -> tuple[str, ...]:
-    """The version folders among `paths` that a newer sibling replaces: `src/v3/` when there is
-    also a `src/v4/` (or `api/v1/` beside `api/v2/`). A repository that keeps its old version
-    beside the new one keeps it for compatibility; the question is nearly always about the new."""
-    if not _VERSION_FOLDER.search("/" + "\n/".join(paths)):  # one search: most candidates have none
-        return ()
-    versions: dict[str, set[int]] = defaultdict(set)
-    for path in paths:
-        for parent, number in _version_folders(path):
-            versions[parent].add(number)
-    return tuple(sorted(f"{parent}v{number}/" for parent, numbers in versions.items()
-                        for number in numbers if number < max(numbers)))
-
-
-@lru_cache(maxsize=1 << 14)
-def _version_folders(path: str) -> tuple[tuple[str, int], ...]:
-    """The version folders in a path: `src/v3/types.ts` has ("src/", 3)."""
-    return tuple((path[:match.start()], int(match.group(1))) for match in _VERSION_FOLDER.finditer("/" + path))
-
-
-# Code for one platform where the candidates hold code for others: `src/win/` beside `src/unix/`,
-# `poll_windows.go` beside `poll_unix.go`. A question that does not name Windows is nearly always
-# about the code most platforms run.
-_WINDOWS = re.compile(r"/(?:win|win32|windows)(?:/|$)|[_-](?:win|win32|windows)\.[a-z]+$", re.MULTILINE)
-_POSIX = re.compile(r"/(?:unix|posix|linux|darwin|macos|bsd)(?:/|$)|[_-](?:unix|posix|linux|darwin)\.[a-z]+$",
-                    re.MULTILINE)
-
-
-@lru_cache(maxsize=1 << 14)
-def _platform(path: str) -> str:
-    """The platform a path's code is for: "windows", "posix", or "" (every platform)."""
-    rooted = "/" + path
-    return "windows" if _WINDOWS.search(rooted) else "posix" if _POSIX.search(rooted) else ""
-
-
-def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
-    """Multipliers for the files among a query's candidates that are variants the question is
-    rarely about: code in a version folder a newer one replaces (`superseded`), unless the query
-    names that version or asks for legacy code, and code for Windows beside code for other
-    platforms, unless the query names Windows. Worked out on the candidates, once their files
-    are known; files not listed keep their score."""
-    factors: dict[str, float] = {}
-    asked = _asked_kinds(tuple(terms))
-    if "aside" not in asked:
-        old = tuple(folder for folder in superseded(files) if folder.rstrip("/").rsplit("/", 1)[-1] not in terms)
-        factors.update((file, ASIDE_PENALTY) for file in files if old and file.startswith(old))
-    rooted = "/" + "\n/".join(files)  # one search each tells whether any file is for a platform
-    if "windows" not in asked and "win" in rooted and _WINDOWS.search(rooted) and _POSIX.search(rooted):
-        platforms = {file: _platform(file) for file in files}
-        if "posix" in platforms.values():
-            for file, platform in platforms.items():
-                if platform == "windows":
-                    factors[file] = factors.get(file, 1.0) * ASIDE_PENALTY
-    return factors
 
 
 def brevity_prior(chunk: Chunk) -> float:
@@ -461,79 +269,6 @@ def _declares(text: str, language: str) -> bool:
         return False
     end = text[-300:].rstrip()  # the last lines: not a copy of a long body
     return end.endswith(";") and "=>" not in text and "}" not in end[end.rfind("\n") + 1:]
-
-
-def path_match(path: str, terms: Collection[str]) -> float:
-    """The share of a query's terms that name the file or its folder (`router` in
-    `src/router.go`, `dependency` in `dependencies/`): a file named for the question is often its
-    answer. Words match when one is a prefix of the other (four letters at least) or, for long
-    words, when they differ only in the last two letters, so plurals and stems count."""
-    return _path_hits(_path_names(path), _by_prefix(tuple(terms))) / len(terms) if terms else 0.0
-
-
-@lru_cache(maxsize=256)
-def _by_prefix(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """Words by their first four letters, the only ones `_same_stem` can match."""
-    grouped: dict[str, list[str]] = {}
-    for word in words:
-        grouped.setdefault(word[:4], []).append(word)
-    return {prefix: tuple(alike) for prefix, alike in grouped.items()}
-
-
-def _path_hits(names: tuple[tuple[str, tuple[str, ...]], ...], terms: dict[str, tuple[str, ...]]) -> int:
-    """How many terms match one of a path's names, both grouped by `_by_prefix`. A path has a
-    few names, and most share their first four letters with no term, so the loop runs over them."""
-    hits = 0
-    for prefix, alike in names:
-        for term in terms.get(prefix, ()):
-            if any(_same_stem(term, name) for name in alike):
-                hits += 1
-    return hits
-
-
-@lru_cache(maxsize=1 << 14)
-def _path_names(path: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The tokens of a file's name (without extensions) and of its folder's, by `_by_prefix`."""
-    parts = path.lower().rsplit("/", 2)[-2:]
-    tokens = tuple(dict.fromkeys(code_tokens(" ".join(part.split(".", 1)[0] for part in parts))))
-    return tuple(_by_prefix.__wrapped__(tokens).items())  # not kept in `_by_prefix`'s cache of queries
-
-
-def _same_stem(a: str, b: str) -> bool:
-    """`route` ~ `router`, `dependency` ~ `dependencies`; `net` is not `network`."""
-    if a == b:
-        return True
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) < 4 or long[:4] != short[:4]:  # most pairs stop here, cheaply
-        return False
-    if long.startswith(short):
-        return True
-    shared = len(os.path.commonprefix([short, long]))
-    return len(short) >= 7 and shared >= len(short) - 2
-
-
-@lru_cache(maxsize=1 << 14)
-def is_test_path(path: str) -> bool:
-    """Whether a path looks like a test file by the usual conventions of many languages."""
-    return _looks_like_test("/" + path)
-
-
-def _looks_like_test(rooted: str) -> bool:
-    """`_TEST_FOLDER` and `_TEST_FILE` on a path with a `/` before it. Each of their patterns
-    holds `est`, `pec`, `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and
-    skip the search (a third of its cost)."""
-    if not ("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
-            or "regress" in rooted or ".bats" in rooted):
-        return False
-    if _TEST_FOLDER.search(rooted):
-        return True
-    # a file named as tests are, in a production source set, is production code: kotlinpoet's
-    # `src/jvmMain/.../TypeSpec.kt`, JUnit's `src/main/java/org/junit/Test.java`
-    return _TEST_FILE.search(rooted) is not None and _MAIN_SOURCE_SET.search(rooted) is None
-
-
-# Gradle's and Maven's production source sets: `src/main/`, Kotlin Multiplatform's `jvmMain/`
-_MAIN_SOURCE_SET = re.compile(r"/src/main/|/[a-z][A-Za-z0-9]*Main/")
 
 
 # A symbol's name, qualified with `.`, `::`, `#` or PHP's `\` (`Ramsey\Uuid\Uuid`, `\Dotenv\Dotenv`), in
@@ -768,7 +503,7 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
     if not found:  # defined in a dependency: where the project re-exports it
         exports = _reexport(last)
         found = {i for i, chunk in chunks.items() if chunk.kind == "module" and last in chunk.text
-                 and exports.search(chunk.text) and (chunk.language != "python" or _is_barrel(chunk.path))}
+                 and exports.search(chunk.text) and (chunk.language != "python" or is_barrel(chunk.path))}
     return found
 
 
@@ -1058,7 +793,7 @@ def rank(
     terms = query_terms(query)
     words, tokens, dotted = _query_words(query)
     words = _naming(words, dotted, common)
-    asked, by_prefix = _asked_kinds(tuple(terms)), _by_prefix(tuple(terms))
+    asked, by_prefix = asked_kinds(tuple(terms)), prefixes(tuple(terms))
     if "test" in asked and not asks_for_tests(terms, chunks.values()):
         asked = tuple(kind for kind in asked if kind != "test")
     top = max(base.values(), default=0.0) or 1.0
@@ -1072,18 +807,18 @@ def rank(
         file = file_of(item) if file_of else path
         prior = priors.get(file)
         if prior is None:
-            prior = priors[file] = _path_prior(path, chunk.language, asked)
-            named[file] = PATH_MATCH * top * (_path_hits(_path_names(path), by_prefix) / len(terms) if terms else 0.0)
+            prior = priors[file] = file_prior(path, chunk.language, asked)
+            named[file] = PATH_MATCH * top * (path_hits(path_names(path), by_prefix) / len(terms) if terms else 0.0)
         weight = _definition_boost(chunk, words, tokens, dotted)  # a definition the query names keeps its place
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
         weight *= declaration_prior(chunk)
-        score = (score * weight + named[file]) * prior * _barrel_prior(path, chunk.kind, asked)
+        score = (score * weight + named[file]) * prior * barrel_factor(path, chunk.kind, asked)
         name = chunk.qualified_name
         # a test beside the code it tests: cheap checks first, at no call's cost for the many names
         # that cannot be one
-        if "tests." in name or "test." in name or name[:1] == '"' or name.startswith(_PROPERTY):
-            score *= _inline_test_prior(path, name, asked, chunk.language)
+        if "tests." in name or "test." in name or name[:1] == '"' or name.startswith(PROPERTY):
+            score *= inline_test_factor(path, name, asked, chunk.language)
         scored.append((item, file, score))
         by_file[file].append(score)
     demoted = variant_priors(by_file, terms)

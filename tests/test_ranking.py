@@ -5,25 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
+from codesearch.priors import (
+    barrel_prior,
+    inline_test_prior,
+    is_test_path,
+    path_match,
+    path_prior,
+    superseded,
+    variant_priors,
+)
 from codesearch.ranking import (
     asks_for_tests,
     bare_outline,
-    barrel_prior,
     declaration_prior,
     definition_boost,
     delegates,
-    inline_test_prior,
-    is_test_path,
     lookup_name,
     names_definition,
-    path_match,
-    path_prior,
     places,
     rank,
     reciprocal_rank_fusion,
     rendered,
-    superseded,
-    variant_priors,
 )
 from codesearch.records import Chunk
 from codesearch.search import search_lexical, term_coverage
