@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -402,6 +402,12 @@ class LiveIndex:
 
 
 _settled = threading.Lock()
+
+
+def respelled_in(indexes: Iterable[LiveIndex], query: str) -> tuple[tuple[str, str], ...]:
+    """The words of `query` that any of `indexes` reads as others (`LiveIndex.respelled`), each
+    (word, replacement) once: what a door serving several folders tells the user."""
+    return tuple(dict.fromkeys(fix for live in indexes for fix in live.respelled(query)))
 
 
 def settle_heap() -> None:

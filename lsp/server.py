@@ -29,7 +29,7 @@ from codesearch import spelling
 from codesearch.encoding import EncoderSettings
 from codesearch.errors import CodesearchError
 from codesearch.indexing import IndexOptions
-from codesearch.live import EMBEDDING, INDEXING, Hit, LiveFolders, LiveIndex
+from codesearch.live import EMBEDDING, INDEXING, Hit, LiveFolders, LiveIndex, respelled_in
 from codesearch.records import Chunk
 from codesearch.requests import MODES
 
@@ -377,8 +377,7 @@ def build_server() -> CodesearchServer:
                                 language=_field(arg, "lang", str), glob=_field(arg, "glob", str))
         # a word read as another is said, as the terminal says it (not for workspace/symbol, which
         # the editor asks at every keystroke)
-        fixes = await _in_thread(lambda: tuple(dict.fromkeys(fix for live in ls.folders.all()
-                                                             for fix in live.respelled(query))))
+        fixes = await _in_thread(respelled_in, ls.folders.all(), query)
         if fixes:
             ls.show(types.MessageType.Info, f"codesearch: {spelling.note(fixes)}")
         return [_result(h) for h in hits]

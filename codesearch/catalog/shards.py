@@ -289,10 +289,6 @@ class CatalogSearcher:
             if key in self._respellings:
                 return self._respellings[key]
 
-        def frequencies(terms: list[str]) -> dict[str, int]:
-            stats = [self._term_statistics(shard.path, terms)[1] for shard in shards]
-            return {t: sum(counted[t] for counted in stats) for t in terms}
-
         def summed(ask: Callable[[Store, list[str]], dict[str, int]]) -> Callable[[list[str]], dict[str, int]]:
             def over_shards(words: list[str]) -> dict[str, int]:
                 total: Counter[str] = Counter()
@@ -302,7 +298,8 @@ class CatalogSearcher:
                 return dict(total)
             return over_shards
 
-        found = respell(query, lambda: [text.lower() for text in quoted_texts(query)], frequencies,
+        found = respell(query, lambda: [text.lower() for text in quoted_texts(query)],
+                        lambda terms: self._frequencies(shards, terms)[1],
                         summed(Store.stem_documents), summed(written))
         if self._shards_immutable:
             with self._lock:
@@ -351,8 +348,12 @@ class CatalogSearcher:
         if not shards or len(shards) > MERGED_SHARDS:
             return frozenset()
         terms = query_terms(query)
+        return common_terms(terms, *self._frequencies(shards, terms))
+
+    def _frequencies(self, shards: list[_Shard], terms: list[str]) -> tuple[int, dict[str, int]]:
+        """(chunks, {term: chunks containing it}) of the shards together (`_term_statistics`)."""
         stats = [self._term_statistics(shard.path, terms) for shard in shards]
-        return common_terms(terms, sum(n for n, _ in stats), {t: sum(df[t] for _, df in stats) for t in terms})
+        return sum(n for n, _ in stats), {t: sum(df[t] for _, df in stats) for t in terms}
 
     def _term_statistics(self, path: Path, terms: list[str]) -> tuple[int, dict[str, int]]:
         """(chunks, {term: chunks containing it}) of one shard; shards never change, so cached."""

@@ -25,7 +25,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from codesearch import spelling
 from codesearch.catalog.shards import CatalogSearcher
 from codesearch.errors import CodesearchError
-from codesearch.live import LiveFolders, LiveIndex
+from codesearch.live import LiveFolders, LiveIndex, respelled_in
 from codesearch.records import SearchResult
 from codesearch.requests import MODES
 from codesearch.service.budget import fit
@@ -84,7 +84,7 @@ class LiveBackend:
         indexes = self._select(path)
         found = [(live, r) for live in indexes for r in live.search(query, mode=mode, k=k, language=lang, glob=glob)]
         found.sort(key=lambda pair: -pair[1].score)
-        fixes = tuple(dict.fromkeys(fix for live in indexes for fix in live.respelled(query)))
+        fixes = respelled_in(indexes, query)
         notes = [f"[{spelling.note(fixes)}]" if fixes else "", _pending_note(indexes, mode)]
         return [self._named(live, r) for live, r in found[:k]], " ".join(filter(None, notes))
 
