@@ -58,5 +58,8 @@
 # (`CLI11_NODISCARD std::string help() const;`, a constructor's `FMT_CONSTEXPR`) and in an `if`
 # (`if FMT_CONSTEXPR20 (...)`) are read past (CLI11's `class App` had been a function); 43: a class's
 # outline shows each member's signature line, not the first of its annotations (Java's `@Override`,
-# Kotlin's `@JvmStatic`, C#'s `[Fact]`, Swift's `@discardableResult` had stood for the member)
-CHUNKER_VERSION = 43
+# Kotlin's `@JvmStatic`, C#'s `[Fact]`, Swift's `@discardableResult` had stood for the member); 44:
+# a Zig function that returns a struct (`fn Router(comptime H: type) type { return struct {...}; }`,
+# Zig's generic type) is a class, its functions methods (http.zig's router had been two 150-line
+# pieces of one function)
+CHUNKER_VERSION = 44

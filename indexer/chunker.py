@@ -191,7 +191,9 @@ def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
         return spec.call_kinds.get(word)
     if _destructures(node, spec):
         return None  # `const { setState } = create(() => 0)` takes values apart; it defines no one thing
-    for kind, rules in (("function", spec.functions), ("class", spec.classes)):
+    # a class rule before a function rule: Zig's `fn Router(comptime H: type) type { return
+    # struct { ... }; }` is a function by its node and a generic type by what it returns
+    for kind, rules in (("class", spec.classes), ("function", spec.functions)):
         if node.type in rules:
             needed = rules[node.type]
             if needed is None or _holds(node, needed, spec.wrappers):

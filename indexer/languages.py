@@ -77,6 +77,7 @@ def _needs(inner: frozenset[str], *types: str) -> Rules:
     return dict.fromkeys(types, inner)
 
 
+_ZIG_CONTAINERS = frozenset({"struct_declaration", "enum_declaration", "union_declaration", "opaque_declaration"})
 _JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_expression", "as_expression",
                           "satisfies_expression"})
@@ -321,8 +322,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "zig", ("tree_sitter_zig", "language"), (".zig",),
         functions=_any("function_declaration", "test_declaration"),
-        classes=_needs(frozenset({"struct_declaration", "enum_declaration", "union_declaration",
-                                  "opaque_declaration"}), "variable_declaration"),
+        # `const Pool = struct { ... }`, and a generic type: a function that returns one
+        # (`fn ArrayList(comptime T: type) type { return struct { ... }; }`), its functions methods
+        classes=_needs(_ZIG_CONTAINERS, "variable_declaration", "function_declaration"),
+        wrappers=frozenset({"block", "expression_statement", "return_expression"}),
     ),
     LanguageSpec(
         "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),

@@ -945,3 +945,27 @@ def test_a_notebooks_cells_are_chunked_on_the_lines_of_the_file_that_hold_them()
     one_string["cells"][1]["source"] = "".join(one_string["cells"][1]["source"])
     assert notebook_source(json.dumps(one_string, indent=1)) is None
     assert notebook_source("{not json") is None and notebook_source("[1, 2]") is None
+
+
+def test_a_zig_function_that_returns_a_struct_is_a_generic_type_with_methods() -> None:
+    source = (
+        "pub fn Pool(comptime T: type) type {\n"
+        "    return struct {\n"
+        "        items: []T,\n"
+        "        const Self = @This();\n"
+        "\n"
+        "        pub fn acquire(self: *Self) T {\n"
+        "            return self.items[0];\n"
+        "        }\n"
+        "    };\n"
+        "}\n"
+        "\n"
+        "fn helper() u8 {\n"
+        "    return 1;\n"
+        "}\n"
+    )
+    found = [(c.kind, c.qualified_name, c.start_line, c.end_line) for c in chunk_source(source, "pool.zig", "zig")]
+    # was one function `Pool` of all ten lines: a generic type's methods were no chunks of their own
+    assert ("class", "Pool", 1, 10) in found
+    assert ("method", "Pool.acquire", 6, 8) in found
+    assert ("function", "helper", 12, 14) in found
