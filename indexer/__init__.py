@@ -61,5 +61,6 @@
 # Kotlin's `@JvmStatic`, C#'s `[Fact]`, Swift's `@discardableResult` had stood for the member); 44:
 # a Zig function that returns a struct (`fn Router(comptime H: type) type { return struct {...}; }`,
 # Zig's generic type) is a class, its functions methods (http.zig's router had been two 150-line
-# pieces of one function)
-CHUNKER_VERSION = 44
+# pieces of one function); 45: a Go method of a generic type (`func (f *FlagBase[T, C, V]) Names()`)
+# is the type's (`FlagBase.Names`), not its last type parameter's (`V.Names`)
+CHUNKER_VERSION = 45

@@ -415,7 +415,8 @@ def _receiver(node: Node, spec: LanguageSpec) -> str:
     receiver = node.child_by_field_name(spec.receiver_field)
     if receiver is None:
         return ""
-    names = re.findall(r"[A-Za-z_]\w*", _text(receiver))
+    # `(s *Server)`: `Server`; a generic type's parameters are not its name (`(f *FlagBase[T, V])`)
+    names = re.findall(r"[A-Za-z_]\w*", _text(receiver).split("[", 1)[0])
     return names[-1] if names else ""
 
 

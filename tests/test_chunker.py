@@ -969,3 +969,12 @@ def test_a_zig_function_that_returns_a_struct_is_a_generic_type_with_methods() -
     assert ("class", "Pool", 1, 10) in found
     assert ("method", "Pool.acquire", 6, 8) in found
     assert ("function", "helper", 12, 14) in found
+
+
+def test_a_go_method_of_a_generic_type_belongs_to_the_type_not_its_last_parameter() -> None:
+    source = (
+        "type FlagBase[T any, V Value] struct {\n\tvalue T\n}\n\n"
+        "func (f *FlagBase[T, V]) Names() []string {\n\treturn nil\n}\n"
+    )
+    methods = [c.qualified_name for c in chunk_source(source, "flag.go", "go") if c.kind == "method"]
+    assert methods == ["FlagBase.Names"]  # was `V.Names`
