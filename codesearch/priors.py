@@ -55,12 +55,14 @@ _TEST_FILE = re.compile(
 
 
 # Code beside the implementation: examples, docs, compatibility shims, vendored code (`vendor/`,
-# `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`), contributed extras (zlib's
+# `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`, a Java library's copy under a
+# package of its own, os-lib's `shaded_org_apache_tools_zip/`), contributed extras (zlib's
 # `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Pp]laygrounds?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|"
     r"legacy|deprecated|"
-    r"[Vv]endor|vendored|bundled|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|bench|benches|"
+    r"[Vv]endor|vendored|bundled|shaded|shaded_\w+|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|"
+    r"bench|benches|"
     r"benchmarks?|website|\.github|"  # a project's site (Docusaurus, Jekyll), GitHub's templates and CI
     r"[\w .-]+\.(?:docc|playground|xcodeproj|xcworkspace))(?:/|$)|"  # Xcode's docs, playgrounds and projects
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
@@ -80,7 +82,7 @@ ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock", "fuzz", "fuzzer",
                        "fuzzers", "fuzzing", "regress", "regression", "regressions"}),
     "aside": frozenset({"example", "examples", "sample", "demo", "playground", "doc", "docs", "compat", "legacy",
-                        "compatibility", "vendor", "vendored", "generated", "deprecated", "bench", "benchmark",
+                        "compatibility", "vendor", "vendored", "shaded", "generated", "deprecated", "bench", "benchmark",
                         "benchmarks", "contrib", "contributed", "external", "deps", "bundled", "website", "github",
                         "ci", "workflow", "workflows"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",

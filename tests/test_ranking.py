@@ -692,7 +692,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "benchmarks/object.ts", "src/Button.stories.tsx",
                   # vendored and contributed code beside the implementation
                   "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c",
-                  "include/spdlog/fmt/bundled/format.h",
+                  "include/spdlog/fmt/bundled/format.h", "os/zip/src/os/shaded_org_apache_tools_zip/Zip.java",
+                  "src/main/java/com/example/shaded/guava/Lists.java",
                   # a project's site (valibot's, retrofit's `website/`)
                   "website/src/routes/api/(methods)/flatten/index.tsx",
                   # code a project keeps for old users (stb's `deprecated/stb_image.c`)
