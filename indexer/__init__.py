@@ -62,5 +62,9 @@
 # a Zig function that returns a struct (`fn Router(comptime H: type) type { return struct {...}; }`,
 # Zig's generic type) is a class, its functions methods (http.zig's router had been two 150-line
 # pieces of one function); 45: a Go method of a generic type (`func (f *FlagBase[T, C, V]) Names()`)
-# is the type's (`FlagBase.Names`), not its last type parameter's (`V.Names`)
-CHUNKER_VERSION = 45
+# is the type's (`FlagBase.Names`), not its last type parameter's (`V.Names`); 46: a C++ member
+# defined outside its class template is named without the type arguments
+# (`basic_memory_buffer<T, SIZE, Allocator>::grow` is `basic_memory_buffer.grow`, which a lookup of
+# `basic_memory_buffer::grow` finds), and a Rust blanket `impl<F> Handler for F` for its trait
+# (`Handler.call`, not `F.call`)
+CHUNKER_VERSION = 46

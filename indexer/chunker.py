@@ -269,7 +269,27 @@ def _name_parts(name: str) -> list[str]:
     Scala's `def :+` and `def ::` by the operator."""
     if name[:1] in ("'", '"') or not re.search(r"\w", name):
         return [name]
-    return [part for part in re.split(r"::|:|\.", name) if part]
+    return [part for part in re.split(r"::|:|\.", _without_type_arguments(name)) if part]
+
+
+def _without_type_arguments(name: str) -> str:
+    """A name without the type arguments it is written with: C++'s member defined outside its
+    class template, `basic_memory_buffer<T, SIZE, Allocator>::grow`, is `basic_memory_buffer::grow`
+    (`formatter<std::chrono::duration<Rep>>::format` holds `::` of its own). An operator's
+    `<` is its name (`operator<<`)."""
+    head, operator, tail = name.partition("operator")
+    if "<" not in head:
+        return name
+    kept: list[str] = []
+    depth = 0
+    for char in head:
+        if char == "<":
+            depth += 1
+        elif char == ">" and depth:
+            depth -= 1
+        elif not depth:
+            kept.append(char)
+    return "".join(kept) + operator + tail
 
 
 def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
@@ -312,6 +332,13 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
     and Swift's names (`` `-JsonUtf8Reader` `` is `-JsonUtf8Reader`, a test's
     `` `parses an empty body` `` is `parses an empty body`) or the parentheses around an operator."""
     name = _written_name(node, spec, kind)
+    if node.type == "impl_item" and name in _type_parameters(node):
+        # Rust's blanket `impl<F, Fut> Handler for F` implements the trait for any type: it is
+        # the trait's (`Handler.call`), not a type named `F`'s
+        trait = node.child_by_field_name("trait")
+        found = _first_name(trait, depth=0) if trait is not None else None
+        if found is not None:
+            return _text(found)
     if name == "void":
         # C's `int CJSON_CDECL main(void)` parses as `int CJSON_CDECL;` and a function of type
         # `main` whose declarator is `(void)`: there the type is the name
@@ -333,6 +360,13 @@ def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
         words = _C_WORDS.split(name.split("(", 1)[0].strip())
         return words[-1] or name
     return name
+
+
+def _type_parameters(node: Node) -> set[str]:
+    """The names of a Rust `impl`'s type parameters (`<T: Clone, F>`: `T`, `F`)."""
+    parameters = node.child_by_field_name("type_parameters")
+    return {_text(p.named_children[0] if p.named_children else p)
+            for p in (parameters.named_children if parameters is not None else [])}
 
 
 def _decorated(declarator: Node | None) -> str:

@@ -978,3 +978,28 @@ def test_a_go_method_of_a_generic_type_belongs_to_the_type_not_its_last_paramete
     )
     methods = [c.qualified_name for c in chunk_source(source, "flag.go", "go") if c.kind == "method"]
     assert methods == ["FlagBase.Names"]  # was `V.Names`
+
+
+def test_a_cpp_member_defined_outside_its_class_template_is_named_without_type_arguments() -> None:
+    source = (
+        "template <typename T, size_t SIZE>\n"
+        "void basic_memory_buffer<T, SIZE>::grow(size_t size) {\n  reserve(size);\n}\n\n"
+        "template <typename Rep>\n"
+        "auto formatter<std::chrono::duration<Rep>, char>::format(int x) -> int {\n  return x;\n}\n\n"
+        "bool operator<(const point& a, const point& b) {\n  return a.x < b.x;\n}\n"
+    )
+    names = [(c.symbol, c.qualified_name) for c in chunk_source(source, "format.h", "cpp")]
+    # were `basic_memory_buffer<T, SIZE>.grow` and `formatter<std.chrono.duration<Rep>, char>.format`
+    assert ("grow", "basic_memory_buffer.grow") in names
+    assert ("format", "formatter.format") in names
+    assert ("operator<", "operator<") in names
+
+
+def test_a_rust_blanket_impl_is_named_for_its_trait() -> None:
+    source = (
+        "impl<F, Fut> Handler<Fut> for F where F: FnOnce() -> Fut {\n    fn call(self) {}\n}\n\n"
+        "impl<T> From<T> for Wrapper<T> {\n    fn from(t: T) -> Self { Wrapper(t) }\n}\n"
+    )
+    names = [(c.kind, c.qualified_name) for c in chunk_source(source, "handler.rs", "rust")]
+    # were a class `F` and `F.call`: the impl is for any type
+    assert names == [("class", "Handler"), ("method", "Handler.call"), ("class", "Wrapper"), ("method", "Wrapper.from")]
