@@ -19,7 +19,8 @@
   declared without a body, or a header's run of prototypes, gives way to its implementation
   (`declaration_prior`).
 - A class's outline that shows one member's head and nothing more (Ruby's `module` around
-  `module`) gives its place to the best code inside it (`bare_outline`).
+  `module`), or a file's block of imports, gives its place to the file's best code
+  (`codesearch.placeholders`).
 - In hybrid mode, a chunk whose own code holds more of the query's words gains (`coverage`):
   rank fusion keeps where BM25 ranked a chunk but not how much of the query it matched, and a
   chunk only dense search found has no lexical evidence at all. Lexical mode needs no such
@@ -40,6 +41,7 @@ from functools import lru_cache
 from typing import Any
 
 from codesearch.lexical import STOPWORDS, code_tokens, query_terms, split_identifier
+from codesearch.placeholders import give_way
 from codesearch.priors import (
     ASKS_FOR,
     PROPERTY,
@@ -846,9 +848,10 @@ def rank(
             if a < b:
                 final[a], final[b] = (final[a][0], worker), (final[b][0], wrapper)
                 place[wrapper], place[worker] = b, a
-    # a class's outline that shows one member's head and nothing more gives its place to the best
-    # code inside it (not where the query names it: a lookup of `Grape::Middleware` wants it)
-    final = _outlines_give_way(final, chunks, {item: file for item, file, _ in scored}, 2 * k, lookups | pinned)
+    # a class's outline that shows one member's head and nothing more, or a file's imports, gives
+    # its place to its file's best code (not where the query names it: a lookup of
+    # `Grape::Middleware` wants it)
+    final = give_way(final, chunks, {item: file for item, file, _ in scored}, 2 * k, lookups | pinned)
     if pinned:  # the code a message was written in, or at the place named: it leads, in its own order
         lead = -min(negated for negated, _ in final) or 1.0
         final = [(negated - 2 * lead if item in pinned else negated, item) for negated, item in final]
@@ -860,49 +863,6 @@ def rank(
             final = _from_the_top(final, {item: chunks[item].start_line for item in lookups}, files)
     final.sort()  # best first, ties by id
     return [SearchResult(chunks[item], -negated) for negated, item in final[:k]]
-
-
-def bare_outline(chunk: Chunk) -> bool:
-    """Whether a chunk is a class's outline that holds one member's head and nothing more, no doc
-    comment or field: Ruby's `module Middleware` around `module Auth`, reopened in every file
-    under it, a Rust `impl` or a Swift `extension` of one method. Its span is its members', so
-    their words find it, and all it shows is two lines of headers."""
-    if chunk.kind != "class":
-        return False
-    lines = chunk.text.splitlines()
-    return len(lines) < chunk.end_line - chunk.start_line + 1 and sum(1 for line in lines if line.strip()) <= 3
-
-
-def _outlines_give_way(final: list[tuple[float, int]], chunks: Mapping[int, Chunk], file_of: Mapping[int, str],
-                       shown: int, keep: Collection[int]) -> list[tuple[float, int]]:
-    """`final` (negated scores, items, best first) with each bare outline among the first `shown`
-    (`bare_outline`; not one in `keep`) left out, and its place given to the best-placed candidate
-    inside its span, of its file, that is not a bare outline too, where that was placed below it.
-    An outline with no candidate inside it stays: it is all the search has of its members."""
-    bare = [item for _, item in final[:shown] if item not in keep and bare_outline(chunks[item])]
-    if not bare:
-        return final
-    files = {file_of[item] for item in bare}
-    place = {item: n for n, (_, item) in enumerate(final)}
-    score = {item: negated for negated, item in final}
-    held = [item for _, item in final if file_of[item] in files and not bare_outline(chunks[item])]
-    dropped: set[int] = set()
-    for item in bare:
-        outline = chunks[item]
-        inside = [other for other in held if file_of[other] == file_of[item] and _within(chunks[other], outline)]
-        if not inside:
-            continue
-        best = min(inside, key=place.__getitem__)
-        dropped.add(item)
-        if place[best] > place[item]:
-            place[best], score[best] = place[item], score[item]
-    return sorted(((score[item], item) for item in place if item not in dropped), key=lambda entry: place[entry[1]])
-
-
-def _within(inner: Chunk, outer: Chunk) -> bool:
-    """Whether `inner`'s lines lie inside `outer`'s, and it is not `outer`'s span itself."""
-    return (outer.start_line <= inner.start_line and inner.end_line <= outer.end_line
-            and (inner.start_line, inner.end_line) != (outer.start_line, outer.end_line))
 
 
 def _from_the_top(final: list[tuple[float, int]], lines: dict[int, int],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
+from codesearch.placeholders import bare_outline, import_block
 from codesearch.priors import (
     barrel_prior,
     inline_test_prior,
@@ -16,7 +17,6 @@ from codesearch.priors import (
 )
 from codesearch.ranking import (
     asks_for_tests,
-    bare_outline,
     declaration_prior,
     definition_boost,
     delegates,
@@ -1212,3 +1212,49 @@ def test_an_option_whose_word_is_everywhere_is_found_as_written(tmp_path: Path) 
                                                                                  "    return connect(port)")])
     assert search_module.search(store, "--port", mode="lexical", k=3)[0].chunk.symbol == "main"
     store.close()
+
+
+def test_a_file_s_imports_give_their_place_to_its_code() -> None:
+    def module(path: str, language: str, text: str, start: int = 1) -> Chunk:
+        return Chunk.build(path=path, language=language, symbol="", qualified_name="", kind="module",
+                           start_line=start, end_line=start + text.count("\n"), text=text)
+
+    blocks = {
+        "csharp": "using System.Threading;\nusing MediatR.Pipeline;\nnamespace MediatR.Examples;",
+        "go": 'package main\nimport (\n\t"net/http"\n\t"github.com/go-chi/chi/v5"\n)',
+        "rust": "//! HTTP body utilities.\n#[doc(no_inline)]\npub use bytes::Bytes;\nuse crate::{\n    Router,\n};",
+        "java": "/*\n * Copyright (C) 2008 Google Inc.\n */\npackage com.google.gson;\nimport java.util.List;",
+        "python": '# the package\nfrom .app import Flask as Flask\nimport json',
+        "ruby": "# frozen_string_literal: true\nrequire 'logger'",
+        "php": "<?php declare(strict_types=1);\nnamespace Monolog;\nuse Monolog\\Level;",
+        "c": '#ifndef UV_H\n#define UV_H\n#include <stdio.h>\n#include "uv/errno.h"',
+        "typescript": 'import type {\n  Style,\n} from "../jsx";\nexport * from "./types.js";',
+        "haskell": "module Text.Parsec.Char (char) where\nimport Data.Char",
+        "lua": 'local Job = require "plenary.job"\nlocal M = require("plenary.path")',
+        "zig": 'const std = @import("std");',
+    }
+    for language, text in blocks.items():
+        assert import_block(module(f"x.{language}", language, text)), language
+    # code among the imports, a macro with a value, a module docstring: the chunk says something of its own
+    for language, text in {"c": "#include <stdio.h>\n#define QUEUE_NEXT(q) (*(q))",
+                           "go": "package main\nvar Version = \"1.0\"",
+                           "python": '"""The app."""\nimport json',
+                           "typescript": 'import { a } from "./a";\nexport const b = a + 1;'}.items():
+        assert not import_block(module(f"y.{language}", language, text)), language
+
+    behavior = "src/Pipeline/RequestPreProcessorBehavior.cs"
+    usings = module(behavior, "csharp", blocks["csharp"])
+    body = ("public class RequestPreProcessorBehavior<TRequest, TResponse> : IPipelineBehavior<TRequest, TResponse>\n"
+            "{\n    private readonly IEnumerable<IRequestPreProcessor<TRequest>> _preProcessors;\n}")
+    code = Chunk.build(path=behavior, language="csharp", symbol="RequestPreProcessorBehavior",
+                       qualified_name="RequestPreProcessorBehavior", kind="class", start_line=7, end_line=10, text=body)
+    other = Chunk.build(path="src/Mediator.cs", language="csharp", symbol="Send", qualified_name="Mediator.Send",
+                        kind="method", start_line=50, end_line=60, text="public Task Send(object request) { }")
+    chunks = {1: usings, 2: other, 3: code}
+    ranked = [r.chunk for r in rank("pipeline behavior around a request", chunks, [(1, 9.0), (2, 8.0), (3, 3.0)], [],
+                                    mode="lexical", k=3)]
+    # was the `using` lines first: the file keeps its place, with its code
+    assert ranked == [code, other]
+    alone = [r.chunk for r in rank("pipeline behavior", {1: usings, 2: other}, [(1, 9.0), (2, 8.0)], [],
+                                   mode="lexical", k=3)]
+    assert alone[0] is usings  # no code of its file found: the imports are all the search has of it

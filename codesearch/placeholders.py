@@ -1,0 +1,115 @@
+"""Chunks that stand in a file's place without showing its code, and give that place to code.
+
+Two kinds, both found by words that are the file's rather than their own:
+- a class's outline that shows one member's head and nothing more (Ruby's `module Middleware`
+  around `module Auth`, reopened in every file of a folder): its span is its members', so their
+  words find it (`bare_outline`);
+- a file's block of imports (`using MediatR.Pipeline;`, `import (...)`, `#include`), with the
+  license comment above it (`import_block`): the namespaces it names are the file's topic, and a
+  short block ranks high on them.
+
+Each gives its place in the results to the best-placed code of its file the search found (an
+outline, to code inside its span), so the file keeps its place and the user sees what it does.
+Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+
+from codesearch.records import Chunk
+
+
+def bare_outline(chunk: Chunk) -> bool:
+    """Whether a chunk is a class's outline that holds one member's head and nothing more, no doc
+    comment or field: Ruby's `module Middleware` around `module Auth`, reopened in every file
+    under it, a Rust `impl` or a Swift `extension` of one method. Its span is its members', so
+    their words find it, and all it shows is two lines of headers."""
+    if chunk.kind != "class":
+        return False
+    lines = chunk.text.splitlines()
+    return len(lines) < chunk.end_line - chunk.start_line + 1 and sum(1 for line in lines if line.strip()) <= 3
+
+
+# A line that brings in other code or names the file's own namespace, in the languages indexed:
+# `import`, `from x import`, `using`, `package`, `namespace`, Rust's `use` and `mod x;`,
+# `#include`, Ruby's `require`, PHP's `<?php declare(strict_types=1);`, Kotlin's `@file:`,
+# Haskell's `module X (..) where`, Lua's `local x = require "x"`, JavaScript's `require(...)`,
+# Zig's `@import(...)`, a barrel's `export * from`, Bash's `source`
+_IMPORT = re.compile(
+    r"\s*(?:@testable\s+)?(?:import\b|from\s+[\w.]+\s+import\b|using\b|package\b|namespace\b|"
+    r"(?:pub(?:\([\w:]+\))?\s+)?(?:use|mod\s+\w+\s*;)|extern\s+crate\b|#\s*(?:include|import)\b|"
+    r"require(?:_relative|_once)?\b|include(?:_once)?\b|@file:|module\s+[\w.]+(?:\s*\(|\s+where\b|\s*$)|"
+    r"(?:local\s+)?[\w.]+\s*=\s*require\b|(?:const|let|var)\s+[\w{}, $:]+\s*=\s*(?:require\(|@import\()|"
+    r"export\s+(?:\*|\{|type\s+\{).*\bfrom\b|<\?php\b|declare\s*\(\s*strict_types|source\b)"
+)
+# Comments, and what stands between imports without doing anything: Rust's attributes
+# (`#[doc(no_inline)]`), an include guard (`#ifndef X_H`, `#define X_H`, `#endif`, `#pragma once`)
+_COMMENT = re.compile(r"\s*(?://|/\*|\*|--|#!|#\[|#\s*(?:ifndef|ifdef|if|endif|else|pragma\s+once)\b|"
+                      r"#\s*define\s+\w+\s*$)")
+# Languages whose comments start with `#` (in C and C++ such a line is the preprocessor's)
+_HASH_COMMENTS = frozenset({"python", "ruby", "bash", "elixir", "text"})
+
+
+def import_block(chunk: Chunk) -> bool:
+    """Whether a module chunk holds nothing but imports, its namespace line and comments (the
+    license above them), brackets that an import opened (`import (`, `use crate::{`) counted
+    until they close."""
+    if chunk.kind != "module":
+        return False
+    hash_comments = chunk.language in _HASH_COMMENTS
+    depth = 0
+    imports = False
+    for line in chunk.text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        opened = sum(map(stripped.count, "({[")) - sum(map(stripped.count, ")}]"))
+        if depth > 0:
+            depth += opened
+        elif _COMMENT.match(line) or (hash_comments and stripped[0] == "#"):
+            continue
+        elif _IMPORT.match(line):
+            imports, depth = True, opened
+        else:
+            return False
+    return imports
+
+
+def give_way(final: list[tuple[float, int]], chunks: Mapping[int, Chunk], file_of: Mapping[int, str],
+             shown: int, keep: Collection[int]) -> list[tuple[float, int]]:
+    """`final` (negated scores, items, best first) with each bare outline and import block among
+    the first `shown` (not one in `keep`: a lookup's definitions, what the query quotes) left out,
+    and its place given to the best-placed candidate of its file that is neither, inside the
+    outline's span, where that was placed below it. One with no such candidate stays: it is all
+    the search has of that code."""
+    standing = {n for n, (_, item) in enumerate(final[:shown])
+                if item not in keep and (bare_outline(chunks[item]) or import_block(chunks[item]))}
+    if not standing:
+        return final
+    entries: list[tuple[float, int] | None] = list(final)
+    moved: dict[int, int] = {}  # code that took a stand-in's place: where it is now
+    for n in sorted(standing):
+        negated, item = final[n]
+        stand_in, file = chunks[item], file_of[item]
+        for m, (_, other) in enumerate(final):
+            code = chunks[other]
+            if m in standing or file_of[other] != file \
+                    or (stand_in.kind != "module" and not _within(code, stand_in)) \
+                    or bare_outline(code) or import_block(code):
+                continue
+            now = moved.get(other, m)
+            if now > n:  # the stand-in's place, and none of its own
+                entries[n], entries[now] = (negated, other), None
+                moved[other] = n
+            else:  # it ranks higher already
+                entries[n] = None
+            break
+    return [entry for entry in entries if entry is not None]
+
+
+def _within(inner: Chunk, outer: Chunk) -> bool:
+    """Whether `inner`'s lines lie inside `outer`'s, and it is not `outer`'s span itself."""
+    return (outer.start_line <= inner.start_line and inner.end_line <= outer.end_line
+            and (inner.start_line, inner.end_line) != (outer.start_line, outer.end_line))
