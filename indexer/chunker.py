@@ -315,7 +315,10 @@ def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
 def _is_doc_block(node: Node) -> bool:
     """A documentation block (`/** ... */`: JSDoc, Javadoc, KDoc, PHPDoc, Doxygen), which says
     whose doc it is by its form, so a blank line may part it from its definition (express writes
-    every method's JSDoc a blank line above it). Other comments must touch their definition."""
+    every method's JSDoc a blank line above it), and Haskell's `-- |` (parsec writes a blank line
+    under each). Other comments must touch their definition."""
+    if node.type == "haddock":
+        return True
     text = node.text or b""
     return "comment" in node.type and text.startswith(b"/**") and not text.startswith(b"/**/")
 

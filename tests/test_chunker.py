@@ -1003,3 +1003,21 @@ def test_a_rust_blanket_impl_is_named_for_its_trait() -> None:
     names = [(c.kind, c.qualified_name) for c in chunk_source(source, "handler.rs", "rust")]
     # were a class `F` and `F.call`: the impl is for any type
     assert names == [("class", "Handler"), ("method", "Handler.call"), ("class", "Wrapper"), ("method", "Wrapper.from")]
+
+
+def test_a_haskell_doc_comment_a_blank_line_above_its_definition_is_its_doc() -> None:
+    source = (
+        "module M where\n\n"
+        "-- | @sepBy p sep@ parses zero or more occurrences of @p@, separated by @sep@.\n"
+        "--\n"
+        "-- >  commaSep p  = p `sepBy` (symbol \",\")\n\n"
+        "sepBy :: Parser a -> Parser sep -> Parser [a]\n"
+        "{-# INLINABLE sepBy #-}\n"
+        "sepBy p sep = sepBy1 p sep <|> return []\n\n"
+        "-- a remark, not a doc\n\n"
+        "other :: Int\nother = 1\n"
+    )
+    spans = {c.symbol: (c.start_line, c.end_line) for c in chunk_source(source, "Combinator.hs", "haskell")}
+    # the doc had stayed in the module chunk, which then answered every question about `sepBy`
+    assert spans["sepBy"] == (3, 9)
+    assert spans["other"] == (13, 14)
