@@ -50,17 +50,19 @@ _COMMENT = re.compile(r"\s*(?://|/\*|\*|--|#!|#\[|#\s*(?:ifndef|ifdef|if|endif|e
                       r"#\s*define\s+\w+\s*$)")
 # Languages whose comments start with `#` (in C and C++ such a line is the preprocessor's)
 _HASH_COMMENTS = frozenset({"python", "ruby", "bash", "elixir", "text"})
+_IMPORTS_PER_OTHER = 4  # an import block may hold one line of other code for each four of imports
 
 
 def import_block(chunk: Chunk) -> bool:
-    """Whether a module chunk holds nothing but imports, its namespace line and comments (the
-    license above them), brackets that an import opened (`import (`, `use crate::{`) counted
-    until they close."""
+    """Whether a module chunk is a file's imports: its lines, past comments (the license above
+    them) and blank ones, are imports and the namespace line, four in five at least (a type
+    alias or a cache declared under them, `let cache = createNullObject()`, is not what the file
+    does); brackets that an import opened (`import (`, `use crate::{`) count as it does until
+    they close."""
     if chunk.kind != "module":
         return False
     hash_comments = chunk.language in _HASH_COMMENTS
-    depth = 0
-    imports = False
+    depth = imports = others = 0
     for line in chunk.text.splitlines():
         stripped = line.strip()
         if not stripped:
@@ -68,13 +70,16 @@ def import_block(chunk: Chunk) -> bool:
         opened = sum(map(stripped.count, "({[")) - sum(map(stripped.count, ")}]"))
         if depth > 0:
             depth += opened
+            imports += 1
         elif _COMMENT.match(line) or (hash_comments and stripped[0] == "#"):
             continue
         elif _IMPORT.match(line):
-            imports, depth = True, opened
+            imports, depth = imports + 1, opened
         else:
-            return False
-    return imports
+            others += 1
+            if others * _IMPORTS_PER_OTHER > imports:  # imports come first: past them, code
+                return False
+    return imports > 0
 
 
 def give_way(final: list[tuple[float, int]], chunks: Mapping[int, Chunk], file_of: Mapping[int, str],

@@ -1232,6 +1232,12 @@ def test_a_file_s_imports_give_their_place_to_its_code() -> None:
         "haskell": "module Text.Parsec.Char (char) where\nimport Data.Char",
         "lua": 'local Job = require "plenary.job"\nlocal M = require("plenary.path")',
         "zig": 'const std = @import("std");',
+        # mostly imports: a type alias and a cache declared under them are not what the file does
+        "tsx": "import type { Router } from '../../router'\nimport {\n  METHOD_NAME_ALL,\n  UnsupportedPathError,\n"
+               "} from '../../router'\nimport { checkOptionalParameter } from '../../utils/url'\n"
+               "import { match, emptyParam } from './matcher'\nimport { Trie } from './trie'\n"
+               "type HandlerWithMetadata<T> = [T, string]\n"
+               "let wildcardRegExpCache: Record<string, RegExp> = createNullObject()",
     }
     for language, text in blocks.items():
         assert import_block(module(f"x.{language}", language, text)), language
