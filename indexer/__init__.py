@@ -67,5 +67,6 @@
 # (`basic_memory_buffer<T, SIZE, Allocator>::grow` is `basic_memory_buffer.grow`, which a lookup of
 # `basic_memory_buffer::grow` finds), and a Rust blanket `impl<F> Handler for F` for its trait
 # (`Handler.call`, not `F.call`); 47: a Haskell `-- |` doc comment a blank line above its
-# definition is its doc (parsec's every combinator's doc had been left in a module chunk)
-CHUNKER_VERSION = 47
+# definition is its doc (parsec's every combinator's doc had been left in a module chunk); 48: a
+# C# delegate (`public delegate Task<T> RequestHandlerDelegate<T>();`) is a type with its doc
+CHUNKER_VERSION = 48

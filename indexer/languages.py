@@ -281,8 +281,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                    # a property whose accessors have bodies (`get { ... }`) is code as a method is,
                    # as Swift's computed properties are; `{ get; set; }` is a field
                    **_needs(frozenset({"block"}), "property_declaration")},
+        # a delegate is a type too: a method's signature, named (`delegate Task Next<T>()`)
         classes=_any("class_declaration", "interface_declaration", "struct_declaration",
-                     "record_declaration", "enum_declaration"),
+                     "record_declaration", "enum_declaration", "delegate_declaration"),
         scopes=frozenset({"namespace_declaration"}), wrappers=frozenset({"accessor_declaration"}),
     ),
     LanguageSpec(

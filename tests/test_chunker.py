@@ -1021,3 +1021,11 @@ def test_a_haskell_doc_comment_a_blank_line_above_its_definition_is_its_doc() ->
     # the doc had stayed in the module chunk, which then answered every question about `sepBy`
     assert spans["sepBy"] == (3, 9)
     assert spans["other"] == (13, 14)
+
+
+def test_a_csharp_delegate_is_a_type_with_its_doc() -> None:
+    source = ("namespace MediatR;\n\nusing System.Threading;\n\n"
+              "/// <summary>The next step of the pipeline</summary>\n"
+              "public delegate Task<TResponse> RequestHandlerDelegate<TResponse>(CancellationToken t = default);\n")
+    found = [(c.kind, c.qualified_name, c.start_line) for c in chunk_source(source, "IPipelineBehavior.cs", "csharp")]
+    assert ("class", "RequestHandlerDelegate", 5) in found  # was in the module chunk with the `using` lines
