@@ -12,7 +12,8 @@ from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.partitions import STEMMER
-from codesearch.ranking import first_candidates, lookup_name, places, quoted_texts, rank, verbatim
+from codesearch.quoted import first_candidates, places, quoted_texts, verbatim
+from codesearch.ranking import lookup_name, rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -195,7 +196,7 @@ def definitions(store: Store, symbol: str) -> list[int]:
 
 
 def phrase_holders(store: Store, query: str) -> tuple[list[int], bool]:
-    """The chunks that may hold what the query asks for as written (`ranking.verbatim`: a pasted
+    """The chunks that may hold what the query asks for as written (`quoted.verbatim`: a pasted
     error message, a long option), and whether they are all of them. They are found by the three
     of its words around its rarest one, in their order (an FTS5 phrase: the whole text's common
     words, `the`, `to`, cost as much to read as the rest of the query; `rank` reads the chunks for
@@ -227,7 +228,7 @@ def phrase_holders(store: Store, query: str) -> tuple[list[int], bool]:
 
 def with_best(holders: list[int], complete: bool, lexical: list[tuple[int, float]],
               dense: list[tuple[int, float]]) -> list[int]:
-    """`phrase_holders`' chunks, and where they are not all, `ranking.first_candidates` for `rank`
+    """`phrase_holders`' chunks, and where they are not all, `quoted.first_candidates` for `rank`
     to read."""
     if complete:
         return holders
@@ -235,7 +236,7 @@ def with_best(holders: list[int], complete: bool, lexical: list[tuple[int, float
 
 
 def located(store: Store, query: str) -> list[int]:
-    """The chunks at the places a query names (`ranking.places`: `indexer/walk.py:61`, a stack
+    """The chunks at the places a query names (`quoted.places`: `indexer/walk.py:61`, a stack
     trace's frames), each path found among the index's files (`_indexed_files`: an absolute path
     from another machine, `/home/ci/repo/src/app.py`, is `src/app.py` here)."""
     found: list[int] = []

@@ -15,6 +15,7 @@ from codesearch.priors import (
     superseded,
     variant_priors,
 )
+from codesearch.quoted import places, rendered, verbatim
 from codesearch.ranking import (
     asks_for_tests,
     declaration_prior,
@@ -22,10 +23,8 @@ from codesearch.ranking import (
     delegates,
     lookup_name,
     names_definition,
-    places,
     rank,
     reciprocal_rank_fusion,
-    rendered,
 )
 from codesearch.records import Chunk
 from codesearch.search import search_lexical, term_coverage
@@ -1049,7 +1048,6 @@ def test_a_type_looked_up_by_its_name_leads_the_functions_named_as_it_is() -> No
 def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_ranks_it(
         tmp_path: Path, monkeypatch) -> None:
     import codesearch.search as search_module
-    from codesearch.ranking import verbatim
 
     store = Store.open(tmp_path / "index", create=True)
     raising = ("def _before_value(self):\n" + "    self._check_state()\n" * 30
@@ -1174,7 +1172,6 @@ def test_a_place_as_tools_print_it_leads_with_the_code_at_that_line(tmp_path: Pa
 
 def test_a_long_option_leads_with_the_code_that_defines_it_alone_or_in_a_question(tmp_path: Path) -> None:
     import codesearch.search as search_module
-    from codesearch.ranking import verbatim
 
     assert verbatim("--no-refresh") == ("--no-refresh",)
     assert verbatim("where is --no-refresh handled")[-1] == "--no-refresh"

@@ -26,7 +26,8 @@ from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
-from codesearch.ranking import MAX_PLACES, bm25_idf, lookup_name, quoted_texts, rank, reweight_idf
+from codesearch.quoted import MAX_PLACES, quoted_texts
+from codesearch.ranking import bm25_idf, lookup_name, rank, reweight_idf
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.search import (
