@@ -68,5 +68,8 @@
 # `basic_memory_buffer::grow` finds), and a Rust blanket `impl<F> Handler for F` for its trait
 # (`Handler.call`, not `F.call`); 47: a Haskell `-- |` doc comment a blank line above its
 # definition is its doc (parsec's every combinator's doc had been left in a module chunk); 48: a
-# C# delegate (`public delegate Task<T> RequestHandlerDelegate<T>();`) is a type with its doc
-CHUNKER_VERSION = 48
+# C# delegate (`public delegate Task<T> RequestHandlerDelegate<T>();`) is a type with its doc; 49:
+# three more Kotlin constructs tree-sitter-kotlin cannot read are shown to it otherwise (a platform
+# modifier on a primary constructor at the margin, an annotated getter of a property without its
+# type, a call of `get` after a local `val`): okio's `ByteString` classes are classes again
+CHUNKER_VERSION = 49

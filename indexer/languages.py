@@ -169,6 +169,18 @@ _KOTLIN_REWRITES = (
     (re.compile(r"(class(?<=\bclass)[ \t]+\w+(?:<[^\n]*>)?)(\n[ \t]+)"  # `class` first: `re` skips to it
                 r"((?:(?:private|internal|protected|public|actual|expect)[ \t]+|@\w+[ \t]+)*constructor\()"),
      _constructor_up),
+    # the same at the margin, where the grammar copes but for a platform modifier (okio's `actual
+    # open class ByteString` NEWLINE `internal actual constructor(`): `actual` and `expect` blanked
+    (re.compile(r"class(?<=\bclass)[ \t]+\w+(?:<[^\n]*>)?\n(?:(?:private|internal|protected|public)[ \t]+)*"
+                r"(?P<macro>(?:actual|expect)[ \t]+)(?=(?:(?:private|internal|protected|public)[ \t]+)*constructor\()"),
+     _blank),
+    # an annotated getter or setter of a property written without its type (okio's `actual val
+    # size` NEWLINE `@JvmName("size")` NEWLINE `get() = getSize()`): the annotation blanked
+    (re.compile(r"(?P<macro>@[\w.]+(?:\([^()\n]*\))?)(?=[ \t]*\n?[ \t]*(?<![\w.])(?:get|set)[ \t]*\()"), _blank),
+    # a call of a function named `get` on the line after a local property that ends there (`val
+    # copy = ByteArray(n)` NEWLINE `get(copy)`): read as the property's getter, which takes no
+    # argument; the indent's last blank becomes `;`
+    (re.compile(r"(\n[ \t]*va[lr][ \t][^\n]*[\w)\]}\"'][ \t]*\n[ \t]*)[ \t](?=get\((?![ \t]*\)))"), r"\1;"),
     # a statement that starts with a variable named `where` (`where?.let { ... }`): the grammar
     # takes `where` for a type constraint of the line before; the indent's last blank becomes `;`
     (re.compile(r"(\n[ \t]*)[ \t](?=where(?:\?\.|\.|!!))"), r"\1;"),

@@ -1029,3 +1029,30 @@ def test_a_csharp_delegate_is_a_type_with_its_doc() -> None:
               "public delegate Task<TResponse> RequestHandlerDelegate<TResponse>(CancellationToken t = default);\n")
     found = [(c.kind, c.qualified_name, c.start_line) for c in chunk_source(source, "IPipelineBehavior.cs", "csharp")]
     assert ("class", "RequestHandlerDelegate", 5) in found  # was in the module chunk with the `using` lines
+
+
+def test_kotlin_that_trips_the_grammar_in_okio_s_byte_string_still_makes_its_class() -> None:
+    source = (
+        "actual open class ByteString\n"
+        "internal actual constructor(\n"  # a platform modifier on the constructor, at the margin
+        "  internal actual val data: ByteArray,\n"
+        ") : Serializable {\n"
+        "  actual val size\n"
+        "    @JvmName(\"size\")\n"  # an annotated getter of a property without its type
+        "    get() = getSize()\n"
+        "\n"
+        "  fun copyOf(buffer: ByteBuffer): ByteString {\n"
+        "    val copy = ByteArray(buffer.remaining())\n"
+        "    get(copy)\n"  # a call of `get`, not the local's getter
+        "    return ByteString(copy)\n"
+        "  }\n"
+        "\n"
+        "  @Target(AnnotationTarget.FUNCTION)\n"
+        "  fun hex(): String = commonHex()\n"
+        "}\n"
+    )
+    found = {(c.kind, c.qualified_name) for c in chunk_source(source, "ByteString.kt", "kotlin")}
+    # each had left the class unparsed: its methods top-level functions, or in module chunks
+    assert {("class", "ByteString"), ("method", "ByteString.copyOf"), ("method", "ByteString.hex")} <= found
+    copy = next(c for c in chunk_source(source, "ByteString.kt", "kotlin") if c.symbol == "copyOf")
+    assert "    get(copy)\n" in copy.text  # the code as written
