@@ -71,5 +71,8 @@
 # C# delegate (`public delegate Task<T> RequestHandlerDelegate<T>();`) is a type with its doc; 49:
 # three more Kotlin constructs tree-sitter-kotlin cannot read are shown to it otherwise (a platform
 # modifier on a primary constructor at the margin, an annotated getter of a property without its
-# type, a call of `get` after a local `val`): okio's `ByteString` classes are classes again
-CHUNKER_VERSION = 49
+# type, a call of `get` after a local `val`): okio's `ByteString` classes are classes again; 50: a
+# function longer than a chunk is cut at the functions it defines, as a class is at its methods
+# (react-hook-form's 2,000-line `createFormControl` had been 150-line pieces; now
+# `createFormControl.register`, `.reset`, ..., and its own code between them in pieces)
+CHUNKER_VERSION = 50

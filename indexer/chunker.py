@@ -168,7 +168,14 @@ def _collect(
             owner = _receiver(child, spec)
             qualified = [owner, name] if owner else [*scope, name]
             method = in_class or bool(owner) or (spec.name == "lua" and bool(re.search(r"[.:]", name)))
-            found.append(_definition(child, spec, lines, "method" if method else "function", name, qualified))
+            definition = _definition(child, spec, lines, "method" if method else "function", name, qualified)
+            if definition.end - definition.start + 1 > MAX_CHUNK_LINES:
+                # a function too long for one chunk is cut at the functions it defines, as a class
+                # is at its methods: a factory's closures are its API (react-hook-form's 2,000-line
+                # `createFormControl` defines `register`, `reset`, `setError`)
+                members = _collect(child, spec, lines, qualified, in_class=False, depth=depth + 1)
+                definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)]
+            found.append(definition)
         elif child.type in spec.scopes:
             name = _name(child, spec, "scope")
             inner = [*scope, name] if name else scope
@@ -481,10 +488,13 @@ def _emit(
     member_rows: set[int] = set()
     for member in definition.members:
         member_rows.update(range(member.start, member.end + 1))
-    if definition.kind == "class" and member_rows:
+    if member_rows:
         heads = {m.head for m in definition.members}
         rows = [r for r in range(definition.start, definition.end + 1) if r not in member_rows or r in heads]
-        pieces = [rows[i : i + MAX_CHUNK_LINES] for i in range(0, len(rows), MAX_CHUNK_LINES)]
+        if definition.kind == "class":
+            pieces = [rows[i : i + MAX_CHUNK_LINES] for i in range(0, len(rows), MAX_CHUNK_LINES)]
+        else:  # a function's own code between its functions: cut where a statement starts
+            pieces = _cut(rows, _statement_rows(definition.body, lines, depth=0))
     else:
         pieces = _split_rows(definition, lines)
     for rows in pieces:
@@ -513,6 +523,18 @@ def _split_rows(definition: _Definition, lines: list[str]) -> list[list[int]]:
         position = cut
     pieces.append(list(range(position, end + 1)))
     return pieces
+
+
+def _cut(rows: list[int], starts: set[int]) -> list[list[int]]:
+    """`rows` in pieces of at most MAX_CHUNK_LINES, each cut before the last row in `starts` that
+    fits (a statement's first row), or where it is full if none does."""
+    pieces: list[list[int]] = []
+    while len(rows) > MAX_CHUNK_LINES:
+        fitting = [n for n in range(1, MAX_CHUNK_LINES + 1) if rows[n] in starts]
+        cut = fitting[-1] if fitting else MAX_CHUNK_LINES
+        pieces.append(rows[:cut])
+        rows = rows[cut:]
+    return [*pieces, rows]
 
 
 def _statement_rows(node: Node, lines: list[str], depth: int) -> set[int]:

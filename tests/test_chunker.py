@@ -1056,3 +1056,33 @@ def test_kotlin_that_trips_the_grammar_in_okio_s_byte_string_still_makes_its_cla
     assert {("class", "ByteString"), ("method", "ByteString.copyOf"), ("method", "ByteString.hex")} <= found
     copy = next(c for c in chunk_source(source, "ByteString.kt", "kotlin") if c.symbol == "copyOf")
     assert "    get(copy)\n" in copy.text  # the code as written
+
+
+def test_a_function_too_long_for_one_chunk_is_cut_at_the_functions_it_defines() -> None:
+    state = "".join(f"  let _field{n} = {n}\n" for n in range(150))
+    source = (
+        "export function createFormControl(props = {}) {\n"
+        f"{state}"
+        "  const register = (name, options = {}) => {\n"
+        "    _fields[name] = options\n"
+        "  }\n"
+        "\n"
+        "  const reset = (values) => {\n"
+        "    _formValues = values\n"
+        "  }\n"
+        "  return { register, reset }\n"
+        "}\n"
+        "\n"
+        "function small() {\n  const inner = () => 1\n  return inner()\n}\n"
+    )
+    chunks = chunk_source(source, "createFormControl.ts", "typescript")
+    found = {(c.kind, c.qualified_name, c.start_line, c.end_line) for c in chunks}
+    # were 150-line pieces of one function: its closures, the form's API, had no chunks of their own
+    assert ("function", "createFormControl.register", 152, 154) in found
+    assert ("function", "createFormControl.reset", 156, 158) in found
+    outline = [c for c in chunks if c.qualified_name == "createFormControl"]
+    assert all(len(c.text.splitlines()) <= 150 for c in outline)
+    assert "_fields[name]" not in "".join(c.text for c in outline)
+    assert "  return { register, reset }" in outline[-1].text  # its own code stays, in pieces
+    # a function that fits in one chunk keeps its closures
+    assert ("function", "small", 162, 165) in found and not any(q == "small.inner" for _, q, _, _ in found)
