@@ -39,7 +39,7 @@ def bare_outline(chunk: Chunk) -> bool:
 # Zig's `@import(...)`, a barrel's `export * from`, Bash's `source`
 _IMPORT = re.compile(
     r"\s*(?:@testable\s+)?(?:import\b|from\s+[\w.]+\s+import\b|using\b|package\b|namespace\b|"
-    r"(?:pub(?:\([\w:]+\))?\s+)?(?:use|mod\s+\w+\s*;)|extern\s+crate\b|#\s*(?:include|import)\b|"
+    r"(?:pub(?:\([\w:]+\))?\s+)?(?:use\b|mod\s+\w+\s*;)|extern\s+crate\b|#\s*(?:include|import)\b|"
     r"require(?:_relative|_once)?\b|include(?:_once)?\b|@file:|module\s+[\w.]+(?:\s*\(|\s+where\b|\s*$)|"
     r"(?:local\s+)?[\w.]+\s*=\s*require\b|(?:const|let|var)\s+[\w{}, $:]+\s*=\s*(?:require\(|@import\()|"
     r"export\s+(?:\*|\{|type\s+\{).*\bfrom\b|<\?php\b|declare\s*\(\s*strict_types|source\b)"

@@ -1242,6 +1242,7 @@ def test_a_file_s_imports_give_their_place_to_its_code() -> None:
     for language, text in {"c": "#include <stdio.h>\n#define QUEUE_NEXT(q) (*(q))",
                            "go": "package main\nvar Version = \"1.0\"",
                            "python": '"""The app."""\nimport json',
+                           "ruby": "users = []\nuser_count = 0",  # `use` begins them, as a word it does not
                            "typescript": 'import { a } from "./a";\nexport const b = a + 1;'}.items():
         assert not import_block(module(f"y.{language}", language, text)), language
 
