@@ -74,5 +74,7 @@
 # type, a call of `get` after a local `val`): okio's `ByteString` classes are classes again; 50: a
 # function longer than a chunk is cut at the functions it defines, as a class is at its methods
 # (react-hook-form's 2,000-line `createFormControl` had been 150-line pieces; now
-# `createFormControl.register`, `.reset`, ..., and its own code between them in pieces)
-CHUNKER_VERSION = 50
+# `createFormControl.register`, `.reset`, ..., and its own code between them in pieces); 51: a
+# JavaScript or TypeScript function exported without a name (`export default async (field) =>
+# {...}`) is a function named for its file (`validateField`), an `index` file's for its folder
+CHUNKER_VERSION = 51

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_for, parser_for
 from codesearch.indexer.notebooks import is_notebook, notebook_source
@@ -115,6 +115,9 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
             by_section = _merge_clauses(by_section)
         if _count(by_section) > _count(definitions):
             definitions = by_section
+    for definition in definitions:
+        if definition.symbol == DEFAULT_EXPORT and definition.body.type == "export_statement":
+            _rename(definition, DEFAULT_EXPORT, _module_name(path))
     out: list[Chunk] = []
     covered = [False] * len(lines)
     for definition in definitions:
@@ -129,6 +132,29 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
 # the line before the blank ones is indented, so comments and `#if`s at the margin there are
 # not taken for the start of a declaration.
 _SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t\r]*\n)+(?=[A-Za-z_@$/])", re.M)
+
+
+# What JavaScript calls the function a module exports without a name (`export default (field)
+# => ...`); `chunk_source` names it for its file, as an import of it names it
+DEFAULT_EXPORT = "default"
+
+
+def _module_name(path: str) -> str:
+    """The name a file's default export is imported by: its file's name without its extension
+    (`src/logic/validateField.ts`: `validateField`), its folder's for an `index` file."""
+    parts = PurePosixPath(path).parts
+    stem = PurePosixPath(path).stem.split(".")[0]
+    return parts[-2] if stem == "index" and len(parts) > 1 else stem
+
+
+def _rename(definition: _Definition, old: str, new: str) -> None:
+    """A definition named `old`, and the qualified names of its members under it, named `new`."""
+    if definition.symbol == old:
+        definition.symbol = new
+    if definition.qualified_name == old or definition.qualified_name.startswith(old + "."):
+        definition.qualified_name = new + definition.qualified_name[len(old):]
+    for member in definition.members:
+        _rename(member, old, new)
 
 
 def _count(definitions: list[_Definition]) -> int:
@@ -398,6 +424,8 @@ def _decorated(declarator: Node | None) -> str:
 def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
     if spec.call_kinds:
         return _call_name(node)
+    if node.type == "export_statement":
+        return DEFAULT_EXPORT  # `export default () => ...`: named for its file once the file is read
     if _destructures(node, spec):
         return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
     for field_name in spec.name_fields:

@@ -94,7 +94,9 @@ _JS_FUNCTIONS: Rules = {
     # `handleClick = () => {...}` in a class body: a method (JavaScript's `field_definition`,
     # TypeScript's `public_field_definition`)
     **_needs(_JS_FUNCTION_VALUES, "variable_declarator", "assignment_expression", "pair", "field_definition",
-             "public_field_definition"),
+             "public_field_definition",
+             # a module's function exported without a name (`export default async (field) => {...}`)
+             "export_statement"),
 }
 
 

@@ -1086,3 +1086,17 @@ def test_a_function_too_long_for_one_chunk_is_cut_at_the_functions_it_defines() 
     assert "  return { register, reset }" in outline[-1].text  # its own code stays, in pieces
     # a function that fits in one chunk keeps its closures
     assert ("function", "small", 162, 165) in found and not any(q == "small.inner" for _, q, _, _ in found)
+
+
+def test_a_function_exported_without_a_name_is_named_for_its_file() -> None:
+    source = "export default async (field, value) => {\n  return validate(field, value)\n}\n"
+    found = [(c.kind, c.qualified_name) for c in chunk_source(source, "src/logic/validateField.ts", "typescript")]
+    assert found == [("function", "validateField")]  # was a module chunk: no definition at all
+    wrapped = "export default memo(function () {\n  return 1\n})\nexport const other = () => 2\n"
+    named = {c.qualified_name for c in chunk_source(wrapped, "src/button/index.jsx", "javascript")}
+    assert named == {"button", "other"}  # an `index` file's is its folder's name
+    # an object, a class or a named function exported by default is no unnamed function
+    assert [c.qualified_name for c in chunk_source("export default { fetch: () => 1 }\n", "app.js", "javascript")] \
+        == ["fetch"]
+    assert [c.qualified_name for c in chunk_source("export default function run() {}\n", "a.ts", "typescript")] \
+        == ["run"]
