@@ -6,10 +6,9 @@
 - A query that is exactly a symbol's name is a lookup: the definitions of that name come first
   (of one cut into pieces for length, the piece with its header).
 - What a query quotes leads with the chunks that hold it as it is written: four words or more (a
-  pasted error message) or a long option (`--no-refresh`) (`verbatim`), and a message printed
-  with its values, the chunk whose format string made it (`rendered`).
-- A place in code as tools print it (`indexer/walk.py:61`, a stack trace's frames: `places`) leads
-  with the chunk at that line.
+  pasted error message) or a long option (`--no-refresh`), and a message printed with its values,
+  the chunk whose format string made it; a place in code as tools print it (`indexer/walk.py:61`,
+  a stack trace's frames) leads with the chunk at that line (what these are: `codesearch.quoted`).
 - A file's place is evidence too (`codesearch.priors`): a file whose name or folder the query
   names is lifted, and tests, examples, docs, shims, generated code, stubs, prose, barrels, tests
   written beside the code and variants (`v3/` beside `v4/`, Windows beside other platforms) rank
