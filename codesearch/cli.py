@@ -187,10 +187,10 @@ def _query_many(text: str, catalog_dir: Path | None, server: str | None, token: 
         searcher = CatalogSearcher(check_directory(catalog_dir), settings)  # type: ignore[arg-type]
         if repos and not searcher.select(repos):
             raise click.UsageError(f"no repository in the catalog matches {', '.join(repos)}")
-        results = searcher.search(text, k=top, mode=mode, language=lang, glob=glob, repos=repos)
+        results, fixes = searcher.search_with_fixes(text, k=top, mode=mode, language=lang, glob=glob, repos=repos)
         for warning in searcher.warnings:
             warn(warning)
-        if fixes := searcher.respelled(text, repos=repos)[1]:
+        if fixes:
             note(spelling.note(fixes))
         searcher.close()
     return results

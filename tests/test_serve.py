@@ -120,6 +120,7 @@ def test_a_word_typed_wrong_is_read_as_the_word_the_catalog_s_code_holds(output:
         found = searcher.search(typed, mode=mode, k=3)
         assert [(r.chunk, r.repo) for r in found] == [(r.chunk, r.repo) for r in searcher.search(meant, mode=mode, k=3)]
         assert found[0].chunk.qualified_name == "retry_failed_uploads"
+        assert searcher.search_with_fixes(typed, mode=mode, k=3) == (found, (("uplaods", "uploads"),))
     client = _client(output, fake_encoder, tokens)
     answer = client.post("/search", json={"query": typed}, headers=_auth(ALL_TOKEN)).json()
     assert answer["results"][0]["symbol"] == "retry_failed_uploads"

@@ -148,9 +148,17 @@ class CatalogSearcher:
                glob: str | None = None, repos: Sequence[str] | None = None,
                scope: Sequence[str] = ALL) -> list[SearchResult]:
         """The best `k` chunks of the selected repositories, ranked as one collection."""
+        return self.search_with_fixes(query, k=k, mode=mode, language=language, glob=glob, repos=repos,
+                                      scope=scope)[0]
+
+    def search_with_fixes(self, query: str, *, k: int = 10, mode: str = "hybrid", language: str | None = None,
+                          glob: str | None = None, repos: Sequence[str] | None = None,
+                          scope: Sequence[str] = ALL) -> tuple[list[SearchResult], tuple[tuple[str, str], ...]]:
+        """`search`'s results, and the words of the query it read as others (`respelled`): what a
+        door tells the user (`spelling.note`), worked out once for both."""
         check_request(query, mode, k, language)
         shards = self._shards(repos, scope)
-        query, _ = self._respelled(shards, query)
+        query, fixes = self._respelled(shards, query)
         encoder = self.encoder() if mode != "lexical" else None
         if encoder is None:
             mode = "lexical"
@@ -161,7 +169,7 @@ class CatalogSearcher:
         phrased = with_best(*self._phrase_holders(shards, query), lexical, dense)
         at = self._gathered(shards, lambda store: located(store, query), MAX_PLACES * MAX_PLACE_FILES)
         return self._rank(shards, query, lexical, dense, mode, k, language, glob, defining=defining,
-                          common=self._common(shards, query), phrased=phrased, located=at)
+                          common=self._common(shards, query), phrased=phrased, located=at), fixes
 
     def respelled(self, query: str, *, repos: Sequence[str] | None = None,
                   scope: Sequence[str] = ALL) -> tuple[str, tuple[tuple[str, str], ...]]:

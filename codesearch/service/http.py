@@ -122,9 +122,8 @@ def create_app(searcher: CatalogSearcher, tokens: TokenTable | None = None,
 
     @app.post("/search")
     def search(body: SearchBody, scope: tuple[str, ...] = Depends(scope_of)) -> dict[str, Any]:
-        results = searcher.search(body.query, k=body.k, mode=body.mode, language=body.lang, glob=body.glob,
-                                  repos=body.repos, scope=scope)
-        _, fixes = searcher.respelled(body.query, repos=body.repos, scope=scope)  # kept: no second search
+        results, fixes = searcher.search_with_fixes(body.query, k=body.k, mode=body.mode, language=body.lang,
+                                                    glob=body.glob, repos=body.repos, scope=scope)
         return {"results": [_shape(r) for r in results], "notes": [spelling.note(fixes)] if fixes else []}
 
     @app.post("/related")

@@ -126,9 +126,8 @@ class CatalogBackend:
 
     def search(self, query: str, *, k: int, mode: str, path: str | None, glob: str | None,
                lang: str | None) -> tuple[list[SearchResult], str]:
-        repos = [path] if path else None
-        results = self.searcher.search(query, k=k, mode=mode, language=lang, glob=glob, repos=repos)
-        fixes = self.searcher.respelled(query, repos=repos)[1]
+        results, fixes = self.searcher.search_with_fixes(query, k=k, mode=mode, language=lang, glob=glob,
+                                                         repos=[path] if path else None)
         return results, f"[{spelling.note(fixes)}]" if fixes else ""
 
     def related(self, path: str, line: int, *, k: int) -> list[SearchResult]:
