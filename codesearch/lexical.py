@@ -18,6 +18,26 @@ from itertools import chain
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
+# Line comments, by language: the markers their lines start with (C's `//`, `/*` and `*` elsewhere)
+_LINE_COMMENTS = {
+    "python": ("#",), "ruby": ("#",), "bash": ("#",), "elixir": ("#",), "lua": ("--",), "haskell": ("--",),
+    "zig": ("//",), "php": ("//", "#", "/*", "*"),
+}
+_C_LIKE_COMMENTS = ("//", "/*", "*")
+# Lines that start as a comment would but are code: the C preprocessor, Rust's attributes, `#!`
+_NOT_COMMENTS = ("#include", "#define", "#if", "#[", "#!", "#pragma")
+
+
+def comment_markers(language: str) -> tuple[str, ...]:
+    """What a line comment of `language` starts with."""
+    return _LINE_COMMENTS.get(language, _C_LIKE_COMMENTS)
+
+
+def is_comment(stripped: str, language: str) -> bool:
+    """Whether a line, stripped, is a comment in `language` (not `#include` or `#[derive(...)]`)."""
+    return stripped.startswith(comment_markers(language)) and not stripped.startswith(_NOT_COMMENTS)
+
+
 # Words of a question that say nothing about code ("how does X work").
 STOPWORDS = frozenset(
     """

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from codesearch.lexical import split_identifier
+from codesearch.lexical import comment_markers, is_comment, split_identifier
 from codesearch.priors import is_test_path
 from codesearch.records import Chunk, embedding_text
 
@@ -31,13 +31,6 @@ DEFINITIONS = ("function", "method")
 MIN_QUERY_WORDS = 3
 MAX_QUERY_CHARS = 300
 MAX_COMMITS = 500
-# Leading comment lines, by language: the markers a doc comment's lines start with.
-_LINE_COMMENTS = {
-    "python": ("#",), "ruby": ("#",), "bash": ("#",), "elixir": ("#",), "lua": ("--",), "haskell": ("--",),
-    "zig": ("//",), "php": ("//", "#", "/*", "*"),
-}
-_C_LIKE = ("//", "/*", "*")
-_NOT_COMMENTS = ("#include", "#define", "#if", "#[", "#!", "#pragma")
 _DOCSTRING = re.compile(r'^[ \t]*[rRuUbB]?("""|\'\'\')(.*?)\1[ \t]*\n?', re.S | re.M)
 _ELIXIR_DOC = re.compile(r'^[ \t]*@doc\s+(?:~[sS])?(?:"""(.*?)"""|"((?:[^"\\]|\\.)*)")[ \t]*\n?', re.S | re.M)
 _PY_HEADER = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]", re.M)
@@ -115,12 +108,11 @@ def split_doc(chunk: Chunk) -> tuple[str, str]:
         match = _ELIXIR_DOC.search(text)
         if match:
             return _clean(match.group(1) or match.group(2)), text[:match.start()] + text[match.end():]
-    markers = _LINE_COMMENTS.get(chunk.language, _C_LIKE)
+    markers = comment_markers(chunk.language)  # leading comment lines: the doc comment
     lines = text.split("\n")
     taken = 0
     for line in lines:
-        stripped = line.strip()
-        if not stripped.startswith(markers) or stripped.startswith(_NOT_COMMENTS):
+        if not is_comment(line.strip(), chunk.language):
             break
         taken += 1
     if not taken or taken == len(lines):

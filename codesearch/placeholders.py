@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 
+from codesearch.lexical import is_comment
 from codesearch.records import Chunk
 
 
@@ -44,12 +45,10 @@ _IMPORT = re.compile(
     r"(?:local\s+)?[\w.]+\s*=\s*require\b|(?:const|let|var)\s+[\w{}, $:]+\s*=\s*(?:require\(|@import\()|"
     r"export\s+(?:\*|\{|type\s+\{).*\bfrom\b|<\?php\b|declare\s*\(\s*strict_types|source\b)"
 )
-# Comments, and what stands between imports without doing anything: Rust's attributes
-# (`#[doc(no_inline)]`), an include guard (`#ifndef X_H`, `#define X_H`, `#endif`, `#pragma once`)
-_COMMENT = re.compile(r"\s*(?://|/\*|\*|--|#!|#\[|#\s*(?:ifndef|ifdef|if|endif|else|pragma\s+once)\b|"
-                      r"#\s*define\s+\w+\s*$)")
-# Languages whose comments start with `#` (in C and C++ such a line is the preprocessor's)
-_HASH_COMMENTS = frozenset({"python", "ruby", "bash", "elixir", "text"})
+# Besides comments, what stands between imports without doing anything: a `#!` line, Rust's
+# attributes (`#[doc(no_inline)]`), an include guard (`#ifndef X_H`, `#define X_H`, `#endif`,
+# `#pragma once`)
+_NEUTRAL = re.compile(r"#!|#\[|#\s*(?:ifndef|ifdef|if|endif|else|pragma\s+once)\b|#\s*define\s+\w+\s*$")
 _IMPORTS_PER_OTHER = 4  # an import block may hold one line of other code for each four of imports
 
 
@@ -61,7 +60,6 @@ def import_block(chunk: Chunk) -> bool:
     they close."""
     if chunk.kind != "module":
         return False
-    hash_comments = chunk.language in _HASH_COMMENTS
     depth = imports = others = 0
     for line in chunk.text.splitlines():
         stripped = line.strip()
@@ -71,7 +69,7 @@ def import_block(chunk: Chunk) -> bool:
         if depth > 0:
             depth += opened
             imports += 1
-        elif _COMMENT.match(line) or (hash_comments and stripped[0] == "#"):
+        elif is_comment(stripped, chunk.language) or _NEUTRAL.match(stripped):
             continue
         elif _IMPORT.match(line):
             imports, depth = imports + 1, opened
