@@ -516,15 +516,14 @@ def _emit(
     member_rows: set[int] = set()
     for member in definition.members:
         member_rows.update(range(member.start, member.end + 1))
-    if member_rows:
-        heads = {m.head for m in definition.members}
-        rows = [r for r in range(definition.start, definition.end + 1) if r not in member_rows or r in heads]
-        if definition.kind == "class":
-            pieces = [rows[i : i + MAX_CHUNK_LINES] for i in range(0, len(rows), MAX_CHUNK_LINES)]
-        else:  # a function's own code between its functions: cut where a statement starts
-            pieces = _cut(rows, _statement_rows(definition.body, lines, depth=0))
-    else:
-        pieces = _split_rows(definition, lines)
+    heads = {m.head for m in definition.members}
+    rows = [r for r in range(definition.start, definition.end + 1) if r not in member_rows or r in heads]
+    if len(rows) <= MAX_CHUNK_LINES:
+        pieces = [rows]
+    elif definition.kind == "class" and member_rows:  # a class's outline: cut where a piece is full
+        pieces = _cut(rows, set())
+    else:  # code, a function's own between its functions too: cut where a statement starts
+        pieces = _cut(rows, _statement_rows(definition.body, lines, depth=0))
     for rows in pieces:
         out.append(_chunk(lines, rows, path, language, definition.symbol, definition.qualified_name,
                           definition.kind))
@@ -535,27 +534,9 @@ def _emit(
         _emit(member, lines, path, language, covered, out)
 
 
-def _split_rows(definition: _Definition, lines: list[str]) -> list[list[int]]:
-    """Cut a long definition at rows where a statement starts, each piece at most MAX_CHUNK_LINES."""
-    start, end = definition.start, definition.end
-    if end - start + 1 <= MAX_CHUNK_LINES:
-        return [list(range(start, end + 1))]
-    cuts = sorted(_statement_rows(definition.body, lines, depth=0))
-    pieces: list[list[int]] = []
-    position = start
-    while end - position + 1 > MAX_CHUNK_LINES:
-        limit = position + MAX_CHUNK_LINES
-        candidates = [c for c in cuts if position < c <= limit]
-        cut = candidates[-1] if candidates else limit
-        pieces.append(list(range(position, cut)))
-        position = cut
-    pieces.append(list(range(position, end + 1)))
-    return pieces
-
-
 def _cut(rows: list[int], starts: set[int]) -> list[list[int]]:
-    """`rows` in pieces of at most MAX_CHUNK_LINES, each cut before the last row in `starts` that
-    fits (a statement's first row), or where it is full if none does."""
+    """A long definition's `rows` in pieces of at most MAX_CHUNK_LINES, each cut before the last
+    row in `starts` that fits (a statement's first row), or where it is full if none does."""
     pieces: list[list[int]] = []
     while len(rows) > MAX_CHUNK_LINES:
         fitting = [n for n in range(1, MAX_CHUNK_LINES + 1) if rows[n] in starts]
