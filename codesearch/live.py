@@ -34,7 +34,7 @@ from codesearch.overlay import EMPTY, Overlay, OverlayFile
 from codesearch.paths import is_utf8
 from codesearch.records import Chunk, SearchResult, embedding_text
 from codesearch.render import summary_line
-from codesearch.search import related, respelled, search
+from codesearch.search import related, search_with_fixes
 from codesearch.store import Store
 from codesearch.vectors import VectorIndex
 
@@ -349,18 +349,19 @@ class LiveIndex:
 
     # --- queries -------------------------------------------------------------------------
 
-    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, language: str | None = None,
-               glob: str | None = None) -> list[SearchResult]:
+    def search(self, query: str, **kw: Any) -> list[SearchResult]:
         """Best chunks for a query from the last committed state plus unsaved buffers."""
+        return self.search_with_fixes(query, **kw)[0]
+
+    def search_with_fixes(self, query: str, *, mode: str = "hybrid", k: int = 10, language: str | None = None,
+                          glob: str | None = None) -> tuple[list[SearchResult], tuple[tuple[str, str], ...]]:
+        """`search`'s results, and the words of the query it read as others (`search.respelled`),
+        worked out once: with unsaved buffers no answer is kept for a second asking."""
         encoder = self._encoder if mode != "lexical" else None
         with self._read_lock, self._reader.snapshot():
-            return search(self._reader, query, mode=mode, k=k, encoder=encoder, language=language, glob=glob,
-                          vectors=self._vector_index() if encoder else None, overlay=self._overlay)
-
-    def respelled(self, query: str) -> tuple[tuple[str, str], ...]:
-        """The words of `query` no chunk holds that `search` reads as others (`search.respelled`)."""
-        with self._read_lock, self._reader.snapshot():
-            return respelled(self._reader, query, self._overlay)[1]
+            return search_with_fixes(self._reader, query, mode=mode, k=k, encoder=encoder, language=language,
+                                     glob=glob, vectors=self._vector_index() if encoder else None,
+                                     overlay=self._overlay)
 
     def related(self, path: str, line: int, *, k: int = 10) -> list[SearchResult]:
         """Code similar to the chunk at `path` (relative), `line` (1-based), itself left out."""
@@ -404,10 +405,19 @@ class LiveIndex:
 _settled = threading.Lock()
 
 
-def respelled_in(indexes: Iterable[LiveIndex], query: str) -> tuple[tuple[str, str], ...]:
-    """The words of `query` that any of `indexes` reads as others (`LiveIndex.respelled`), each
-    (word, replacement) once: what a door serving several folders tells the user."""
-    return tuple(dict.fromkeys(fix for live in indexes for fix in live.respelled(query)))
+def search_in(indexes: Iterable[LiveIndex], query: str, *, k: int = 10,
+              **kw: Any) -> tuple[list[tuple[LiveIndex, SearchResult]], tuple[tuple[str, str], ...]]:
+    """Each index's best `k` for a query, merged by score, each with its index; and the words that
+    any of them read as others (`LiveIndex.search_with_fixes`), each (word, replacement) once: what
+    a door serving several folders tells the user."""
+    found: list[tuple[LiveIndex, SearchResult]] = []
+    fixes: list[tuple[str, str]] = []
+    for live in indexes:
+        results, fixed = live.search_with_fixes(query, k=k, **kw)
+        found += [(live, r) for r in results]
+        fixes += fixed
+    found.sort(key=lambda pair: -pair[1].score)
+    return found[:k], tuple(dict.fromkeys(fixes))
 
 
 def settle_heap() -> None:
@@ -474,8 +484,12 @@ class LiveFolders:
 
     def search(self, query: str, *, k: int = 10, **kw: Any) -> list[Hit]:
         """Each folder's best `k`, merged by score."""
-        hits = [Hit(live.root, r) for live in self.all() for r in live.search(query, k=k, **kw)]
-        return sorted(hits, key=lambda h: -h.result.score)[:k]
+        return self.search_with_fixes(query, k=k, **kw)[0]
+
+    def search_with_fixes(self, query: str, *, k: int = 10, **kw: Any) -> tuple[list[Hit], tuple[tuple[str, str], ...]]:
+        """`search`'s hits, and the words any folder read as others (`search_in`)."""
+        found, fixes = search_in(self.all(), query, k=k, **kw)
+        return [Hit(live.root, r) for live, r in found], fixes
 
     def close(self) -> None:
         """Close every folder's index."""

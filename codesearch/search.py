@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codesearch import spelling
 from codesearch.encoding import Encoder
@@ -72,7 +72,12 @@ def _vector_index(store: Store, model_id: str) -> VectorIndex:
     return VectorIndex.load(store, model_id)
 
 
-def search(
+def search(store: Store, query: str, **kw: Any) -> list[SearchResult]:
+    """The top `k` chunks for a query (`search_with_fixes`' results)."""
+    return search_with_fixes(store, query, **kw)[0]
+
+
+def search_with_fixes(
     store: Store,
     query: str,
     *,
@@ -83,15 +88,17 @@ def search(
     glob: str | None = None,
     vectors: VectorIndex | None = None,
     overlay: Overlay = EMPTY,
-) -> list[SearchResult]:
-    """The top `k` chunks for a query. Without an encoder, dense and hybrid fall back to lexical.
+) -> tuple[list[SearchResult], tuple[tuple[str, str], ...]]:
+    """The top `k` chunks for a query, and the (word, replacement) pairs of the words it read as
+    others (`respelled`): what a door tells the user. Without an encoder, dense and hybrid fall
+    back to lexical.
 
     `vectors` is a FAISS index already loaded for this state of the store (the live index keeps
     one); `overlay` holds unsaved buffers, searched in place of their files' indexed chunks."""
     check_request(query, mode, k, language)
     if encoder is None:
         mode = "lexical"
-    query, _ = respelled(store, query, overlay)
+    query, fixes = respelled(store, query, overlay)
     query_vector = encoder.encode_queries([query])[0] if encoder is not None and mode != "lexical" else None
     # a symbol's name is looked up in every mode: its definitions are candidates however BM25
     # ranks them (a name in most chunks, as C#'s partial classes are, leaves BM25 nothing to go on),
@@ -122,8 +129,9 @@ def search(
     if encoder is not None and mode == "hybrid":
         pending = unembedded(store, encoder.model_id, chunks, overlay, vectors)
         coverage = term_coverage(store, query, chunks)
-    return rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                common=common_words(store, query), phrased=phrased, located=at)
+    results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
+                   common=common_words(store, query), phrased=phrased, located=at)
+    return results, fixes
 
 
 def respelled(store: Store, query: str, overlay: Overlay = EMPTY) -> tuple[str, tuple[tuple[str, str], ...]]:

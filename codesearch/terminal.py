@@ -109,7 +109,7 @@ def _search_here(values: dict[str, Any], warn: Callable[[str], None],
     from codesearch.errors import IndexBusy, IndexUnwritable
     from codesearch.indexing import open_index, update_index
     from codesearch.paths import check_directory, find_root
-    from codesearch.search import respelled, search
+    from codesearch.search import search_with_fixes
 
     root = check_directory(Path(values["path"])) if values["path"] else find_root(Path.cwd())
     mode, refresh = values["mode"], not values["no_refresh"]
@@ -131,11 +131,11 @@ def _search_here(values: dict[str, Any], warn: Callable[[str], None],
                      "run `codesearch index` to embed them")
     encoder = options.encoder(options.model_id(index), warn) if mode != "lexical" else None
     try:
-        _, fixes = respelled(index.store, values["text"])
+        results, fixes = search_with_fixes(index.store, values["text"], mode=mode, k=values["top"], encoder=encoder,
+                                           language=values["lang"], glob=values["glob"])
         if fixes:
             note(spelling.note(fixes))
-        return search(index.store, values["text"], mode=mode, k=values["top"], encoder=encoder,
-                      language=values["lang"], glob=values["glob"])
+        return results
     finally:
         index.close()
 

@@ -29,7 +29,7 @@ from codesearch import spelling
 from codesearch.encoding import EncoderSettings
 from codesearch.errors import CodesearchError
 from codesearch.indexing import IndexOptions
-from codesearch.live import EMBEDDING, INDEXING, Hit, LiveFolders, LiveIndex, respelled_in
+from codesearch.live import EMBEDDING, INDEXING, Hit, LiveFolders, LiveIndex
 from codesearch.records import Chunk
 from codesearch.requests import MODES
 
@@ -148,18 +148,25 @@ class CodesearchServer(LanguageServer):
         """The workspace's own live results, merged by score with the team server's when one is
         configured (its results for files that exist in a workspace folder; a server that cannot
         be reached is reported once and the workspace still answers)."""
-        hits = self.folders.search(query, k=k, **kw)
+        return self.search_with_notes(query, k=k, **kw)[0]
+
+    def search_with_notes(self, query: str, *, k: int, **kw: Any) -> tuple[list[Hit], list[str]]:
+        """`search`'s hits, and what the user is told beside them: the words read as others, here
+        or by the team server (each note once)."""
+        hits, fixes = self.folders.search_with_fixes(query, k=k, **kw)
+        notes = [spelling.note(fixes)] if fixes else []
         if not self.options.server:
-            return hits
+            return hits, notes
         from codesearch.service.client import ServerClient
 
         try:
-            remote = ServerClient.create(self.options.server, self.options.token).search(query, k=k, **kw)
+            remote, told = ServerClient.create(self.options.server, self.options.token).search_with_notes(
+                query, k=k, **kw)
         except CodesearchError as error:
             if not self._server_warned:
                 self._server_warned = True
                 self.show(types.MessageType.Warning, f"codesearch: team server: {error}")
-            return hits
+            return hits, notes
         local = {(h.root, h.result.chunk.path, h.result.chunk.start_line) for h in hits}
         for result in remote:
             for live in self.folders.all():
@@ -168,7 +175,7 @@ class CodesearchServer(LanguageServer):
                     hits.append(Hit(live.root, result))
                     local.add(key)
                     break
-        return sorted(hits, key=lambda h: -h.result.score)[:k]
+        return sorted(hits, key=lambda h: -h.result.score)[:k], list(dict.fromkeys(notes + told))
 
     def open_folders(self, roots: list[Path]) -> None:
         """Start a live index for each folder (called on a worker thread)."""
@@ -373,13 +380,12 @@ def build_server() -> CodesearchServer:
         arg = _argument(args, SEARCH)
         query = _field(arg, "query", str, required=True)
         mode = _field(arg, "mode", str, ls.options.mode)
-        hits = await _in_thread(ls.search, query, k=_field(arg, "k", int, 10), mode=mode,
-                                language=_field(arg, "lang", str), glob=_field(arg, "glob", str))
+        hits, notes = await _in_thread(ls.search_with_notes, query, k=_field(arg, "k", int, 10), mode=mode,
+                                       language=_field(arg, "lang", str), glob=_field(arg, "glob", str))
         # a word read as another is said, as the terminal says it (not for workspace/symbol, which
         # the editor asks at every keystroke)
-        fixes = await _in_thread(respelled_in, ls.folders.all(), query)
-        if fixes:
-            ls.show(types.MessageType.Info, f"codesearch: {spelling.note(fixes)}")
+        for note in notes:
+            ls.show(types.MessageType.Info, f"codesearch: {note}")
         return [_result(h) for h in hits]
 
     @server.command(RELATED)

@@ -287,7 +287,7 @@ def test_an_index_found_damaged_while_answering_is_closed_said_so_and_opened_aga
     try:
         assert service.search(request)["results"][0]["path"] == "src/payments/retry.py"
         with monkeypatch.context() as patch:
-            patch.setattr(LiveIndex, "search", damaged_pages)
+            patch.setattr(LiveIndex, "search_with_fixes", damaged_pages)
             with pytest.raises(IndexDamaged, match="is damaged .*codesearch index --rebuild"):
                 service.search(request)
             assert service.status() == []  # closed and forgotten: the next request opens it again

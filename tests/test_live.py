@@ -14,6 +14,7 @@ import pytest
 from codesearch.indexer.sync import sync_chunks
 from conftest import FakeEncoder
 
+import codesearch.search as search_module
 from codesearch.indexing import IndexOptions
 from codesearch.lexical import query_terms
 from codesearch.live import LiveIndex
@@ -179,7 +180,8 @@ def test_ignored_and_index_paths_trigger_nothing(live: tuple[LiveIndex, Recorder
     assert watcher.relevant(f"{root}/src/app.py") == "src/app.py"
 
 
-def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, Recorder, FakeEncoder]) -> None:
+def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, Recorder, FakeEncoder],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     index, _, _ = live
     path = "src/payments/retry.py"
     on_disk = (index.root / path).read_text()
@@ -187,6 +189,14 @@ def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, R
     index.edit(path, edited)
     found = index.search("quarantine corrupt upload", k=3)
     assert found[0].chunk.symbol == "quarantine_corrupt_upload" and found[0].chunk.path == path
+    # A word typed wrong is respelled once for the results and the note that says so (no answer
+    # is kept for a second asking while buffers are open).
+    calls: list[str] = []
+    respell = search_module._respelled
+    monkeypatch.setattr(search_module, "_respelled", lambda *a: calls.append(a[1]) or respell(*a))
+    typed, fixes = index.search_with_fixes("retry the uplaods that failed", k=3)
+    assert typed[0].chunk.symbol == "retry_failed_uploads" and fixes == (("uplaods", "uploads"),)
+    assert calls == ["retry the uplaods that failed"]
     # The fake encoder's vectors are bags of whitespace tokens: this query shares the new line's.
     dense = index.search("def quarantine_corrupt_upload(upload):", mode="dense", k=3)
     assert dense[0].chunk.symbol == "quarantine_corrupt_upload"

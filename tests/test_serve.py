@@ -296,6 +296,9 @@ def test_the_editor_merges_the_team_servers_results(output: Path, fake_encoder: 
             await eventually(indexed, timeout=60)
             symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="session expired"))
             retry = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="retry failed uploads"))
+            # a word only the team's code holds, typed wrong: the team server's note is shown
+            await client.workspace_execute_command_async(types.ExecuteCommandParams(
+                command="codesearch.search", arguments=[{"query": "purge sessions that have expird"}]))
             return ([s.location.uri for s in symbols or []], [s.location.uri for s in retry or []],
                     [m.message for m in client.messages])
         finally:
@@ -304,9 +307,10 @@ def test_the_editor_merges_the_team_servers_results(output: Path, fake_encoder: 
             await client.stop()
 
     with _served(create_app(CatalogSearcher(output, encoder=fake_encoder), tokens)) as url:
-        session_uris, retry_uris, _ = asyncio.run(session(url))
+        session_uris, retry_uris, messages = asyncio.run(session(url))
     assert session_uris and session_uris[0].endswith(str(repo / "web" / "session.ts"))  # from the team
     assert retry_uris and retry_uris[0].endswith(str(repo / "src" / "payments" / "retry.py"))
+    assert sum("searched `expird` as `expired`" in m for m in messages) == 1, messages
     # A team server that cannot be reached: one warning, and the workspace still answers.
     session_uris, retry_uris, messages = asyncio.run(session("http://127.0.0.1:9"))
     assert not any(u.endswith("session.ts") for u in session_uris)

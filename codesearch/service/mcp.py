@@ -25,7 +25,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from codesearch import spelling
 from codesearch.catalog.shards import CatalogSearcher
 from codesearch.errors import CodesearchError
-from codesearch.live import LiveFolders, LiveIndex, respelled_in
+from codesearch.live import LiveFolders, LiveIndex, search_in
 from codesearch.records import SearchResult
 from codesearch.requests import MODES
 from codesearch.service.budget import fit
@@ -82,11 +82,9 @@ class LiveBackend:
     def search(self, query: str, *, k: int, mode: str, path: str | None, glob: str | None,
                lang: str | None) -> tuple[list[SearchResult], str]:
         indexes = self._select(path)
-        found = [(live, r) for live in indexes for r in live.search(query, mode=mode, k=k, language=lang, glob=glob)]
-        found.sort(key=lambda pair: -pair[1].score)
-        fixes = respelled_in(indexes, query)
+        found, fixes = search_in(indexes, query, k=k, mode=mode, language=lang, glob=glob)
         notes = [f"[{spelling.note(fixes)}]" if fixes else "", _pending_note(indexes, mode)]
-        return [self._named(live, r) for live, r in found[:k]], " ".join(filter(None, notes))
+        return [self._named(live, r) for live, r in found], " ".join(filter(None, notes))
 
     def related(self, path: str, line: int, *, k: int) -> list[SearchResult]:
         candidate = Path(path).expanduser()

@@ -79,9 +79,10 @@ class QueryService:
             live.sync_now(SYNC_SECONDS)
         if mode != "lexical":
             live.encoder_loaded.wait(ENCODER_WAIT_SECONDS)
-        results = live.search(query, mode=mode, k=k, language=request.get("lang"), glob=request.get("glob"))
+        results, fixes = live.search_with_fixes(query, mode=mode, k=k, language=request.get("lang"),
+                                                glob=request.get("glob"))
         notes = listener.warnings[seen:]
-        if fixes := live.respelled(query):
+        if fixes:
             notes.append(spelling.note(fixes))
         if mode != "lexical" and live.encoder_state == "ready":
             status = live.status()
