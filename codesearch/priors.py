@@ -69,6 +69,13 @@ _ASIDE_PATH = re.compile(
     r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
     r"[_-]bench(?:mark)?s?(?:\.[a-z]+)?|/bench(?:mark)?s?_[^/]*)$"  # benchmark scripts: `multi_queue_bench`
 )
+# How a JavaScript project's tools are set up, not what the project does: `vite.config.ts`,
+# `eslint.config.js`, `jest.config.cjs`, `.eslintrc.js`, `Gruntfile.js`, `gulpfile.js`. A monorepo
+# has one per package, short, under the package's name, so a question whose words name the
+# package (`query-sync-storage-persister/tsdown.config.js` for "persist query cache to storage")
+# found them first. The project's own configuration code (`src/config.ts`) is not one.
+_TOOLING_PATH = re.compile(
+    r"[\w-]\.config\.[cm]?[jt]sx?$|/\.?eslintrc(?:\.[cm]?js)?$|/(?:Gruntfile|gulpfile)\.[cm]?[jt]s$")
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like
 # any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).
@@ -88,6 +95,8 @@ ASKS_FOR = {
                         "ci", "workflow", "workflows"}),
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
+    "tooling": frozenset({"config", "configs", "configuration", "configure", "build", "bundle", "bundler",
+                          "bundling", "lint", "linter", "linting", "eslint", "tooling"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
                        "mod", "module", "package"}),
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
@@ -162,6 +171,8 @@ def file_prior(path: str, language: str, asked: tuple[str, ...]) -> float:
     if "test" not in asked and _looks_like_test(rooted):
         prior *= TEST_PENALTY
     if "aside" not in asked and _ASIDE_PATH.search(rooted):
+        prior *= ASIDE_PENALTY
+    if "tooling" not in asked and _TOOLING_PATH.search(rooted):
         prior *= ASIDE_PENALTY
     if "stub" not in asked and _STUB_PATH.search(rooted):
         prior *= STUB_PENALTY

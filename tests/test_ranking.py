@@ -712,6 +712,13 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
+    # a JavaScript project's tool settings, one per package of a monorepo, unless the query asks
+    for tooling in ("packages/query-sync-storage-persister/tsdown.config.js", "vite.config.ts", "eslint.config.mjs",
+                    "packages/core/.eslintrc.cjs", "jest.config.cjs", "Gruntfile.js"):
+        assert path_prior(tooling, ["persist", "storage"]) < implementation, tooling
+        assert path_prior(tooling, ["eslint", "config"]) == implementation, tooling
+    for code in ("src/config.ts", "lib/core/mergeConfig.js", "src/config/index.ts"):
+        assert path_prior(code, ["persist", "storage"]) == implementation, code
     # a barrel's re-exports give way; a function in one (hono's `middleware/cors/index.ts`) does not
     for barrel in ("src/__init__.py", "src/index.ts", "lib/index.js"):
         assert barrel_prior(chunk(barrel, "", kind="module"), ["parse", "config"]) < implementation, barrel
