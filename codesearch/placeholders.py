@@ -5,8 +5,9 @@ Two kinds, both found by words that are the file's rather than their own:
   around `module Auth`, reopened in every file of a folder): its span is its members', so their
   words find it (`bare_outline`);
 - a file's block of imports (`using MediatR.Pipeline;`, `import (...)`, `#include`), with the
-  license comment above it (`import_block`): the namespaces it names are the file's topic, and a
-  short block ranks high on them.
+  license comment above it, or a head that says nothing (`# frozen_string_literal: true`)
+  (`import_block`): the namespaces it names, or its path, are the file's topic, and a short
+  block ranks high on them.
 
 Each gives its place in the results to the best-placed code of its file the search found (an
 outline, to code inside its span), so the file keeps its place and the user sees what it does.
@@ -45,10 +46,16 @@ _IMPORT = re.compile(
     r"(?:local\s+)?[\w.]+\s*=\s*require\b|(?:const|let|var)\s+[\w{}, $:]+\s*=\s*(?:require\(|@import\()|"
     r"export\s+(?:\*|\{|type\s+\{).*\bfrom\b|<\?php\b|declare\s*\(\s*strict_types|source\b)"
 )
-# Besides comments, what stands between imports without doing anything: a `#!` line, Rust's
-# attributes (`#[doc(no_inline)]`), an include guard (`#ifndef X_H`, `#define X_H`, `#endif`,
-# `#pragma once`)
-_NEUTRAL = re.compile(r"#!|#\[|#\s*(?:ifndef|ifdef|if|endif|else|pragma\s+once)\b|#\s*define\s+\w+\s*$")
+# What heads a file, or stands between its imports, without saying what it does: a `#!` line,
+# Rust's attributes (`#[doc(no_inline)]`), an include guard (`#ifndef X_H`, `#define X_H`,
+# `#endif`, `#pragma once`), magic comments (Ruby's `# frozen_string_literal: true`, Python's
+# `# -*- coding: utf-8 -*-`), TypeScript's `// @ts-check`, a linter's switch (`/* eslint-disable */`),
+# a directive prologue (`'use strict'`, `"use client"`), a license tag (`SPDX-License-Identifier`)
+_NEUTRAL = re.compile(
+    r"""#!|#\[|#\s*(?:ifndef|ifdef|if|endif|else|pragma\s+once)\b|#\s*define\s+\w+\s*$|"""
+    r"""#\s*(?:frozen_string_literal|encoding|coding|warn_indent|shareable_constant_value)\s*:|#.*-\*-.*-\*-|"""
+    r"""//\s*@ts-(?:check|nocheck)\b|/[/*]\s*(?:eslint|jshint|prettier|biome|istanbul)\b|"""
+    r"""['"]use (?:strict|client|server)['"];?\s*$|(?://|#|/\*|--)\s*SPDX-License-Identifier:""")
 _IMPORTS_PER_OTHER = 4  # an import block may hold one line of other code for each four of imports
 
 
@@ -57,10 +64,11 @@ def import_block(chunk: Chunk) -> bool:
     them) and blank ones, are imports and the namespace line, four in five at least (a type
     alias or a cache declared under them, `let cache = createNullObject()`, is not what the file
     does); brackets that an import opened (`import (`, `use crate::{`) count as it does until
-    they close."""
+    they close. Or a head with nothing else, no comment in words either: a Ruby file's
+    `# frozen_string_literal: true` above its class, which its path's words alone find."""
     if chunk.kind != "module":
         return False
-    depth = imports = others = 0
+    depth = imports = others = prose = 0
     for line in chunk.text.splitlines():
         stripped = line.strip()
         if not stripped:
@@ -69,15 +77,17 @@ def import_block(chunk: Chunk) -> bool:
         if depth > 0:
             depth += opened
             imports += 1
-        elif is_comment(stripped, chunk.language) or _NEUTRAL.match(stripped):
+        elif _NEUTRAL.match(stripped):
             continue
+        elif is_comment(stripped, chunk.language):
+            prose += 1
         elif _IMPORT.match(line):
             imports, depth = imports + 1, opened
         else:
             others += 1
             if others * _IMPORTS_PER_OTHER > imports:  # imports come first: past them, code
                 return False
-    return imports > 0
+    return imports > 0 or prose == others == 0
 
 
 def give_way(final: list[tuple[float, int]], chunks: Mapping[int, Chunk], file_of: Mapping[int, str],

@@ -1245,12 +1245,19 @@ def test_a_file_s_imports_give_their_place_to_its_code() -> None:
     }
     for language, text in blocks.items():
         assert import_block(module(f"x.{language}", language, text)), language
+    # or a head that says nothing, which only its path's words find
+    for language, text in [("ruby", "# frozen_string_literal: true"), ("javascript", "// @ts-check"),
+                           ("javascript", "'use strict';\n/* eslint-disable no-console */"), ("c", "#endif /* X_H */"),
+                           ("python", "#!/usr/bin/env python\n# -*- coding: utf-8 -*-")]:
+        assert import_block(module(f"head.{language}", language, text)), text
     # code among the imports, a macro with a value, a module docstring: the chunk says something of its own
     for language, text in {"c": "#include <stdio.h>\n#define QUEUE_NEXT(q) (*(q))",
                            "go": "package main\nvar Version = \"1.0\"",
                            "python": '"""The app."""\nimport json',
                            "ruby": "users = []\nuser_count = 0",  # `use` begins them, as a word it does not
-                           "typescript": 'import { a } from "./a";\nexport const b = a + 1;'}.items():
+                           "typescript": 'import { a } from "./a";\nexport const b = a + 1;',
+                           "elixir": "# This file defines the Plug.Exception protocol",  # a comment in words
+                           "cpp": "#define LIMIT 10"}.items():
         assert not import_block(module(f"y.{language}", language, text)), language
 
     behavior = "src/Pipeline/RequestPreProcessorBehavior.cs"
