@@ -44,6 +44,7 @@ from codesearch.placeholders import give_way
 from codesearch.priors import (
     ASKS_FOR,
     PROPERTY,
+    PROSE,
     asked_kinds,
     barrel_factor,
     file_prior,
@@ -629,7 +630,10 @@ def rank(
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
-    quoted = {i for i in phrased if i in chunks and holds_verbatim(chunks[i].text, patterns)} if patterns else set()
+    # held as written by code (a documentation page that says it, as a heading says "mutually
+    # exclusive option groups", ranks as prose does)
+    quoted = {i for i in phrased if i in chunks and chunks[i].language != PROSE
+              and holds_verbatim(chunks[i].text, patterns)} if patterns else set()
     quoted |= rendered(query, chunks, first_candidates(lexical, dense))  # printed with its values
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})

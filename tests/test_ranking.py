@@ -1069,6 +1069,10 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
         # wrapped across lines, in another case
         "docs.py": [chunk("docs.py", "expect", text='def expect(self):\n    """Raises: did not\n'
                                                     '        EXPECT a name."""')],
+        # a page of documentation that says it as a heading, shorter than any code that does: prose
+        # ranks as prose, not as the code that prints the message
+        "TROUBLESHOOTING.md": [chunk("TROUBLESHOOTING.md", "", kind="block", language="text",
+                                    text="## Did not expect a name\nA value was written where a name belongs.")],
         # a README that shows a question as an example: a question is typed, not pasted
         "README.md": [chunk("README.md", "", kind="block", language="text",
                             text='Try `codesearch query "how is a name checked before a value"`.')],
