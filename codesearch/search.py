@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from codesearch import spelling
@@ -12,6 +12,7 @@ from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.partitions import STEMMER
+from codesearch.priors import GENERATED_HEAD_LINES, generated_head
 from codesearch.quoted import first_candidates, places, quoted_texts, verbatim
 from codesearch.ranking import lookup_name, rank
 from codesearch.records import Chunk, SearchResult
@@ -130,7 +131,8 @@ def search_with_fixes(
         pending = unembedded(store, encoder.model_id, chunks, overlay, vectors)
         coverage = term_coverage(store, query, chunks)
     results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                   common=common_words(store, query), phrased=phrased, located=at)
+                   common=common_words(store, query), phrased=phrased, located=at,
+                   generated=generated_chunks(store, chunks))
     return results, fixes
 
 
@@ -194,6 +196,17 @@ def common_words(store: Store, query: str) -> frozenset[str]:
     """The query's terms in more than half of the index's chunks (`lexical.common_terms`)."""
     terms = query_terms(query)
     return common_terms(terms, *store.document_frequencies(terms))
+
+
+def generated_chunks(store: Store, chunks: Mapping[int, Chunk]) -> set[int]:
+    """The candidates whose file a tool wrote, as its head says (`priors.generated_head`); each
+    file's answer kept until the index changes."""
+    kept = store.kept("generated")
+    unknown = {chunk.path for chunk in chunks.values()} - kept.keys()
+    if unknown:
+        heads = store.file_heads(unknown, GENERATED_HEAD_LINES)
+        kept.update((path, generated_head(heads.get(path, ""))) for path in unknown)
+    return {i for i, chunk in chunks.items() if kept[chunk.path]}
 
 
 def definitions(store: Store, symbol: str) -> list[int]:

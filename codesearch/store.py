@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,6 +294,21 @@ class Store:
     def source_bytes(self) -> int:
         """The total size of the indexed files."""
         return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM files").fetchone()[0])
+
+    def file_heads(self, paths: Collection[str], lines: int) -> dict[str, str]:
+        """The text of each file's first chunk, for the files among `paths` whose first chunk
+        starts in their first `lines` lines (a file's head: what wrote it, its license)."""
+        heads: dict[str, str] = {}
+        wanted = list(paths)
+        for first in range(0, len(wanted), 500):  # under SQLite's limit on a statement's parameters
+            batch = wanted[first : first + 500]
+            rows = self._db.execute(
+                "SELECT f.path, c.text FROM files f JOIN chunks c ON c.file_id = f.id "
+                f"WHERE f.path IN ({','.join('?' * len(batch))}) AND c.start_line <= ? ORDER BY c.start_line",
+                (*batch, lines))
+            for path, text in rows:
+                heads.setdefault(path, text)
+        return heads
 
     def definitions(self, symbol: str, limit: int) -> list[int]:
         """The chunks that define `symbol` (its last part: `ServeHTTP` of `Router.ServeHTTP`), at
