@@ -357,7 +357,7 @@ def related(
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, vector,
                                                 lambda c: not same(c), lexical_wanted=mode == "lexical")
-    return rank(query, chunks, lexical, dense, mode=mode, k=k)
+    return rank(query, chunks, lexical, dense, mode=mode, k=k, generated=generated_chunks(store, chunks))
 
 
 def keep_chunk(chunk: Chunk, language: str | None, glob: str | None) -> bool:

@@ -1317,6 +1317,18 @@ def test_a_file_whose_head_says_a_tool_wrote_it_ranks_as_generated_code(tmp_path
 
     assert first("try catch")[0] == "gen_try"  # was the parser's token table
     assert first("generated parser try catch")[0] == "yytokentype"  # unless the query asks for it
+    # code like a function: the project's own before what a tool wrote (the parser's actions call it)
+    with store.transaction():
+        store.replace_file("src/parser.c", 3, 3, "3", "c", [files["src/parser.c"][0], chunk(
+            "src/parser.c", "yyparse", language="c", start=2400,
+            text="case 42:\n  { (yyval.blk) = gen_try((yyvsp[-2].blk), gen_op_target(FORK_OPT, exp, handler)); }")])
+        store.replace_file("src/execute.c", 1, 1, "4", "c", [chunk(
+            "src/execute.c", "raise_to_handler", language="c", start=40,
+            text="static void raise_to_handler(block exp, block handler) {\n  /* try exp catch handler */\n"
+                 "  gen_op_target(FORK, exp, handler);\n}")])
+    gen_try = store.chunks_by_id(store.definitions("gen_try", 1))
+    assert [r.chunk.symbol for r in search_module.related(store, *gen_try.values(), k=2)] == [
+        "raise_to_handler", "yyparse"]
     with store.transaction():  # the answer is the file's as it is now
         store.replace_file("src/parser.c", 2, 2, "2", "c",
                            [chunk("src/parser.c", "yytokentype", kind="class", language="c", start=139,
