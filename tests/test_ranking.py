@@ -257,6 +257,7 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "internal/mocks/store.go",
         "install.bats",  # Bats: every `.bats` file is a test
         "conftest.py",
+        "test-setup.mjs", "src/setupTests.ts", "vitest.setup.ts",  # Jest's and Vitest's setup (yup's)
         "internal/mock_store.go",
         "store_mock.go",
         "testes/strings.lua",  # Lua's own tests
@@ -283,6 +284,7 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
             "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py",
             "src/mockingbird.py", "src/testers/pool.py", "src/Testimonials/Card.tsx", "src/jvmMain/kotlin/Util.kt",
             "src/afl-fuzz.c", "src/fuzzy/match.py", "src/regression.py", "lib/regressors/linear.py",
+            "setup.py", "src/setup.ts",  # a package's or an app's setup
             # named as tests are, in a production source set: kotlinpoet's specs, JUnit's annotation
             "kotlinpoet/src/jvmMain/kotlin/com/squareup/kotlinpoet/TypeAliasSpec.kt",
             "src/main/java/com/squareup/javapoet/TypeSpec.java", "src/main/java/org/junit/Test.java"]
