@@ -76,5 +76,9 @@
 # (react-hook-form's 2,000-line `createFormControl` had been 150-line pieces; now
 # `createFormControl.register`, `.reset`, ..., and its own code between them in pieces); 51: a
 # JavaScript or TypeScript function exported without a name (`export default async (field) =>
-# {...}`) is a function named for its file (`validateField`), an `index` file's for its folder
-CHUNKER_VERSION = 51
+# {...}`) is a function named for its file (`validateField`), an `index` file's for its folder;
+# 52: three TypeScript constructs tree-sitter-typescript 0.23 cannot read are shown to it in a
+# form it reads (a type parameter's variance, `<out T>`; `export type * from`; a generic call
+# signature on its own line after a member without `;`): zod's v4 core schemas, reselect's
+# `createSelectorCreator` and hono's `Context` had been unparsed from there to their end
+CHUNKER_VERSION = 52

@@ -100,7 +100,8 @@ _JS_FUNCTIONS: Rules = {
 }
 
 
-def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> LanguageSpec:
+def _typescript(name: str, function: str, extensions: tuple[str, ...],
+                rewrites: tuple[tuple[re.Pattern[str], Replacement], ...]) -> LanguageSpec:
     """TypeScript and TSX share one grammar package and one set of rules."""
     return LanguageSpec(
         name, ("tree_sitter_typescript", function), extensions,
@@ -111,6 +112,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...]) -> Langua
                  **_needs(frozenset({"object_type"}), "type_alias_declaration")},
         scopes=_JS_SCOPES | {"internal_module", "module"},
         outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
+        rewrites=rewrites,
     )
 
 
@@ -120,6 +122,45 @@ def _blank(match: re.Match[str]) -> str:
     return match.group(0)[:keep] + " " * len(match.group("macro"))
 
 
+# TypeScript that tree-sitter-typescript 0.23 cannot read, each of which left the rest of its file
+# unparsed (zod's `interface $ZodCheck<in T = never>` in v4/core, reselect's `createSelectorCreator`):
+_TSX_REWRITES = (
+    # a type parameter's variance (`<out Output = unknown, in Input>`, TypeScript 4.7): blanked
+    (re.compile(r"(?<=[<,])(?:\s|/\*(?:[^*]|\*(?!/))*\*/|//[^\n]*\n)*(?P<macro>(?:in[ \t]+out|in|out)[ \t])"
+                r"(?=[ \t]*[A-Za-z_$][\w$]*[ \t]*(?:extends\b|=|,|>))"), _blank),
+    # a barrel's `export type * from './types'` (TypeScript 5.0): `type` blanked
+    (re.compile(r"^[ \t]*export[ \t]+(?P<macro>type)(?=[ \t]+\*)", re.M), _blank),
+)
+_MEMBER_END = re.compile(r"(?:[\w\])}'\"]|(?<!=)>)$")
+
+
+def _after_member(text: str, newline: int) -> bool:
+    """Whether the code before the line that starts at `newline` (its `\\n`), past blank lines
+    and comments, ends as a type member does without its `;`: with a name, a bracket, a quote,
+    or a type argument's `>` (not an arrow's `=>`, after which a generic arrow function starts)."""
+    end = newline
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end].rstrip()
+        stripped = line.lstrip()
+        if stripped.endswith("*/"):  # a block comment: the code before it, on its first line or above
+            end = text.rfind("/*", 0, start + len(line) - 1)
+        elif not stripped or stripped.startswith("//"):
+            end = start - 1
+        else:
+            return _MEMBER_END.search(line) is not None
+    return False
+
+
+_TYPESCRIPT_REWRITES = (
+    *_TSX_REWRITES,
+    # a call signature with type parameters on a line of its own after a member that ends without
+    # `;` (hono's `interface Get { <Key extends keyof E>(key: Key): ... }` over several lines),
+    # past comments: read as type arguments of that member's type; the indent's last blank becomes
+    # `;` (not in TSX, where a line that starts with `<` is an element)
+    (re.compile(r"\n[ \t]*[ \t](?=<(?:[ \t]*\n[ \t]*)?[A-Za-z_$])"),
+     lambda match: match.group(0)[:-1] + ";" if _after_member(match.string, match.start()) else match.group(0)),
+)
 _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
 # A C or C++ macro the parser cannot expand: upper case with an underscore (`QT_BEGIN_NAMESPACE`,
 # `__BEGIN_DECLS`, `FMT_EXPORT`, `SPDLOG_NOEXCEPT`), no arguments
@@ -231,8 +272,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"), scopes=_JS_SCOPES,
         outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
     ),
-    _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts")),
-    _typescript("tsx", "language_tsx", (".tsx",)),
+    _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts"), _TYPESCRIPT_REWRITES),
+    _typescript("tsx", "language_tsx", (".tsx",), _TSX_REWRITES),
     LanguageSpec(
         "go", ("tree_sitter_go", "language"), (".go",),
         functions=_any("function_declaration", "method_declaration"), classes=_any("type_declaration"),

@@ -1100,3 +1100,47 @@ def test_a_function_exported_without_a_name_is_named_for_its_file() -> None:
         == ["fetch"]
     assert [c.qualified_name for c in chunk_source("export default function run() {}\n", "a.ts", "typescript")] \
         == ["run"]
+
+
+def test_typescript_that_trips_the_grammar_still_makes_its_definitions() -> None:
+    source = (
+        "export type * from './types'\n"  # TypeScript 5.0's type-only re-export
+        "\n"
+        "export interface $ZodCheck<in T = never> {\n"  # variance on a type parameter
+        "  _zod: $ZodCheckInternals<T>\n"
+        "}\n"
+        "\n"
+        "export interface ZodType<\n"
+        "  /** @ts-ignore Cast variance */\n"
+        "  out Output = unknown,\n"
+        "  out Input = unknown,\n"
+        "> {\n"
+        "  parse(data: unknown): Output\n"
+        "}\n"
+        "\n"
+        "interface Get<E extends Env> {\n"
+        "  <Key extends keyof E['Variables']>(key: Key): E['Variables'][Key]\n"
+        "  /** a variable set by a middleware */\n"
+        "  <Key extends keyof ContextVariableMap>(key: Key): ContextVariableMap[Key]\n"  # after one without `;`
+        "}\n"
+        "\n"
+        "const debounce =\n"
+        "  <T extends Function>(callback: T) => (wait: number) => {\n"  # a generic arrow: no `;` before it
+        "    clearTimeout(timer)\n"
+        "  }\n"
+        "\n"
+        "export function createSelectorCreator(memoize: Memoize) {\n"
+        "  return memoize\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "src/schemas.ts", "typescript")
+    found = {(c.kind, c.qualified_name) for c in chunks}
+    # the first of them had left the rest of the file unparsed: module chunks to its end
+    assert {("class", "$ZodCheck"), ("class", "ZodType"), ("class", "Get"), ("function", "debounce"),
+            ("function", "createSelectorCreator")} <= found
+    get = next(c for c in chunks if c.symbol == "Get")
+    assert "  <Key extends keyof ContextVariableMap>(key: Key)" in get.text  # the code as written
+    assert next(c for c in chunks if c.symbol == "$ZodCheck").text.startswith("export interface $ZodCheck<in T")
+    # in TSX a line that starts with `<` is an element, as written
+    element = "export function App() {\n  return (\n    <div>\n      <Child />\n    </div>\n  )\n}\n"
+    assert [(c.kind, c.symbol) for c in chunk_source(element, "App.tsx", "tsx")] == [("function", "App")]
