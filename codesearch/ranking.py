@@ -39,7 +39,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from codesearch.lexical import code_tokens, query_terms, split_identifier
+from codesearch.lexical import code_tokens, is_comment, query_terms, split_identifier
 from codesearch.placeholders import give_way
 from codesearch.priors import (
     ASKS_FOR,
@@ -587,6 +587,11 @@ def _query_words(query: str) -> tuple[frozenset[str], frozenset[str], tuple[str,
     return words, frozenset(code_tokens(query)), dotted
 
 
+def _uncommented(chunk: Chunk) -> str:
+    """A chunk's text without its lines that are comments (`lexical.is_comment`)."""
+    return "\n".join(line for line in chunk.text.split("\n") if not is_comment(line.strip(), chunk.language))
+
+
 def rank(
     query: str,
     chunks: dict[int, Chunk],
@@ -633,10 +638,11 @@ def rank(
         lookups = {i for i, chunk in chunks.items() if chunk.path == wanted or chunk.path.endswith("/" + wanted)}
         file_asked = bool(lookups)
     patterns = verbatim_patterns(query)  # a pasted message or line, an option: as they are written
-    # held as written by code (a documentation page that says it, as a heading says "mutually
-    # exclusive option groups", ranks as prose does)
+    # held as written by code, outside its comments: a message is printed from a string (a page
+    # of documentation that says it, as a heading says "mutually exclusive option groups", ranks
+    # as prose does, and a comment that says "refetch on window focus" as the rest of its code)
     quoted = {i for i in phrased if i in chunks and chunks[i].language != PROSE
-              and holds_verbatim(chunks[i].text, patterns)} if patterns else set()
+              and holds_verbatim(_uncommented(chunks[i]), patterns)} if patterns else set()
     quoted |= rendered(query, chunks, first_candidates(lexical, dense))  # printed with its values
     pinned = quoted | {i for i in located if i in chunks}  # what the query quotes or points at
     base.update({i: base.get(i, 0.0) for i in lookups | pinned})

@@ -1076,6 +1076,9 @@ def test_a_pasted_error_message_leads_with_the_code_that_holds_it_however_bm25_r
         # ranks as prose, not as the code that prints the message
         "TROUBLESHOOTING.md": [chunk("TROUBLESHOOTING.md", "", kind="block", language="text",
                                     text="## Did not expect a name\nA value was written where a name belongs.")],
+        # a comment that says it: a message is printed from a string, not from a comment
+        "app.py": [chunk("app.py", "on_name", text="def on_name(self):\n    # did not expect a name here\n"
+                                                    "    return self.name")],
         # a README that shows a question as an example: a question is typed, not pasted
         "README.md": [chunk("README.md", "", kind="block", language="text",
                             text='Try `codesearch query "how is a name checked before a value"`.')],
