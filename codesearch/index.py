@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesearch.errors import IndexBusy, IndexDamaged, IndexMismatch, IndexMissing
+from codesearch.errors import IndexBusy, IndexDamaged, IndexMismatch, IndexMissing, IndexUnwritable
 from codesearch.indexer import CHUNKER_VERSION
 from codesearch.locks import LockTimeout, hold
 from codesearch.paths import DB_NAME, INDEX_DIR_NAME, check_directory, find_root, index_dir_for
@@ -60,12 +61,22 @@ class CodeIndex:
         return cls(root, store)
 
     def check_model(self, model_id: str) -> None:
-        """Refuse to mix vectors of two models in one index."""
-        if self.model_id and model_id != self.model_id:
-            raise IndexMismatch(
-                f"the index at {self.index_dir} was built with model {self.model_id}, not {model_id}; "
-                f"query it without --model, or run `codesearch index --model {model_id} --rebuild`"
-            )
+        """Refuse to mix vectors of two models in one index. An index that holds no vector of its
+        model yet (indexed with --no-embed, or while that model could not be loaded) takes the
+        model asked for: there is nothing to start over."""
+        if not self.model_id or model_id == self.model_id:
+            return
+        if not self.store.has_vectors(self.model_id):
+            try:
+                with self.store.transaction():
+                    self.store.set_meta("model_id", model_id)
+            except (sqlite3.OperationalError, IndexUnwritable):
+                pass  # a read-only index: searched with the model asked for all the same
+            return
+        raise IndexMismatch(
+            f"the index at {self.index_dir} was built with model {self.model_id}, not {model_id}; "
+            f"query it without --model, or run `codesearch index --model {model_id} --rebuild`"
+        )
 
     @contextmanager
     def writing(self, wait_seconds: float) -> Iterator[None]:

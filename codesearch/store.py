@@ -727,6 +727,11 @@ class Store:
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, matrix
 
+    def has_vectors(self, model_id: str) -> bool:
+        """Whether the index holds any vector of this model, used or cached."""
+        found = self._db.execute("SELECT 1 FROM embeddings WHERE model_id = ? LIMIT 1", (model_id,)).fetchone()
+        return found is not None
+
     def prune_vectors(self, model_id: str) -> int:
         """Drop cached vectors no chunk uses, once they outnumber the used ones (keeps branch
         switches cheap while bounding growth)."""

@@ -116,6 +116,16 @@ def test_damage_inside_the_full_text_index_is_damage() -> None:
     assert is_damage(raised.value) and not is_unwritable(raised.value)  # SQLite calls it SQLITE_CORRUPT_VTAB
 
 
+def test_an_index_without_vectors_takes_the_model_asked_for(repo: Path, tiny_model: Path, cli_env) -> None:
+    run_cli(["index", str(repo), "--no-embed"], env=cli_env)  # lexical first: the default model recorded
+    run_cli(["index", str(repo), "--model", str(tiny_model)], env=cli_env)  # was "--rebuild"
+    status = json.loads(run_cli(["status", str(repo), "--json"], env=cli_env).stdout)
+    assert status["model"] == str(tiny_model) and status["with_vectors"] == status["chunks"] > 0
+    # once it holds vectors, another model is refused: they would mix
+    other = run_cli(["index", str(repo), "--model", "small"], env=cli_env, check=False)
+    assert other.returncode != 0 and "--rebuild" in other.stderr
+
+
 def test_offline_model_falls_back_to_lexical_then_fills_in(repo: Path, tiny_model: Path, cli_env) -> None:
     started = time.monotonic()
     offline = run_cli(["index", str(repo), "--model", "acme/tiny-code"], env=cli_env)
