@@ -12,7 +12,6 @@ from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.partitions import STEMMER
-from codesearch.priors import GENERATED_HEAD_LINES, generated_head
 from codesearch.quoted import first_candidates, places, quoted_texts, verbatim
 from codesearch.ranking import lookup_name, rank
 from codesearch.records import Chunk, SearchResult
@@ -199,14 +198,9 @@ def common_words(store: Store, query: str) -> frozenset[str]:
 
 
 def generated_chunks(store: Store, chunks: Mapping[int, Chunk]) -> set[int]:
-    """The candidates whose file a tool wrote, as its head says (`priors.generated_head`); each
-    file's answer kept until the index changes."""
-    kept = store.kept("generated")
-    unknown = {chunk.path for chunk in chunks.values()} - kept.keys()
-    if unknown:
-        heads = store.file_heads(unknown, GENERATED_HEAD_LINES)
-        kept.update((path, generated_head(heads.get(path, ""))) for path in unknown)
-    return {i for i, chunk in chunks.items() if kept[chunk.path]}
+    """The candidates whose file a tool wrote, as its head says (`Store.generated_files`)."""
+    made = store.generated_files(chunk.path for chunk in chunks.values())
+    return {i for i, chunk in chunks.items() if chunk.path in made}
 
 
 def definitions(store: Store, symbol: str) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from codesearch import partitions
 from codesearch.errors import IndexMismatch, IndexMissing, damaged, is_damage, is_unwritable, unwritable
 from codesearch.lexical import FTS5_TOKENIZER, code_tokens, fts_match_expression, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
+from codesearch.priors import GENERATED_HEAD_LINES, generated_head
 from codesearch.records import Chunk
 
 if TYPE_CHECKING:
@@ -295,20 +296,22 @@ class Store:
         """The total size of the indexed files."""
         return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM files").fetchone()[0])
 
-    def file_heads(self, paths: Collection[str], lines: int) -> dict[str, str]:
-        """The text of each file's first chunk, for the files among `paths` whose first chunk
-        starts in their first `lines` lines (a file's head: what wrote it, its license)."""
-        heads: dict[str, str] = {}
-        wanted = list(paths)
-        for first in range(0, len(wanted), 500):  # under SQLite's limit on a statement's parameters
-            batch = wanted[first : first + 500]
-            rows = self._db.execute(
-                "SELECT f.path, c.text FROM files f JOIN chunks c ON c.file_id = f.id "
-                f"WHERE f.path IN ({','.join('?' * len(batch))}) AND c.start_line <= ? ORDER BY c.start_line",
-                (*batch, lines))
-            for path, text in rows:
+    def generated_files(self, paths: Iterable[str]) -> set[str]:
+        """Which of these indexed files a tool wrote, as their first chunk says when it starts in
+        the file's head (`priors.generated_head`). What was asked once is kept until the database
+        changes (`_kept`): a query asks it of all its candidates' files."""
+        def read(batch: list[str]) -> Iterator[tuple[str, bool]]:
+            marks = ",".join("?" * len(batch))
+            heads: dict[str, str] = {}
+            for path, text in self._db.execute(
+                    "SELECT f.path, c.text FROM files f JOIN chunks c ON c.file_id = f.id "
+                    f"WHERE f.path IN ({marks}) AND c.start_line <= ? ORDER BY c.start_line",
+                    (*batch, GENERATED_HEAD_LINES)):
                 heads.setdefault(path, text)
-        return heads
+            return ((path, generated_head(heads.get(path, ""))) for path in batch)
+
+        known: dict[str, bool] = self._kept().setdefault("generated", {})
+        return {path for path in _read_into(known, paths, read) if known[path]}
 
     def definitions(self, symbol: str, limit: int) -> list[int]:
         """The chunks that define `symbol` (its last part: `ServeHTTP` of `Router.ServeHTTP`), at
