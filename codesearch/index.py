@@ -71,7 +71,8 @@ class CodeIndex:
                 with self.store.transaction():
                     self.store.set_meta("model_id", model_id)
             except (sqlite3.OperationalError, IndexUnwritable):
-                pass  # a read-only index: searched with the model asked for all the same
+                pass  # read-only, or another process is writing it: searched with the model asked for
+                # all the same, and recorded by the next open that asks for it and can write
             return
         raise IndexMismatch(
             f"the index at {self.index_dir} was built with model {self.model_id}, not {model_id}; "
