@@ -205,7 +205,10 @@ def _collect(
         elif child.type in spec.scopes:
             name = _name(child, spec, "scope")
             inner = [*scope, name] if name else scope
-            found.extend(_collect(child, spec, lines, inner, in_class=False, depth=depth + 1))
+            members = _collect(child, spec, lines, inner, in_class=False, depth=depth + 1)
+            if not members and name and _documented_value(child, spec):
+                members = [_definition(child, spec, lines, "function", name, inner)]
+            found.extend(members)
         elif child.named_child_count:  # most nodes are leaves: names, literals, operators
             found.extend(_collect(child, spec, lines, scope, in_class=in_class, depth=depth + 1))
     return _merge_clauses(found) if spec.merge_adjacent else found
@@ -232,6 +235,46 @@ def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
             if needed is None or _holds(node, needed, spec.wrappers):
                 return kind
     return None
+
+
+# A constant's name (`NOTHING`, `ACTION_MARKER`): a value, though a call makes it
+_CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _documented_value(node: Node, spec: LanguageSpec) -> bool:
+    """Whether a declarator is a top-level declaration's only one, its value one of
+    `spec.documented_values` (not a `_VALUE_MAKERS` call, nor named as a constant), and a doc
+    block stands above its statement."""
+    value = node.child_by_field_name("value")
+    name = node.child_by_field_name("name")
+    if (value is None or value.type not in spec.documented_values or name is None or _destructures(node, spec)
+            or _makes_value(value) or _CONSTANT_NAME.fullmatch((name.text or b"").decode("utf-8", "replace"))):
+        return False
+    statement = node.parent
+    if statement is None or statement.named_child_count != 1:
+        return False
+    outer = statement
+    while outer.parent is not None and outer.parent.type in spec.outer:
+        outer = outer.parent
+    doc = outer.prev_named_sibling
+    return (outer.parent is not None and outer.parent.parent is None  # the file's own statement
+            and doc is not None and _is_doc_block(doc) and doc.end_point.row >= outer.start_point.row - 2)
+
+
+# Calls whose value is no function: CommonJS's import (`require('debug')('express:view')`, a
+# module's head under its `/** Module dependencies. */`), objects (`Object.freeze({...})`,
+# express's `Object.create(http.IncomingMessage.prototype)`, `JSON.parse(...)`) and sentinels
+# (`Symbol.for(...)`)
+_VALUE_MAKERS = frozenset({b"require", b"Object", b"Symbol", b"JSON"})
+
+
+def _makes_value(call: Node) -> bool:
+    """Whether a call is one of `_VALUE_MAKERS`', reached through the calls and members it is
+    made of (`require('debug')('express:view')`, `Object.freeze(...)`)."""
+    callee: Node | None = call
+    while callee is not None and callee.type in ("call_expression", "member_expression"):
+        callee = callee.child_by_field_name("function" if callee.type == "call_expression" else "object")
+    return callee is not None and callee.text in _VALUE_MAKERS
 
 
 def _holds(node: Node, types: frozenset[str], wrappers: frozenset[str], depth: int = 0) -> bool:

@@ -56,6 +56,11 @@ class LanguageSpec:
     # `const Button = forwardRef((props, ref) => ...)` defines `Button` as surely as an arrow does
     # (zod defines each schema as `core.$constructor("$ZodString", (inst, def) => ...)`).
     wrappers: frozenset[str] = frozenset()
+    # Values that make a top-level declaration under a doc block a function of its own though no
+    # function is written there: JavaScript's `export const createSlice = buildCreateSlice()`
+    # (Redux Toolkit), `export const setAutoFreeze = immer.setAutoFreeze.bind(immer)` (immer), a
+    # library's API made by a call, its doc comment saying what it is.
+    documented_values: frozenset[str] = frozenset()
     # Classes without a name of their own whose members are the enclosing class's: Ruby's
     # `class << self` (its methods are `Base.reset!`, not methods of the first constant inside)
     # and Kotlin's unnamed `companion object`. Their own chunk gets no symbol.
@@ -89,6 +94,7 @@ _JS_OUTER = frozenset({"export_statement", "lexical_declaration", "variable_decl
 # where a definition's name is: `name`, `a.b = function`'s `left`, `{ key: () => ... }`'s `key`,
 # and a class field's `property` (JavaScript; TypeScript's fields have a `name`)
 _JS_NAME_FIELDS = ("name", "left", "key", "property")
+_JS_DOCUMENTED_VALUES = frozenset({"call_expression"})
 _JS_FUNCTIONS: Rules = {
     **_any("function_declaration", "generator_function_declaration", "method_definition"),
     # `handleClick = () => {...}` in a class body: a method (JavaScript's `field_definition`,
@@ -112,7 +118,7 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...],
                  **_needs(frozenset({"object_type"}), "type_alias_declaration")},
         scopes=_JS_SCOPES | {"internal_module", "module"},
         outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
-        rewrites=rewrites,
+        documented_values=_JS_DOCUMENTED_VALUES, rewrites=rewrites,
     )
 
 
@@ -271,6 +277,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
         functions=_JS_FUNCTIONS, classes=_any("class_declaration", "class"), scopes=_JS_SCOPES,
         outer=_JS_OUTER, name_fields=_JS_NAME_FIELDS, wrappers=_JS_WRAPPERS, merge_adjacent=True,
+        documented_values=_JS_DOCUMENTED_VALUES,
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts"), _TYPESCRIPT_REWRITES),
     _typescript("tsx", "language_tsx", (".tsx",), _TSX_REWRITES),

@@ -209,6 +209,49 @@ def test_a_const_made_by_a_call_that_takes_a_function_is_a_definition() -> None:
     assert any(c.kind == "module" and "const total" in c.text for c in chunks)
 
 
+def test_a_documented_export_made_by_a_call_is_a_definition() -> None:
+    # Redux Toolkit's `createSlice` and immer's API are made by calls; their doc comments say what
+    # they are. They had been lines of a module chunk that spanned the functions between them.
+    source = (
+        "const debug = require('debug')('app');\n"
+        "\n"
+        "/**\n"
+        " * A function that accepts an initial state and reducers and generates action creators.\n"
+        " */\n"
+        "export const createSlice = /* @__PURE__ */ buildCreateSlice()\n"
+        "\n"
+        "/** Pass true to automatically freeze all copies created by Immer. */\n"
+        "export const setAutoFreeze = immer.setAutoFreeze.bind(immer)\n"
+        "\n"
+        "/** Module dependencies. */\n"
+        "const http = require('http')\n"
+        "\n"
+        "/** The value that says a draft was deleted. */\n"
+        "export const NOTHING = Symbol.for('immer-nothing')\n"
+        "\n"
+        "/** Request prototype. */\n"
+        "var req = Object.create(http.IncomingMessage.prototype)\n"
+        "\n"
+        "export const store = configureStore()\n"
+        "\n"
+        "function build() {\n"
+        "  /** a local under a comment */\n"
+        "  const local = make()\n"
+        "  return local\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "index.ts", "typescript")
+    found = {(c.kind, c.qualified_name): c for c in chunks}
+    made = found[("function", "createSlice")]
+    assert (made.start_line, made.end_line) == (3, 6)  # with its doc comment
+    assert (found[("function", "setAutoFreeze")].start_line, found[("function", "setAutoFreeze")].end_line) == (8, 9)
+    # imports, objects, sentinels, a declaration without a doc block and a local stay where they were
+    assert {q for k, q in found if k == "function"} == {"createSlice", "setAutoFreeze", "build"}
+    module = "\n".join(c.text for c in chunks if c.kind == "module")
+    assert all(text in module for text in ("require('http')", "Symbol.for", "Object.create", "configureStore()"))
+    assert "buildCreateSlice()" not in module
+
+
 def test_a_syntax_error_stays_in_its_own_declaration() -> None:
     # Kotlin 2's guard in `when` is newer than the grammar; tree-sitter's recovery from it left
     # the whole file one module chunk, the class after it included
