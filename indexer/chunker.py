@@ -473,6 +473,8 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
         return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
     for field_name in spec.name_fields:
         child = node.child_by_field_name(field_name)
+        if child is not None and child.type == "user_type" and _nested_type(child):
+            return _nested_type(child)
         if child is not None:
             found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
             if found is not None:
@@ -497,6 +499,13 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
     if kind == "scope":
         return ""  # C++'s anonymous `namespace { ... }` qualifies nothing
     return node.type.replace("_declaration", "").replace("_definition", "")
+
+
+def _nested_type(node: Node) -> str:
+    """A Swift type's path where it names a nested type (`extension HTTPClient.Configuration`:
+    `HTTPClient.Configuration`, whose members are not `HTTPClient`'s own), else ""."""
+    parts = [_text(child) for child in node.named_children if child.type == "type_identifier"]
+    return ".".join(parts) if len(parts) > 1 else ""
 
 
 def _first_name(node: Node, depth: int) -> Node | None:

@@ -548,6 +548,36 @@ def test_a_swift_computed_property_is_a_method_and_a_stored_one_is_not() -> None
     assert methods == [("JSON.dictionaryObject", 2, 6), ("JSON.count", 7, 7)]
 
 
+def test_a_swift_extension_of_a_nested_type_is_named_for_it() -> None:
+    # async-http-client's `extension HTTPClient.Configuration`: its members had been named as
+    # `HTTPClient`'s, and a lookup of `HTTPClient` put four such extensions after the class
+    source = (
+        "extension HTTPClient.Configuration: Sendable {}\n"
+        "\n"
+        "extension HTTPClient.EventLoopGroupProvider {\n"
+        "    public static var singleton: Self { .shared(HTTPClient.defaultEventLoopGroup) }\n"
+        "}\n"
+        "\n"
+        "extension HTTPClient {\n"
+        "    func shutdown() {}\n"
+        "}\n"
+        "\n"
+        "extension Array<Int> {\n"
+        "    func total() -> Int { 0 }\n"
+        "}\n"
+    )
+    found = {(c.kind, c.symbol, c.qualified_name) for c in chunk_source(source, "HTTPClient.swift", "swift")}
+    assert found == {
+        ("class", "Configuration", "HTTPClient.Configuration"),
+        ("class", "EventLoopGroupProvider", "HTTPClient.EventLoopGroupProvider"),
+        ("method", "singleton", "HTTPClient.EventLoopGroupProvider.singleton"),
+        ("class", "HTTPClient", "HTTPClient"),
+        ("method", "shutdown", "HTTPClient.shutdown"),
+        ("class", "Array", "Array"),
+        ("method", "total", "Array.total"),
+    }
+
+
 def test_a_csharp_property_with_accessor_bodies_is_a_method_and_an_auto_property_is_not() -> None:
     source = (
         "namespace Dapper {\n"
