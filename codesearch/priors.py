@@ -69,6 +69,7 @@ _ASIDE_PATH = re.compile(
     r"[\w .-]+\.(?:docc|playground|xcodeproj|xcworkspace))(?:/|$)|"  # Xcode's docs, playgrounds and projects
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
     r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
+    r"[/\w-](?<!in)compat\.[a-z]+|"  # shims in a file of their own: click's `_compat.py`, hiredis's `sockcompat.c`
     r"[_-]bench(?:mark)?s?(?:\.[a-z]+)?|/bench(?:mark)?s?_[^/]*)$"  # benchmark scripts: `multi_queue_bench`
 )
 # How a JavaScript project's tools are set up, not what the project does: `vite.config.ts`,

@@ -702,6 +702,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "deprecated/stb_image.c",
                   # or in a file of its own (h3's `_deprecated.ts`, `lib/legacy.js`)
                   "src/_deprecated.ts", "lib/legacy.js", "src/utils-deprecated.ts",
+                  # compatibility shims in a file of their own (click's, hiredis's, json-c's)
+                  "src/click/_compat.py", "sockcompat.c", "math_compat.h", "src/compat.ts",
                   # benchmarks in a `bench/` folder or a file of their own
                   "bench/openapi_parameter_collections.exs", "bin/multi_queue_bench", "examples/bench_functions.c",
                   "src/parse_benchmark.py",
@@ -736,6 +738,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
         "Makefile", ["ci", "workflow", "tests"])
     assert path_prior("src/websites/registry.py", ["parse", "config"]) == implementation
     assert path_prior("src/deprecation.ts", ["parse", "config"]) == implementation  # what deprecates, not old code
+    for code in ("src/incompat.rs", "lib/compatible.py", "src/compatibility.ts"):  # about compatibility
+        assert path_prior(code, ["parse", "config"]) == implementation, code
     for code in ("src/workbench.ts", "lib/benchmarking_tools/run.py", "src/bench.c"):  # lz4's `-b` is a feature
         assert path_prior(code, ["parse", "config"]) == implementation, code
     assert path_prior("src/_deprecated.ts", ["deprecated", "config"]) == implementation
