@@ -537,9 +537,15 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
         return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
-    if parts and tokens.issuperset(parts):
+    if parts and (tokens.issuperset(parts) or len(parts) > 2 and parts[0] in _PREDICATES
+                  and tokens.issuperset(parts[1:])):
         return PARTIAL_DEFINITION_BOOST
     return 1.0
+
+
+# The word a predicate's name starts with, which a question leaves out: "leap year" names
+# `isLeapYear`, "thread safe" `is_thread_safe` (two words or more after it: "empty" names no `isEmpty`)
+_PREDICATES = frozenset({"is", "has", "can", "should"})
 
 
 # Words that relate two things ("mapping between Kotlin types and SQL types"): they name no

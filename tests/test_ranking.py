@@ -235,6 +235,12 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     ranked = rank("parse_config", chunks, lexical, [], mode="lexical", k=3)
     assert [r.chunk.symbol for r in ranked] == ["parse_config", "caller", "test_parse_config"]
     assert definition_boost(chunks[2], "where is parse config") > 1.0
+    # a predicate is named without its `is`: kotlinx-datetime's `isLeapYear` for "leap year" had
+    # been 32nd, below every chunk of `YearMonth.kt`; one word after it says too little
+    assert definition_boost(chunk("dates.kt", "isLeapYear"), "leap year") > 1.0
+    assert definition_boost(chunk("h.go", "has_type_handler"), "type handler mapping") > 1.0
+    assert definition_boost(chunk("s.ts", "isEmpty"), "empty strings") == 1.0
+    assert definition_boost(chunk("s.ts", "thisLeapYear"), "leap year") == 1.0
     assert is_test_path("src/foo_test.go") and is_test_path("spec/models/user_spec.rb")
     assert is_test_path("test.c") and is_test_path("src/tests.rs")  # hiredis's tests are all in test.c
     assert not is_test_path("src/contest.py") and not is_test_path("src/latest.c")
