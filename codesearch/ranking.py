@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -508,10 +508,32 @@ def _file_stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
 
 
-def definition_boost(chunk: Chunk, query: str, common: Collection[str] = ()) -> float:
-    """How much a chunk gains for defining a symbol the query names (`common`: as `rank`'s)."""
+def definition_boost(chunk: Chunk, query: str, common: Collection[str] = (),
+                     prefixes: frozenset[str] = frozenset()) -> float:
+    """How much a chunk gains for defining a symbol the query names (`common`: as `rank`'s;
+    `prefixes`: as `name_prefixes` finds them)."""
     words, tokens, dotted = _query_words(query)
-    return _definition_boost(chunk, _naming(words, dotted, common), tokens, dotted)
+    return _definition_boost(chunk, _naming(words, dotted, common), tokens, dotted, prefixes)
+
+
+# How many named definitions among the candidates `name_prefixes` needs to tell a prefix
+PREFIX_SAMPLE = 20
+
+
+def name_prefixes(chunks: Iterable[Chunk]) -> frozenset[str]:
+    """The word more than half the candidates' definitions' names start with, where there are
+    PREFIX_SAMPLE of them or more: a C project's namespace (`ngx_` in nginx, `uv_` in libuv),
+    which a question leaves out ("parse HTTP request line" names `ngx_http_parse_request_line`).
+    The candidates stand for the index: in nginx nearly every definition starts so."""
+    firsts: Counter[str] = Counter()
+    named = 0
+    for chunk in chunks:
+        if chunk.symbol and chunk.kind not in ("module", "block"):
+            named += 1
+            parts = _symbol_words(chunk.symbol)[2]
+            if parts:
+                firsts[parts[0]] += 1
+    return frozenset(part for part, count in firsts.items() if 2 * count > named >= PREFIX_SAMPLE)
 
 
 def _naming(words: frozenset[str], dotted: tuple[str, ...], common: Collection[str]) -> frozenset[str]:
@@ -526,10 +548,11 @@ def _naming(words: frozenset[str], dotted: tuple[str, ...], common: Collection[s
 
 
 def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str],
-                      dotted: tuple[str, ...] = ()) -> float:
+                      dotted: tuple[str, ...] = (), prefixes: frozenset[str] = frozenset()) -> float:
     """`definition_boost` with the query's words worked out once, for `rank`'s loop. `dotted`
     holds the qualified names the query writes (`app.set`, `Sinatra::Base`), lower-cased with dots:
-    one names a definition however short its last part (`set` alone says too little)."""
+    one names a definition however short its last part (`set` alone says too little). A name's
+    words are named without the project's prefix (`prefixes`) and a predicate's `is` before them."""
     if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
@@ -537,14 +560,22 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
         return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
-    if parts and (tokens.issuperset(parts) or len(parts) > 2 and parts[0] in _PREDICATES
-                  and tokens.issuperset(parts[1:])):
+    if not parts:
+        return 1.0
+    if tokens.issuperset(parts):
+        return PARTIAL_DEFINITION_BOOST
+    if parts[0] in prefixes and len(set(parts[1:])) > 1:
+        parts = parts[1:]
+        if tokens.issuperset(parts):
+            return PARTIAL_DEFINITION_BOOST
+    if parts[0] in _PREDICATES and len(set(parts[1:])) > 1 and tokens.issuperset(parts[1:]):
         return PARTIAL_DEFINITION_BOOST
     return 1.0
 
 
 # The word a predicate's name starts with, which a question leaves out: "leap year" names
-# `isLeapYear`, "thread safe" `is_thread_safe` (two words or more after it: "empty" names no `isEmpty`)
+# `isLeapYear`, "thread safe" `is_thread_safe` (two words or more after it, as after a project's
+# prefix: "empty" names no `isEmpty`, nor "object" json-c's `json_object_object`)
 _PREDICATES = frozenset({"is", "has", "can", "should"})
 
 
@@ -659,6 +690,7 @@ def rank(
     if "test" in asked and not asks_for_tests(terms, chunks.values()):
         asked = tuple(kind for kind in asked if kind != "test")
     top = max(base.values(), default=0.0) or 1.0
+    namespaces = name_prefixes(chunks[item] for item in base)
     priors: dict[str, float] = {}
     named: dict[str, float] = {}
     scored: list[tuple[int, str, float]] = []  # (item, its file, score before the file signals)
@@ -671,7 +703,8 @@ def rank(
         if prior is None:
             prior = priors[file] = file_prior(path, chunk.language, asked, item in generated)
             named[file] = PATH_MATCH * top * (path_hits(path_names(path), by_prefix) / len(terms) if terms else 0.0)
-        weight = _definition_boost(chunk, words, tokens, dotted)  # a definition the query names keeps its place
+        # a definition the query names keeps its place
+        weight = _definition_boost(chunk, words, tokens, dotted, namespaces)
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
         weight *= declaration_prior(chunk)

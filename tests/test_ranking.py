@@ -23,6 +23,7 @@ from codesearch.ranking import (
     definition_boost,
     delegates,
     lookup_name,
+    name_prefixes,
     names_definition,
     rank,
     reciprocal_rank_fusion,
@@ -241,6 +242,28 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("h.go", "has_type_handler"), "type handler mapping") > 1.0
     assert definition_boost(chunk("s.ts", "isEmpty"), "empty strings") == 1.0
     assert definition_boost(chunk("s.ts", "thisLeapYear"), "leap year") == 1.0
+
+
+
+def test_a_c_project_s_prefix_is_left_out_where_most_candidates_have_it() -> None:
+    # nginx names every definition `ngx_...`: "parse HTTP request line" had put
+    # `ngx_http_parse_request_line` 44th, below `ngx_http_parse_cookie_lines`
+    names = ["ngx_http_parse_request_line", "ngx_http_parse_cookie_lines", "ngx_conf_parse", "ngx_str3_cmp"]
+    chunks = {n: chunk(f"src/f{n}.c", name) for n, name in enumerate(names * 6)}
+    chunks[99] = chunk("src/other.c", "parse_line_buffer")
+    assert name_prefixes(chunks.values()) == {"ngx"}
+    assert name_prefixes(list(chunks.values())[:10]) == frozenset()  # too few to tell
+    prefixes = name_prefixes(chunks.values())
+    request_line = chunk("src/ngx_http_parse.c", "ngx_http_parse_request_line")
+    assert definition_boost(request_line, "parse HTTP request line", prefixes=prefixes) > 1.0
+    assert definition_boost(request_line, "parse HTTP request line") == 1.0  # no prefix known
+    # what is left after the prefix must be two words or more: "object" names no `json_object_object`
+    assert definition_boost(chunk("o.h", "json_object_object"), "object members", prefixes=frozenset({"json"})) == 1.0
+    # BM25 had put the short cookie function first; the candidates say the prefix is `ngx`
+    candidates = {**chunks, 0: request_line, 1: chunk("src/ngx_http_parse.c", "ngx_http_parse_cookie_lines")}
+    lexical = [(1, 11.0), (0, 10.0), *((n, 1.0) for n in candidates if n > 1)]
+    ranked = rank("parse HTTP request line", candidates, lexical, [], mode="lexical", k=2)
+    assert ranked[0].chunk.symbol == "ngx_http_parse_request_line"
     assert is_test_path("src/foo_test.go") and is_test_path("spec/models/user_spec.rb")
     assert is_test_path("test.c") and is_test_path("src/tests.rs")  # hiredis's tests are all in test.c
     assert not is_test_path("src/contest.py") and not is_test_path("src/latest.c")
