@@ -200,7 +200,8 @@ def _collect(
                 # is at its methods: a factory's closures are its API (react-hook-form's 2,000-line
                 # `createFormControl` defines `register`, `reset`, `setError`)
                 members = _collect(child, spec, lines, qualified, in_class=False, depth=depth + 1)
-                definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)]
+                definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)
+                                      and not _local_type(m)]
             found.append(definition)
         elif child.type in spec.scopes:
             name = _name(child, spec, "scope")
@@ -212,6 +213,17 @@ def _collect(
         elif child.named_child_count:  # most nodes are leaves: names, literals, operators
             found.extend(_collect(child, spec, lines, scope, in_class=in_class, depth=depth + 1))
     return _merge_clauses(found) if spec.merge_adjacent else found
+
+
+# C's and C++'s types written where they are used
+_TYPE_SPECIFIERS = frozenset({"enum_specifier", "struct_specifier", "union_specifier"})
+
+
+def _local_type(definition: _Definition) -> bool:
+    """Whether a definition found in a function's body is a C type without a name, a local
+    variable's (nginx's parsers' `enum { sw_start = 0, ... } state;`): no definition of its own,
+    though it would be named for its first member."""
+    return definition.body.type in _TYPE_SPECIFIERS and definition.body.child_by_field_name("name") is None
 
 
 def _destructures(node: Node, spec: LanguageSpec) -> bool:

@@ -548,6 +548,38 @@ def test_a_swift_computed_property_is_a_method_and_a_stored_one_is_not() -> None
     assert methods == [("JSON.dictionaryObject", 2, 6), ("JSON.count", 7, 7)]
 
 
+def test_a_c_type_without_a_name_in_a_long_function_is_no_definition() -> None:
+    # nginx's parsers declare their state as `enum { sw_start = 0, ... } state;`: cut at the
+    # definitions it holds, each long parser had a "class" named for its first state
+    states = "".join(f"        sw_state{n},\n" for n in range(10))
+    cases = "".join(f"        case sw_state{n}:\n            state = sw_state{n + 1};\n            break;\n"
+                    for n in range(60))
+    source = (
+        "ngx_int_t\n"
+        "ngx_http_parse_request_line(ngx_http_request_t *r, ngx_buf_t *b)\n"
+        "{\n"
+        "    enum {\n"
+        "        sw_start = 0,\n"
+        f"{states}"
+        "    } state;\n"
+        "    struct point { int x; int y; } p;\n"
+        "    switch (state) {\n"
+        f"{cases}"
+        "    }\n"
+        "    return NGX_OK;\n"
+        "}\n"
+        "\n"
+        "enum { UV_HANDLE_CLOSING = 1, UV_HANDLE_CLOSED = 2 };\n"
+    )
+    chunks = chunk_source(source, "ngx_http_parse.c", "c")
+    names = {(c.kind, c.qualified_name) for c in chunks}
+    assert ("function", "ngx_http_parse_request_line") in names
+    assert not any(name.endswith("sw_start") for _, name in names)
+    assert ("class", "ngx_http_parse_request_line.point") in names  # a type with a name is one
+    assert ("class", "UV_HANDLE_CLOSING") in names  # at the top, an anonymous enum is its members' type
+    assert "sw_start = 0" in "\n".join(c.text for c in chunks)
+
+
 def test_a_swift_extension_of_a_nested_type_is_named_for_it() -> None:
     # async-http-client's `extension HTTPClient.Configuration`: its members had been named as
     # `HTTPClient`'s, and a lookup of `HTTPClient` put four such extensions after the class
