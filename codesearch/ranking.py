@@ -335,6 +335,9 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
     `Worker = Job`; anyhow's `pub type Result<T, E = Error> = ...` beside its `impl`s for
     `Result`)."""
     found = {i for i, chunk in chunks.items() if _names(chunk, *lookup)}
+    aliased = {aliased_type(chunks[i]) for i in found} - {""}
+    if aliased:  # the type a C typedef names another way is named too, and leads it (`_secondary`)
+        found |= {i for i, chunk in chunks.items() if chunk.kind == "class" and chunk.symbol in aliased}
     _, dotted, last = lookup
     if not found and "." in dotted:
         found = {i for i, chunk in chunks.items() if chunk.symbol.endswith(last)
@@ -350,6 +353,21 @@ def _lookups(chunks: Mapping[int, Chunk], lookup: tuple[str, str, str]) -> set[i
         found = {i for i, chunk in chunks.items() if chunk.kind == "module" and last in chunk.text
                  and exports.search(chunk.text) and (chunk.language != "python" or is_barrel(chunk.path))}
     return found
+
+
+# A C type given another name on a line of its own: `typedef struct ngx_http_request_s
+# ngx_http_request_t;`, libuv's `typedef struct uv_loop_s uv_loop_t;`
+_TYPE_ALIAS = re.compile(r"typedef\s+(?:struct|union|enum)\s+(\w+)\s+(\w+)\s*;")
+
+
+def aliased_type(chunk: Chunk) -> str:
+    """The type a one-line C typedef names another way (`ngx_http_request_s` for `typedef struct
+    ngx_http_request_s ngx_http_request_t;`), whose definition is what a lookup of the new name
+    wants; "" for any other chunk (`typedef struct lua_State lua_State;` names no other type)."""
+    if chunk.kind != "class" or "typedef" not in chunk.text:
+        return ""
+    match = _TYPE_ALIAS.fullmatch(chunk.text.strip().rsplit("\n", 1)[-1].strip())
+    return match.group(1) if match and match.group(2) == chunk.symbol != match.group(1) else ""
 
 
 def _is_extension(chunk: Chunk) -> bool:

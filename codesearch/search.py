@@ -13,7 +13,7 @@ from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.partitions import STEMMER
 from codesearch.quoted import first_candidates, places, quoted_texts, verbatim
-from codesearch.ranking import lookup_name, rank
+from codesearch.ranking import aliased_type, lookup_name, rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.store import Store
@@ -111,6 +111,8 @@ def search_with_fixes(
         vectors = vectors or _vector_index(store, encoder.model_id)
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
+    for aliased in {aliased_type(chunk) for chunk in store.chunks_by_id(defining).values()} - {""}:
+        defining += definitions(store, aliased)  # `ngx_http_request_t`: `struct ngx_http_request_s`
     phrased = with_best(*phrase_holders(store, query), lexical, dense)
     at = located(store, query)
     chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining + phrased + at)

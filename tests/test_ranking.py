@@ -18,6 +18,7 @@ from codesearch.priors import (
 )
 from codesearch.quoted import places, rendered, verbatim
 from codesearch.ranking import (
+    aliased_type,
     asks_for_tests,
     declaration_prior,
     definition_boost,
@@ -194,6 +195,40 @@ def test_a_lookup_finds_definitions_bm25_leaves_out_and_leads_with_the_file_name
     assert reader.definitions("SqlMapper", 10) == []
     Store.open(tmp_path / "index", create=True)  # `codesearch index` adds the symbol index
     assert len(reader.definitions("SqlMapper", 10)) == 5  # the reader sees it without reopening
+
+
+def test_a_lookup_of_a_c_typedef_s_name_leads_with_the_struct_it_names(tmp_path: Path) -> None:
+    import codesearch.search as search_module
+
+    def c_type(path: str, symbol: str, start: int, text: str, kind: str = "class") -> Chunk:
+        return Chunk.build(path=path, language="c", symbol=symbol, qualified_name=symbol, kind=kind,
+                           start_line=start, end_line=start + text.count("\n"), text=text)
+
+    # nginx's `typedef struct ngx_http_request_s ngx_http_request_t;` in one header, the struct in
+    # another: looked up by the name code uses, the one-line typedef had come first, alone
+    store = Store.open(tmp_path / "index", create=True)
+    files = {
+        "src/http/ngx_http.h": [c_type("src/http/ngx_http.h", "ngx_http_request_t", 16,
+                                       "typedef struct ngx_http_request_s     ngx_http_request_t;")],
+        "src/http/ngx_http_request.h": [
+            c_type("src/http/ngx_http_request.h", "ngx_http_request_s", 385,
+                   "struct ngx_http_request_s {\n    uint32_t signature;\n" + "    ngx_uint_t x;\n" * 40 + "};"),
+            c_type("src/http/ngx_http_request.h", "ngx_http_posted_request_s", 375,
+                   "struct ngx_http_posted_request_s {\n    ngx_http_request_t *request;\n};")],
+        "src/http/ngx_http_request.c": [
+            c_type("src/http/ngx_http_request.c", "ngx_http_init_request", 20,
+                   "void ngx_http_init_request(ngx_http_request_t *r) {\n    r->count = 1;\n}", kind="function")],
+    }
+    with store.transaction():
+        for number, (path, chunks) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "c", chunks)
+    ranked = search_module.search(store, "ngx_http_request_t", mode="lexical", k=3)
+    assert [r.chunk.symbol for r in ranked[:2]] == ["ngx_http_request_s", "ngx_http_request_t"]
+    # a typedef that names its struct the same, or a type written in full, names no other type
+    assert aliased_type(chunk("lua.h", "lua_State", kind="class", text="typedef struct lua_State lua_State;")) == ""
+    assert aliased_type(chunk("a.h", "point_t", kind="class", text="typedef struct point { int x; } point_t;")) == ""
+    assert aliased_type(chunk("uv.h", "uv_loop_t", kind="class",
+                              text="/* the loop */\ntypedef struct uv_loop_s uv_loop_t;")) == "uv_loop_s"
 
 
 def test_a_lookup_prefers_the_implementation_to_a_mock_of_the_same_name() -> None:
