@@ -82,7 +82,7 @@ _TOOLING_PATH = re.compile(
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like
 # any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).
-_STUB_PATH = re.compile(r"\.d\.ts$")
+_STUB_PATH = re.compile(r"\.d\.ts$|\.pyi$")  # TypeScript's declarations, Python's type stubs
 # A project's history in prose (`CHANGES`, `CHANGELOG.md`, `History.md`): it names every feature
 # once, and so matches many questions about code, which it never answers.
 _HISTORY_PATH = re.compile(r"/(?:changes|changelog|change_log|history|news|release[-_]?notes|releases)(?:\.[a-z]+)?$",
@@ -101,7 +101,7 @@ ASKS_FOR = {
     "tooling": frozenset({"config", "configs", "configuration", "configure", "build", "bundle", "bundler",
                           "bundling", "lint", "linter", "linting", "eslint", "tooling"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
-                       "mod", "module", "package"}),
+                       "mod", "module", "package", "stub", "stubs", "pyi"}),
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
     "history": frozenset({"changelog", "changelogs", "history", "releases"}),
 }

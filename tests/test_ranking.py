@@ -753,6 +753,7 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     for aside in ("examples/basic/app.py", "docs/conf.py", "src/compat/legacy_api.py", "vendor/lib/x.go",
                   "api/service_pb2.py", "lua/community/_generated.lua", "apis/zz_generated.deepcopy.go",
                   "src/schema.generated.ts", "tests/test_app.py", "types/app.d.ts",
+                  "src/attr/__init__.pyi",  # Python's type stubs beside the code (attrs)
                   # Swift's and .NET's capitalised folders, and benchmarks
                   "Examples/math/Math.swift", "Documentation/Guide.swift", "benches/parse.rs",
                   "benchmarks/object.ts", "src/Button.stories.tsx",
@@ -798,6 +799,7 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     assert path_prior("tests/test_app.py", ["tests", "app"]) == implementation
     assert path_prior("benches/parse.rs", ["benchmark", "parse"]) == implementation
     assert path_prior("website/src/routes/index.tsx", ["website", "routes"]) == implementation
+    assert path_prior("src/attr/__init__.pyi", ["stubs", "define"]) == implementation
     assert path_prior(".github/workflows/test.yml", ["ci", "workflow", "tests"]) == path_prior(
         "Makefile", ["ci", "workflow", "tests"])
     assert path_prior("src/websites/registry.py", ["parse", "config"]) == implementation
