@@ -67,6 +67,7 @@ FILE_SUPPORT = 0.5
 TINY_PENALTY = 0.7
 TINY_LINES = 5
 DECLARATION_PENALTY = 0.7
+DEPRECATED_PENALTY = 0.7
 REPEAT_DECAY = 0.5
 COVERAGE_WEIGHT = 0.2
 
@@ -238,6 +239,42 @@ def declaration_prior(chunk: Chunk) -> float:
     else:
         declares = chunk.kind == "module" and chunk.path.endswith(_HEADERS) and _prototypes(chunk.text)
     return DECLARATION_PENALTY if declares else 1.0
+
+
+# How code says it is deprecated, in the doc comment or the annotations above its signature:
+# Go's `// Deprecated:`, JSDoc's, Javadoc's, KDoc's and PHPDoc's `@deprecated`, Java's and
+# Kotlin's `@Deprecated`, Python's `@deprecated(...)` (PEP 702), Rust's `#[deprecated]`, C#'s
+# `[Obsolete]`, Swift's `@available(*, deprecated)`
+_DEPRECATED = re.compile(r"//\s*Deprecated:|@[Dd]eprecated\b|#\[deprecated\b|\[Obsolete\b"
+                         r"|@available\([^)\n]*\bdeprecated\b")
+# What may stand above a signature: comments (`//`, `/*`, a doc block's `*`, `#`, `--`) and
+# annotations (`@`, `#[`, `[`)
+_ABOVE_SIGNATURE = ("//", "/*", "*", "#", "--", "@", "[")
+
+
+def deprecated_prior(chunk: Chunk, asked: Collection[str] = ()) -> float:
+    """A definition its doc comment or annotations mark deprecated gives way as an old API in a
+    `deprecated/` folder does, unless the query asks for such code (`asked_kinds`' "aside":
+    deprecated, legacy, compat): gorilla/websocket's `Upgrade`, "Deprecated: Use
+    websocket.Upgrader instead", had been first for "upgrade HTTP connection to websocket"."""
+    if chunk.kind not in ("function", "method", "class") or "aside" in asked:
+        return 1.0
+    text = chunk.text
+    if "eprecated" not in text and "Obsolete" not in text:  # most chunks stop here, cheaply
+        return 1.0
+    return DEPRECATED_PENALTY if _DEPRECATED.search(_above_signature(text)) else 1.0
+
+
+def _above_signature(text: str) -> str:
+    """A definition's text down to its signature's first line: its doc comment and annotations,
+    not its body's (a class whose one member is deprecated is not)."""
+    end = 0
+    for line in text.split("\n"):
+        end += len(line) + 1
+        stripped = line.strip()
+        if stripped and not stripped.startswith(_ABOVE_SIGNATURE):
+            break
+    return text[:end]
 
 
 _HEADERS = (".h", ".hh", ".hpp", ".hxx")
@@ -725,7 +762,7 @@ def rank(
         weight = _definition_boost(chunk, words, tokens, dotted, namespaces)
         if weight == 1.0:  # only what the query does not name can be too brief, or hold its words
             weight = brevity_prior(chunk) * (1.0 + COVERAGE_WEIGHT * coverage.get(item, 0.0))
-        weight *= declaration_prior(chunk)
+        weight *= declaration_prior(chunk) * deprecated_prior(chunk, asked)
         score = (score * weight + named[file]) * prior * barrel_factor(path, chunk.kind, asked)
         name = chunk.qualified_name
         # a test beside the code it tests: cheap checks first, at no call's cost for the many names

@@ -23,6 +23,7 @@ from codesearch.ranking import (
     declaration_prior,
     definition_boost,
     delegates,
+    deprecated_prior,
     lookup_name,
     name_prefixes,
     names_definition,
@@ -229,6 +230,34 @@ def test_a_lookup_of_a_c_typedef_s_name_leads_with_the_struct_it_names(tmp_path:
     assert aliased_type(chunk("a.h", "point_t", kind="class", text="typedef struct point { int x; } point_t;")) == ""
     assert aliased_type(chunk("uv.h", "uv_loop_t", kind="class",
                               text="/* the loop */\ntypedef struct uv_loop_s uv_loop_t;")) == "uv_loop_s"
+
+
+def test_a_definition_marked_deprecated_gives_way_unless_the_query_asks_for_old_code() -> None:
+    marked = [
+        ("server.go", "go", "// Upgrade upgrades the connection.\n//\n// Deprecated: Use websocket.Upgrader instead.\n"
+                            "func Upgrade(w http.ResponseWriter) (*Conn, error) {\n\treturn nil, nil\n}"),
+        ("a.ts", "typescript", "/**\n * @deprecated use jotai-family\n */\nexport function atomFamily() {}"),
+        ("A.java", "java", "@Deprecated\npublic JsonElement parse(String json) {\n  return null;\n}"),
+        ("a.kt", "kotlin", '@Deprecated(\n    message = "Use Op",\n)\nobject SqlExpressionBuilder {\n}'),
+        ("a.rs", "rust", '#[deprecated(since = "8.0.0")]\npub fn tuple() {}'),
+        ("A.cs", "csharp", '[Obsolete("Use Query")]\npublic static void Run() { }'),
+        ("a.swift", "swift", '@available(*, deprecated, message: "Use first")\nfunc first() {}'),
+        ("a.py", "python", '@deprecated("Use new_thing")\ndef old_thing():\n    pass'),
+    ]
+    for path, language, text in marked:
+        assert deprecated_prior(chunk(path, "f", text=text, language=language)) < 1.0, path
+        assert deprecated_prior(chunk(path, "f", text=text, language=language), ("aside",)) == 1.0, path
+    # a member's mark in the body, a deprecation the code emits, and prose about it are not the chunk's
+    for text in ("class Conn {\n  @Deprecated\n  void old() {}\n}",
+                 "def warn_old(name):\n    warnings.warn(f'{name} is deprecated', DeprecationWarning)",
+                 "// Removes the deprecated headers.\nfunc clean() {}"):
+        assert deprecated_prior(chunk("a.java", "f", kind="class", text=text)) == 1.0, text
+    chunks = {1: chunk("server.go", "Upgrade", text=marked[0][2], language="go"),
+              2: Chunk.build(path="handshake.go", language="go", symbol="Upgrade", qualified_name="Upgrader.Upgrade",
+                             kind="method", start_line=1, end_line=3,
+                             text="func (u *Upgrader) Upgrade(w http.ResponseWriter) *Conn {\n\treturn nil\n}")}
+    assert order("upgrade HTTP connection to websocket", chunks, [(1, 10.0), (2, 8.0)])[0] == "handshake.go:1"
+    assert order("deprecated upgrade function", chunks, [(1, 10.0), (2, 8.0)])[0] == "server.go:1"
 
 
 def test_a_lookup_prefers_the_implementation_to_a_mock_of_the_same_name() -> None:
