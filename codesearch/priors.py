@@ -64,8 +64,8 @@ _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Pp]laygrounds?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|"
     r"legacy|deprecated|"
     r"[Vv]endor|vendored|bundled|shaded|shaded_\w+|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|"
-    r"bench|benches|"
-    r"benchmarks?|website|\.github|"  # a project's site (Docusaurus, Jekyll), GitHub's templates and CI
+    r"[Bb]ench|[Bb]enches|[Bb]enchmarks?|[\w.]+\.Benchmarks?|"  # .NET's `Benchmark/`, `Polly.Benchmarks/`
+    r"website|\.github|"  # a project's site (Docusaurus, Jekyll), GitHub's templates and CI
     r"[\w .-]+\.(?:docc|playground|xcodeproj|xcworkspace))(?:/|$)|"  # Xcode's docs, playgrounds and projects
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
     r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)

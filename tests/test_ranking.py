@@ -800,6 +800,7 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "src/click/_compat.py", "sockcompat.c", "math_compat.h", "src/compat.ts",
                   # benchmarks in a `bench/` folder or a file of their own
                   "bench/openapi_parameter_collections.exs", "bin/multi_queue_bench", "examples/bench_functions.c",
+                  "src/Benchmark/FlatteningMapper.cs", "src/Polly.Core.Benchmarks/RetryBenchmark.cs",
                   "src/parse_benchmark.py",
                   # a demo app to try the library in (Vite's and Nuxt's `playground/`)
                   "packages/playground/src/stores/counter.ts",
