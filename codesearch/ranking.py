@@ -553,8 +553,12 @@ def _constructors(candidates: Mapping[int, Chunk]) -> dict[int, int]:
         if c.kind == "class":
             classes[c.path, c.qualified_name] = item
     return {item: classes[c.path, c.qualified_name[: -len(c.symbol) - 1]] for item, c in candidates.items()
-            if c.kind != "class" and c.qualified_name.endswith(f"{c.symbol}.{c.symbol}")
-            and (c.path, c.qualified_name[: -len(c.symbol) - 1]) in classes}
+            if c.kind != "class" and _constructs(c) and (c.path, c.qualified_name[: -len(c.symbol) - 1]) in classes}
+
+
+def _constructs(chunk: Chunk) -> bool:
+    """Whether a chunk is a constructor named for its class (`DefaultParser.DefaultParser`)."""
+    return chunk.qualified_name.endswith(f"{chunk.symbol}.{chunk.symbol}")
 
 
 def _file_stem(path: str) -> str:
@@ -611,7 +615,9 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     if not chunk.symbol or chunk.kind in ("module", "block"):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
-    if symbol in words and telling and symbol not in _RELATIONS:
+    # a constructor bears its class's name, which a sentence names the class by ("profile classes
+    # grouping maps": AutoMapper's one-line `Profile.Profile()` had come first)
+    if symbol in words and telling and symbol not in _RELATIONS and (chunk.kind == "class" or not _constructs(chunk)):
         return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST

@@ -306,6 +306,14 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("h.go", "has_type_handler"), "type handler mapping") > 1.0
     assert definition_boost(chunk("s.ts", "isEmpty"), "empty strings") == 1.0
     assert definition_boost(chunk("s.ts", "thisLeapYear"), "leap year") == 1.0
+    # a constructor bears its class's name: a sentence that says it names the class
+    profile = Chunk.build(path="Profile.cs", language="csharp", symbol="Profile", qualified_name="Profile",
+                          kind="class", start_line=10, end_line=200, text="public class Profile {\n}")
+    constructor = Chunk.build(path="Profile.cs", language="csharp", symbol="Profile", qualified_name="Profile.Profile",
+                              kind="method", start_line=70, end_line=70, text="protected Profile() { }")
+    assert definition_boost(profile, "profile classes grouping maps") > 1.0
+    assert definition_boost(constructor, "profile classes grouping maps") == 1.0
+    assert definition_boost(constructor, "Profile.Profile constructor") > 1.0  # written in full
 
 
 
