@@ -118,6 +118,10 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
     for definition in definitions:
         if definition.symbol == DEFAULT_EXPORT and definition.body.type == "export_statement":
             _rename(definition, DEFAULT_EXPORT, _module_name(path))
+    returned = _RETURNED_TABLE.search(text) if language == "lua" else None
+    if returned:  # Lua's `local M = {} ... return M`: `M.open` is the module's `open`
+        for definition in definitions:
+            _rename(definition, returned.group(1), _module_name(path, package="init"))
     out: list[Chunk] = []
     covered = [False] * len(lines)
     for definition in definitions:
@@ -139,12 +143,18 @@ _SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t\r]*\n)+(?=[A-Za-z_@$/])", r
 DEFAULT_EXPORT = "default"
 
 
-def _module_name(path: str) -> str:
+# The table a Lua module returns at its end under a name that says nothing (`M`, `H`): its
+# functions are named for the module (`lua/trouble/view/window.lua`'s `M.open` is `window.open`)
+_RETURNED_TABLE = re.compile(r"^return[ \t]+([A-Za-z_]\w?)[ \t]*\n?\s*\Z", re.M)
+
+
+def _module_name(path: str, package: str = "index") -> str:
     """The name a file's default export is imported by: its file's name without its extension
-    (`src/logic/validateField.ts`: `validateField`), its folder's for an `index` file."""
+    (`src/logic/validateField.ts`: `validateField`), its folder's for a `package` file (a
+    JavaScript folder's `index`, a Lua package's `init`)."""
     parts = PurePosixPath(path).parts
     stem = PurePosixPath(path).stem.split(".")[0]
-    return parts[-2] if stem == "index" and len(parts) > 1 else stem
+    return parts[-2] if stem == package and len(parts) > 1 else stem
 
 
 def _rename(definition: _Definition, old: str, new: str) -> None:

@@ -580,6 +580,31 @@ def test_a_c_type_without_a_name_in_a_long_function_is_no_definition() -> None:
     assert "sw_start = 0" in "\n".join(c.text for c in chunks)
 
 
+def test_a_lua_module_s_functions_are_named_for_it_not_for_its_local_table() -> None:
+    # every Neovim plugin writes `local M = {} ... return M`: its functions had all been `M.open`,
+    # `M.setup`, which a lookup of `window.open` or an editor's symbol list cannot tell apart
+    source = (
+        "local M = {}\n"
+        "\n"
+        "function M.open(opts)\n"
+        "  return opts\n"
+        "end\n"
+        "\n"
+        "M.close = function()\n"
+        "end\n"
+        "\n"
+        "return M\n"
+    )
+    def names(text: str, path: str) -> set[str]:
+        return {c.qualified_name for c in chunk_source(text, path, "lua") if c.kind != "module"}
+
+    assert names(source, "lua/trouble/view/window.lua") == {"window.open", "window.close"}
+    assert names(source, "lua/trouble/sources/init.lua") == {"sources.open", "sources.close"}  # its folder's
+    # a table with a name of its own keeps it, and one the file does not return is not the module
+    assert names(source.replace("M", "Runner"), "lua/lazy/manage/runner.lua") == {"Runner.open", "Runner.close"}
+    assert names(source.replace("return M\n", "return {}\n"), "lua/x.lua") == {"M.open", "M.close"}
+
+
 def test_a_swift_extension_of_a_nested_type_is_named_for_it() -> None:
     # async-http-client's `extension HTTPClient.Configuration`: its members had been named as
     # `HTTPClient`'s, and a lookup of `HTTPClient` put four such extensions after the class
