@@ -167,6 +167,11 @@ _TYPESCRIPT_REWRITES = (
     (re.compile(r"\n[ \t]*[ \t](?=<(?:[ \t]*\n[ \t]*)?[A-Za-z_$])"),
      lambda match: match.group(0)[:-1] + ";" if _after_member(match.string, match.start()) else match.group(0)),
 )
+# hsc2hs's directives in Haskell's `.hsc` files (the network package's `(#peek struct addrinfo,
+# ai_next) ptr`, `#{const AI_PASSIVE}`): their `#` blanked, the parser reads a tuple and a brace
+_HSC_REWRITES = ((re.compile(r"\([ \t]*#(?=[ \t]*(?:peek|poke|ptr|offset|size|alignment|const)\b)"
+                             r"|#(?=\{[ \t]*(?:const|size|alignment|offset|peek|poke|ptr|type|enum)\b)"),
+                  lambda match: match.group(0)[:-1] + " "),)
 _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
 # A C or C++ macro the parser cannot expand: upper case with an underscore (`QT_BEGIN_NAMESPACE`,
 # `__BEGIN_DECLS`, `FMT_EXPORT`, `SPDLOG_NOEXCEPT`), no arguments
@@ -368,13 +373,13 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         leading=frozenset({"unary_operator"}), merge_adjacent=True,
     ),
     LanguageSpec(
-        "haskell", ("tree_sitter_haskell", "language"), (".hs", ".lhs"),
+        "haskell", ("tree_sitter_haskell", "language"), (".hs", ".lhs", ".hsc"),
         # a `function` with clauses (`match`) is a definition; one without is a type, `Int -> IO ()`,
         # in a record's field
         functions={**_any("signature", "bind"), **_needs(frozenset({"match"}), "function")},
         classes=_any("data_type", "newtype", "class", "instance", "type_synomym", "type_family"),
         # `p --> f = ...` defines `-->`, and ``x `orElse` y = ...`` defines `orElse`
-        name_fields=("name", "operator"), merge_adjacent=True,
+        name_fields=("name", "operator"), merge_adjacent=True, rewrites=_HSC_REWRITES,
     ),
     LanguageSpec(
         "lua", ("tree_sitter_lua", "language"), (".lua",),

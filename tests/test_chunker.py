@@ -605,6 +605,30 @@ def test_a_lua_module_s_functions_are_named_for_it_not_for_its_local_table() -> 
     assert names(source.replace("return M\n", "return {}\n"), "lua/x.lua") == {"M.open", "M.close"}
 
 
+def test_haskell_s_hsc_files_are_haskell_with_hsc2hs_directives_read_past() -> None:
+    # the network package's `Network/Socket/*.hsc` had been indexed as text windows
+    source = (
+        "module Network.Socket.Info where\n"
+        "\n"
+        "#include \"HsNet.h\"\n"
+        "\n"
+        "-- | Resolve a host name.\n"
+        "getAddrInfo :: Maybe HostName -> IO [AddrInfo]\n"
+        "getAddrInfo host = do\n"
+        "    ptr <- (#peek struct addrinfo, ai_next) ptr_ai\n"
+        "    flags <- return (#const AI_PASSIVE)\n"
+        "    return []\n"
+        "\n"
+        "defaultHints :: AddrInfo\n"
+        "defaultHints = AddrInfo { addrFlags = #{const AI_PASSIVE} }\n"
+    )
+    assert language_for("Network/Socket/Info.hsc", source) == "haskell"
+    chunks = chunk_source(source, "Network/Socket/Info.hsc", "haskell")
+    found = {(c.kind, c.qualified_name): c for c in chunks}
+    assert ("function", "getAddrInfo") in found and ("function", "defaultHints") in found
+    assert "(#peek struct addrinfo, ai_next)" in found[("function", "getAddrInfo")].text  # as written
+
+
 def test_a_swift_extension_of_a_nested_type_is_named_for_it() -> None:
     # async-http-client's `extension HTTPClient.Configuration`: its members had been named as
     # `HTTPClient`'s, and a lookup of `HTTPClient` put four such extensions after the class
