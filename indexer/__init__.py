@@ -81,4 +81,4 @@
 # form it reads (a type parameter's variance, `<out T>`; `export type * from`; a generic call
 # signature on its own line after a member without `;`): zod's v4 core schemas, reselect's
 # `createSelectorCreator` and hono's `Context` had been unparsed from there to their end
-CHUNKER_VERSION = 57
+CHUNKER_VERSION = 58

@@ -335,7 +335,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         outer=frozenset(), name_fields=("declarator", "name"), rewrites=_C_REWRITES,
     ),
     LanguageSpec(
-        "cpp", ("tree_sitter_cpp", "language"), (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".h++", ".ipp"),
+        "cpp", ("tree_sitter_cpp", "language"),
+        # and a template's implementation beside its header (`.inl`, `.tpp`, `.tcc`), a module (`.cppm`, `.ixx`)
+        (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".inl", ".tpp", ".tcc", ".cppm", ".ixx"),
         functions=_any("function_definition", "preproc_function_def"),
         classes=_needs(_C_BODIES, "class_specifier", "struct_specifier", "union_specifier", "enum_specifier"),
         scopes=frozenset({"namespace_definition"}), outer=frozenset({"template_declaration"}),
@@ -359,7 +361,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         classes=_any("class_declaration", "interface_declaration", "trait_declaration", "enum_declaration"),
     ),
     LanguageSpec(
-        "ruby", ("tree_sitter_ruby", "language"), (".rb", ".rake", ".gemspec"),
+        "ruby", ("tree_sitter_ruby", "language"), (".rb", ".rake", ".gemspec", ".ru"),
         functions=_any("method", "singleton_method"), classes=_any("class", "module", "singleton_class"),
         filenames=("Rakefile", "Gemfile"), anonymous=frozenset({"singleton_class"}), rewrites=_RUBY_REWRITES,
     ),
@@ -418,12 +420,18 @@ _CPP_HINTS = re.compile(r"^\s*(namespace\s+\w|template\s*<|class\s+\w+\s*[:{]|pu
 TEXT = "text"
 
 
+# A line of C's preprocessor, which tells an included `.inc` fragment of C from PHP's or Pascal's
+_C_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?:include|define|if|ifdef|ifndef|pragma)\b", re.M)
+
+
 def language_for(path: str, head: str = "") -> str:
     """The language of a file from its name, or its `#!` line; `text` when no grammar fits."""
     p = PurePosixPath(path)
     spec = _BY_FILENAME.get(p.name) or _BY_EXTENSION.get(p.suffix.lower())
     if spec and spec.name == "c" and p.suffix.lower() == ".h" and _CPP_HINTS.search(head):
         return "cpp"
+    if not spec and p.suffix.lower() == ".inc":  # a fragment a C or C++ file includes (abseil's), or not
+        return "cpp" if _CPP_HINTS.search(head) else "c" if _C_DIRECTIVE.search(head) else TEXT
     if spec:
         return spec.name
     if head.startswith("#!"):

@@ -154,6 +154,14 @@ def test_header_guess_tells_cpp_headers_from_c_and_reads_shebangs() -> None:
     assert language_for("color.h", '#include "format.h"\nFMT_BEGIN_NAMESPACE\nenum class color : uint32_t {};') == "cpp"
     assert language_for("sink-inl.h", "SPDLOG_INLINE bool spdlog::sinks::sink::should_log() const {}") == "cpp"
     assert language_for("uv.h", "/* see http://libuv.org */\nstruct uv_loop_s { void* data; };") == "c"
+    # C++'s other files: a template's implementation, a module; Rack's `config.ru` is Ruby
+    for name in ("vector.inl", "list.tpp", "stl_algo.tcc", "math.cppm", "core.ixx", "x.c++"):
+        assert language_for(name, "template <typename T> void f(T) {}") == "cpp", name
+    assert language_for("config.ru", "run App") == "ruby"
+    # an included `.inc` fragment is C or C++ by what it holds (abseil's), else text (PHP's, Pascal's)
+    assert language_for("absl/time/internal/zone_info.inc", "namespace absl {\nint x;\n}") == "cpp"
+    assert language_for("src/tables.inc", "#if defined(X)\nstatic const int t[] = {1};\n#endif") == "c"
+    assert language_for("lib/old.inc", "<?php\necho 'hi';") == "text"
     assert language_for("bin/deploy", "#!/usr/bin/env bash\necho hi") == "bash"
     assert language_for("README.md") == "text"
 
