@@ -111,7 +111,7 @@ def search_with_fixes(
         vectors = vectors or _vector_index(store, encoder.model_id)
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
-    for aliased in {aliased_type(chunk) for chunk in store.chunks_by_id(defining).values()} - {""}:
+    for aliased in {aliased_type(chunk) for chunk in store.chunks_by_id(defining).values()} - {""} if defining else ():
         defining += definitions(store, aliased)  # `ngx_http_request_t`: `struct ngx_http_request_s`
     phrased = with_best(*phrase_holders(store, query), lexical, dense)
     at = located(store, query)
