@@ -80,5 +80,11 @@
 # 52: three TypeScript constructs tree-sitter-typescript 0.23 cannot read are shown to it in a
 # form it reads (a type parameter's variance, `<out T>`; `export type * from`; a generic call
 # signature on its own line after a member without `;`): zod's v4 core schemas, reselect's
-# `createSelectorCreator` and hono's `Context` had been unparsed from there to their end
+# `createSelectorCreator` and hono's `Context` had been unparsed from there to their end; 53: a
+# documented top-level JavaScript declaration made by a call is a function (Redux Toolkit's
+# `export const createSlice = buildCreateSlice()`); 54: a Swift extension of a nested type is named
+# for it (`extension HTTPClient.Configuration`); 55: a C type without a name in a long function
+# is no definition (nginx's `enum { sw_start, ... } state;`); 56: a Lua module's functions are
+# named for the module, not its local `M` table; 57: Haskell's `.hsc` files are Haskell; 58:
+# `.inl`, `.tpp`, `.tcc`, `.cppm`, `.ixx` are C++, `config.ru` Ruby, an `.inc` C or C++ by its content
 CHUNKER_VERSION = 58
