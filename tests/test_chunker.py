@@ -43,7 +43,8 @@ EXPECTED = {
     "sample.ex": ("elixir", {("class", "Chat.Room"), ("method", "Chat.Room.start_link"),
                              ("method", "Chat.Room.broadcast"), ("method", "Chat.Room.format")}),
     "sample.hs": ("haskell", {("class", "Stack"), ("function", "push"), ("function", "pop")}),
-    "sample.lua": ("lua", {("method", "M.read_file"), ("function", "trim"), ("method", "M.reload")}),
+    # the module's table `M` is the module: `sample.read_file` (chunker version 56)
+    "sample.lua": ("lua", {("method", "sample.read_file"), ("function", "trim"), ("method", "sample.reload")}),
     "sample.zig": ("zig", {("class", "Parser"), ("method", "Parser.next"), ("function", "main")}),
     "sample.sh": ("bash", {("function", "log_error"), ("function", "install_deps")}),
 }
