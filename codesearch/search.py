@@ -111,11 +111,14 @@ def search_with_fixes(
         vectors = vectors or _vector_index(store, encoder.model_id)
         dense = _nearest(store, encoder.model_id, query_vector, CANDIDATES, vectors)
     defining = definitions(store, lookup[2]) if lookup else []
-    for aliased in {aliased_type(chunk) for chunk in store.chunks_by_id(defining).values()} - {""} if defining else ():
-        defining += definitions(store, aliased)  # `ngx_http_request_t`: `struct ngx_http_request_s`
     phrased = with_best(*phrase_holders(store, query), lexical, dense)
     at = located(store, query)
     chunks = store.chunks_by_id([i for i, _ in lexical] + [i for i, _ in dense] + defining + phrased + at)
+    # the type a C typedef names another way is a definition too (`ngx_http_request_t`: `struct
+    # ngx_http_request_s`), read only where a definition is such a typedef
+    aliased = {aliased_type(chunks[i]) for i in defining if i in chunks} - {""}
+    if aliased:
+        chunks.update(store.chunks_by_id([i for name in aliased for i in definitions(store, name)]))
 
     def keep(chunk: Chunk) -> bool:
         return keep_chunk(chunk, language, glob)

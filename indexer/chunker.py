@@ -495,8 +495,8 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
         return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
     for field_name in spec.name_fields:
         child = node.child_by_field_name(field_name)
-        if child is not None and child.type == "user_type" and _nested_type(child):
-            return _nested_type(child)
+        if child is not None and child.type == "user_type" and (nested := _nested_type(child)):
+            return nested
         if child is not None:
             found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
             if found is not None:
