@@ -248,11 +248,6 @@ def declaration_prior(chunk: Chunk) -> float:
 # `[Obsolete]`, Swift's `@available(*, deprecated)`
 _DEPRECATED = re.compile(r"//\s*Deprecated:|@[Dd]eprecated\b|#\[deprecated\b|\[Obsolete\b"
                          r"|@available\([^)\n]*\bdeprecated\b")
-# What may stand above a signature: comments (`//`, `/*`, a doc block's `*`, `#`, `--`) and
-# annotations (`@`, `#[`, `[`)
-_ABOVE_SIGNATURE = ("//", "/*", "*", "#", "--", "@", "[")
-
-
 def deprecated_prior(chunk: Chunk, asked: Collection[str] = ()) -> float:
     """A definition its doc comment or annotations mark deprecated gives way as an old API in a
     `deprecated/` folder does, unless the query asks for such code (`asked_kinds`' "aside":
@@ -278,15 +273,12 @@ def _marked_deprecated(text: str, language: str) -> bool:
 
 
 def _above_signature(text: str) -> str:
-    """A definition's text down to its signature's first line: its doc comment and annotations,
-    not its body's (a class whose one member is deprecated is not)."""
-    end = 0
-    for line in text.split("\n"):
-        end += len(line) + 1
-        stripped = line.strip()
-        if stripped and not stripped.startswith(_ABOVE_SIGNATURE):
-            break
-    return text[:end]
+    """A definition's text down to its signature's first line (`_code_lines` finds it past
+    comments and annotations): its doc comment and annotations, not its body's (a class whose one
+    member is deprecated is not)."""
+    signature = _code_lines(text, 1)[0]
+    end = text.find("\n", text.find(signature)) if signature else -1
+    return text[:end] if end >= 0 else text
 
 
 _HEADERS = (".h", ".hh", ".hpp", ".hxx")
