@@ -806,6 +806,8 @@ def rank(
     if handed:  # a thin wrapper's place goes to the code it hands its work to, and the worker's to it
         place = {item: n for n, (_, item) in enumerate(final)}
         for wrapper, worker in handed.items():
+            if worker not in place:  # in `chunks` but no candidate (read for a lookup, a quote)
+                continue
             a, b = place[wrapper], place[worker]
             if a < b:
                 final[a], final[b] = (final[a][0], worker), (final[b][0], wrapper)

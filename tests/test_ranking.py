@@ -991,6 +991,9 @@ def test_a_thin_wrapper_gives_its_place_to_the_code_it_hands_its_work_to() -> No
     assert delegates(chunks) == {1: 2}
     assert order("watch the config file", chunks, [(1, 9.0), (3, 5.0), (2, 4.0)]) == [
         "viper.go:281", "remote.go:258", "viper.go:278"]
+    # a worker that is in `chunks` but no candidate (read for a lookup or a quote) leaves the
+    # wrapper where it is
+    assert order("watch the config file", chunks, [(1, 9.0), (3, 5.0)]) == ["viper.go:278", "remote.go:258"]
     # a name with `Impl` after it (zustand's `createStore`), and a Java overload filling in an argument
     create = chunk("src/vanilla.ts", "createStore", language="typescript",
                    text="export const createStore = ((init) => init ? createStoreImpl(init) : createStoreImpl)")
