@@ -86,5 +86,6 @@
 # for it (`extension HTTPClient.Configuration`); 55: a C type without a name in a long function
 # is no definition (nginx's `enum { sw_start, ... } state;`); 56: a Lua module's functions are
 # named for the module, not its local `M` table; 57: Haskell's `.hsc` files are Haskell; 58:
-# `.inl`, `.tpp`, `.tcc`, `.cppm`, `.ixx` are C++, `config.ru` Ruby, an `.inc` C or C++ by its content
-CHUNKER_VERSION = 58
+# `.inl`, `.tpp`, `.tcc`, `.cppm`, `.ixx` are C++, `config.ru` Ruby, an `.inc` C or C++ by its content;
+# 59: the license in a file's head comment is in no chunk
+CHUNKER_VERSION = 59

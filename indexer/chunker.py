@@ -5,11 +5,12 @@ Policy:
 - every class is a chunk of its header, fields and member signatures (an outline), while its
   members are chunks of their own;
 - the code left over at the top level (imports, constants, scripts) is grouped into `module`
-  chunks, so that every non-blank line of a file is in some chunk;
+  chunks, so that every non-blank line of a file is in some chunk but its license;
 - a definition longer than `MAX_CHUNK_LINES` is split at statement boundaries, never mid-line;
 - files without a grammar are cut into windows of `WINDOW_LINES` lines (`block` chunks).
 
-Leading comments, doc comments, decorators and attributes belong to the definition below them.
+Leading comments, doc comments, decorators and attributes belong to the definition below them;
+the license in the comment at a file's head belongs to no chunk (`_license_rows`).
 `chunk_source` is pure; `chunk_text` finds a file's language (a notebook's cells, `readable`) and
 calls it, and `chunk_file` reads a file for it.
 """
@@ -25,6 +26,7 @@ from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_f
 from codesearch.indexer.notebooks import is_notebook, notebook_source
 from tree_sitter import Node
 
+from codesearch.lexical import is_comment
 from codesearch.records import Chunk
 
 MAX_CHUNK_LINES = 150
@@ -123,12 +125,64 @@ def chunk_source(text: str, path: str, language: str) -> list[Chunk]:
         for definition in definitions:
             _rename(definition, returned.group(1), _module_name(path, package="init"))
     out: list[Chunk] = []
-    covered = [False] * len(lines)
+    licensed = _license_rows(lines, language)
+    covered = [row in licensed for row in range(len(lines))]
     for definition in definitions:
+        while definition.start < definition.head and (definition.start in licensed
+                                                       or not lines[definition.start].strip()):
+            definition.start += 1  # a license right above the first definition is not its doc comment
         _emit(definition, lines, path, language, covered, out)
     out.extend(_module_chunks(lines, covered, path, language))
     out.sort(key=lambda c: (c.start_line, c.end_line))
     return out
+
+
+# A paragraph of the comment at a file's head that is its license, not what the file does: a
+# copyright line, a licence's terms or the URL of its text, its warranty disclaimer, an SPDX tag
+_LICENSE = re.compile(r"copyright|licen[cs]|warrant|redistribut|permission is hereby granted|all rights reserved",
+                      re.IGNORECASE)
+# How a block comment opens, and closes, where it is not the language's line comment
+_BLOCK_COMMENTS = (("/*", "*/"), ("{-", "-}"), ("--[[", "]]"))
+# What a comment line holds besides its words: markers, and the rules some heads are drawn with
+_COMMENT_MARKS = re.compile(r"^(?:/\*+|\*+/?|//+|#+|--+(?:\[\[)?|\{-|;+)|(?:\*+/|-\}|\]\])$")
+
+
+def _license_rows(lines: list[str], language: str) -> set[int]:
+    """The rows of the license paragraphs in the comments that head a file (past a `#!` line and
+    blank ones, up to its first code): libuv's MIT notice in every file, the Apache header of a
+    Java project, GPL's terms. Their words (`event`, `connection`, `express`, `specific`,
+    `software`) are in every file and say nothing about any of them, and BM25 and the encoder
+    would read them as the file's. A paragraph that says what the file does stays (`// Formatting
+    library for C++` above fmt's copyright line), and so does every comment below the first code."""
+    rows: list[int] = []  # the head's comment rows
+    closing = ""
+    for row, line in enumerate(lines):
+        stripped = line.strip()
+        if closing:
+            rows.append(row)
+            closing = "" if closing in stripped else closing
+        elif not stripped or (row == 0 and stripped.startswith("#!")):
+            continue
+        elif opener := next((pair for pair in _BLOCK_COMMENTS if stripped.startswith(pair[0])), None):
+            rows.append(row)
+            closing = "" if opener[1] in stripped[len(opener[0]):] else opener[1]
+        elif is_comment(stripped, language):
+            rows.append(row)
+        else:
+            break
+    licensed: set[int] = set()
+    paragraph: list[int] = []
+    for row in [*rows, -1]:  # a paragraph ends at a row without words, or where the comments do
+        words = row >= 0 and _COMMENT_MARKS.sub("", lines[row].strip()).strip()
+        if words and (not paragraph or row == paragraph[-1] + 1):
+            paragraph.append(row)
+            continue
+        if any(_LICENSE.search(lines[r]) for r in paragraph):
+            licensed.update(paragraph)
+        paragraph = [row] if words else []
+        if row >= 0 and not words:
+            licensed.add(row)  # a rule or an empty comment line: nothing to keep either way
+    return licensed if any(_LICENSE.search(lines[r]) for r in licensed) else set()
 
 
 # Where a top-level declaration starts: a line at the margin, after blank lines that follow a

@@ -1307,3 +1307,44 @@ def test_typescript_that_trips_the_grammar_still_makes_its_definitions() -> None
     # in TSX a line that starts with `<` is an element, as written
     element = "export function App() {\n  return (\n    <div>\n      <Child />\n    </div>\n  )\n}\n"
     assert [(c.kind, c.symbol) for c in chunk_source(element, "App.tsx", "tsx")] == [("function", "App")]
+
+
+def test_the_license_at_a_file_s_head_is_in_no_chunk_and_what_the_file_does_stays() -> None:
+    # libuv's MIT notice heads every file: its words (`event`, `connection`, `software`) had made
+    # each file's module chunk an answer to questions about the event loop
+    mit = (
+        "/* Copyright Joyent, Inc. and other Node contributors. All rights reserved.\n"
+        " *\n"
+        " * Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+        " * of this software and associated documentation files (the \"Software\").\n"
+        " *\n"
+        " * THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND. IN NO EVENT SHALL\n"
+        " * THE AUTHORS BE LIABLE, WHETHER IN AN ACTION OF CONTRACT, OR IN CONNECTION WITH IT.\n"
+        " */\n"
+        "\n"
+        "#include \"uv.h\"\n"
+        "\n"
+        "int uv_tcp_init(uv_loop_t* loop, uv_tcp_t* tcp) {\n"
+        "  return 0;\n"
+        "}\n"
+    )
+    chunks = chunk_source(mit, "src/unix/tcp.c", "c")
+    text = "\n".join(c.text for c in chunks)
+    assert "EVENT" not in text and "Permission" not in text and "*/" not in text
+    assert [(c.kind, c.start_line, c.text) for c in chunks if c.kind == "module"] == [
+        ("module", 10, "#include \"uv.h\"")]
+    # a paragraph that says what the file does stays; so does a comment below the first code
+    fmt = ("/*\n  Formatting library for C++\n\n  Copyright (c) 2012 - present, Victor Zverovich\n*/\n"
+           "#include \"base.h\"\n// see the license of fmt for copyright details\n")
+    assert [c.text for c in chunk_source(fmt, "format.h", "cpp")] == [
+        "  Formatting library for C++\n#include \"base.h\"\n// see the license of fmt for copyright details"]
+    # Apache's header in `#` lines, right above the first definition, is not its doc comment
+    apache = ("# Copyright 2016 Julien Danjou\n#\n# Licensed under the Apache License, Version 2.0\n"
+              "# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.\n"
+              "def retry_if_exception_type(*types):\n    return types\n")
+    assert [(c.start_line, c.text.splitlines()[0]) for c in chunk_source(apache, "retry.py", "python")] == [
+        (5, "def retry_if_exception_type(*types):")]
+    # a head comment without a license is the file's own, whole
+    described = ("// Package pflag parses command-line flags.\n// It is a drop-in for Go's flag package.\n"
+                 "package pflag\n")
+    assert chunk_source(described, "flag.go", "go")[0].text == described.rstrip("\n")
