@@ -36,8 +36,10 @@ _TEST_FOLDER = re.compile(
     # Gradle's `testFixtures/`, Go's `testdata/`, `fixtures/`, `__fixtures__/`, jscodeshift's
     # `__testfixtures__/`, Jest's kinds of `__tests__/` (`__performance_tests__/`), `perf-testing/`,
     # mocks (Jest's `__mocks__/`), fuzzing harnesses (`fuzz/`, OSS-Fuzz's `ossfuzz/`, `fuzzing/`),
-    # regression tests (OpenBSD's and tmux's `regress/`, `regression/`)
-    r"/(?:[Tt]ests?|testes|__\w*tests?__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
+    # regression tests (OpenBSD's and tmux's `regress/`, `regression/`), TypeScript's type tests
+    # (dtslint's `dtslint/`, RxJS's `spec-dtslint/`, tsd's `test-d/`, `typetests/`)
+    r"/(?:[\w-]*dtslint|test-d|typetests?|"
+    r"[Tt]ests?|testes|__\w*tests?__|__(?:test)?fixtures__|[Ss]pecs?|[Tt]esting|testdata|fixtures?|__mocks__|mocks?|"
     r"(?:oss-?)?fuzz(?:ing|ers?)?|regress(?:ions?)?|"
     r"[\w.]*[a-z.]Tests?|[\w.-]*[-_][Tt]est(?:s|ing)?|"
     r"(?:[\w.-]*[-_.])?[Tt]est[-_]?(?:[Uu]til(?:s|ities)?|[Hh]elpers?|[Ss]upport|[Ff]ixtures)|"
@@ -322,10 +324,10 @@ def is_test_path(path: str) -> bool:
 
 def _looks_like_test(rooted: str) -> bool:
     """`_TEST_FOLDER` and `_TEST_FILE` on a path with a `/` before it. Each of their patterns
-    holds `est`, `pec`, `ixture`, `mock`, `fuzz`, `regress` or `.bats`: most paths hold none, and
-    skip the search (a third of its cost)."""
+    holds `est`, `pec`, `ixture`, `mock`, `fuzz`, `regress`, `dtslint` or `.bats`: most paths hold
+    none, and skip the search (a third of its cost)."""
     if not ("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
-            or "regress" in rooted or ".bats" in rooted):
+            or "regress" in rooted or "dtslint" in rooted or ".bats" in rooted):
         return False
     if _TEST_FOLDER.search(rooted):
         return True

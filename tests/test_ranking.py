@@ -370,6 +370,8 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "codemod/zod-to-valibot/__testfixtures__/object/input.ts",  # jscodeshift's
         "src/__fixtures__/config.js",
         "library/src/methods/flatten/flatten.test-d.ts",  # tsd's and Vitest's type tests
+        "dtslint/Decoder.ts", "spec-dtslint/operators/map-spec.ts",  # dtslint's (io-ts', RxJS')
+        "test-d/index.ts", "typetests/schema.ts",
         "__performance_tests__/todo.mjs",  # immer's: Jest's kinds of `__tests__`
         "perf-testing/immutability-benchmarks.mjs",
         "ossfuzz/round_trip_stream_fuzzer.c",  # fuzzing harnesses: OSS-Fuzz's, cargo-fuzz's, atheris'
@@ -384,6 +386,7 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
             "src/attestation/verify.go", "pkg/manifests/load.go", "src/protest_helpers/march.py",
             "src/mockingbird.py", "src/testers/pool.py", "src/Testimonials/Card.tsx", "src/jvmMain/kotlin/Util.kt",
+            "src/typetest.ts", "src/dtslinter.ts",
             "src/afl-fuzz.c", "src/fuzzy/match.py", "src/regression.py", "lib/regressors/linear.py",
             "setup.py", "src/setup.ts",  # a package's or an app's setup
             # named as tests are, in a production source set: kotlinpoet's specs, JUnit's annotation
