@@ -677,6 +677,35 @@ def _writes(qualified: str, dotted: tuple[str, ...]) -> bool:
                for name in dotted)
 
 
+# How code shortens the words a question spells out, in the names it writes (`mapErr`, `parseCfg`,
+# `ReqCtx`): a query's word also names a compound name's part so written. One way only: the long
+# word a question uses, not the short one (`err` names no `error_handler`), and only for a name
+# of several parts (`err` alone is neverthrow's `err()`, which "map the error" does not name).
+_ABBREVIATIONS = {long: tuple(short.split(",")) for long, short in (pair.split(":") for pair in """
+error:err errors:errs request:req requests:reqs response:res,resp responses:resps configuration:config,cfg,conf
+config:cfg,conf message:msg messages:msgs context:ctx argument:arg arguments:args parameter:param
+parameters:params string:str strings:strs number:num value:val values:vals initialize:init
+initialization:init directory:dir directories:dirs reference:ref references:refs source:src
+destination:dst,dest length:len temporary:tmp,temp connection:conn connections:conns callback:cb
+callbacks:cbs attribute:attr attributes:attrs document:doc documents:docs environment:env
+previous:prev position:pos index:idx count:cnt buffer:buf character:char,ch characters:chars
+boolean:bool integer:int pointer:ptr address:addr allocate:alloc allocation:alloc function:func,fn
+functions:funcs,fns expression:expr statement:stmt information:info specification:spec
+utilities:utils utility:util maximum:max minimum:min database:db library:lib command:cmd
+commands:cmds description:desc sequence:seq iterator:iter object:obj objects:objs option:opt
+options:opts synchronize:sync synchronous:sync asynchronous:async authentication:auth
+authorization:auth identifier:id execute:exec evaluate:eval element:elem elements:elems image:img
+package:pkg packages:pkgs variable:var variables:vars transaction:tx,txn receive:recv
+password:pwd,passwd current:cur,curr original:orig repository:repo operation:op operations:ops
+generate:gen calculate:calc compare:cmp header:hdr headers:hdrs statistics:stats property:prop
+properties:props implementation:impl instance:inst system:sys""".split())}
+
+
+def _with_abbreviations(tokens: frozenset[str]) -> frozenset[str]:
+    """A query's tokens and the short forms code writes them in (`_ABBREVIATIONS`)."""
+    return tokens.union(*(_ABBREVIATIONS[token] for token in tokens if token in _ABBREVIATIONS))
+
+
 _QUALIFIED_IN_QUERY = re.compile(rf"{_IDENTIFIER}(?:(?:\.|::|#|\\){_IDENTIFIER})+")
 
 
@@ -688,7 +717,7 @@ def _query_words(query: str) -> tuple[frozenset[str], frozenset[str], tuple[str,
     # each word without the `_` around it, and a protocol hook as written (`__call__`)
     words = frozenset(w.lower().strip("_") for w in written) | {w.lower() for w in written if w[:2] == "__" == w[-2:]}
     dotted = tuple(_dotted(name).lower() for name in _QUALIFIED_IN_QUERY.findall(query))
-    return words, frozenset(code_tokens(query)), dotted
+    return words, _with_abbreviations(frozenset(code_tokens(query))), dotted
 
 
 def _uncommented(chunk: Chunk) -> str:

@@ -306,6 +306,12 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("h.go", "has_type_handler"), "type handler mapping") > 1.0
     assert definition_boost(chunk("s.ts", "isEmpty"), "empty strings") == 1.0
     assert definition_boost(chunk("s.ts", "thisLeapYear"), "leap year") == 1.0
+    # a compound name's part written short, as code writes it: neverthrow's `mapErr` for "map the
+    # error value"; not the other way, and not a name of one part (its `err()` makes an `Err`)
+    assert definition_boost(chunk("result.ts", "mapErr"), "map the error value") > 1.0
+    assert definition_boost(chunk("flag.go", "parseBoolArg"), "parse a boolean argument") > 1.0
+    assert definition_boost(chunk("result.ts", "err"), "map the error value") == 1.0
+    assert definition_boost(chunk("errors.py", "error_handler"), "err handler") == 1.0
     # a constructor bears its class's name: a sentence that says it names the class
     profile = Chunk.build(path="Profile.cs", language="csharp", symbol="Profile", qualified_name="Profile",
                           kind="class", start_line=10, end_line=200, text="public class Profile {\n}")
