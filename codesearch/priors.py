@@ -46,12 +46,12 @@ _TEST_FOLDER = re.compile(
     r"[\w.-]*[a-z]Test(?:Util(?:s|ities)?|Helpers?|Support))(?:/|$)"
 )
 _TEST_FILE = re.compile(
-    # files: `test_x.py`, `x_test.go`, `x.test.ts`, type tests (`x.test-d.ts`), `XTests.swift`,
-    # `XTestCase.php`, `x_spec.rb`,
-    # Bats' `x.bats`, pytest's `conftest.py`, Jest's and Vitest's setup (`setupTests.ts`,
-    # `test-setup.mjs`, `vitest.setup.ts`), mocks (`mock_store.go`, `store_mock.go`), fuzzing
+    # files: `test_x.py`, `x_test.go`, `x.test.ts`, type tests (`x.test-d.ts`), property tests
+    # (remeda's `x.test-prop.ts`), `XTests.swift`, `XTestCase.php`, `x_spec.rb`, Bats' `x.bats`,
+    # pytest's `conftest.py`, Jest's and Vitest's setup (`setupTests.ts`, `test-setup.mjs`,
+    # `vitest.setup.ts`), mocks (`mock_store.go`, `store_mock.go`), fuzzing
     # harnesses (`parser_fuzzer.cc`, `fuzz_json.py`)
-    r"/test_[^/]*$|_fuzzer\.[a-z]+$|/fuzz_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)(?:-d)?\.[a-z]+$|"
+    r"/test_[^/]*$|_fuzzer\.[a-z]+$|/fuzz_[^/]*$|/tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)(?:-[a-z]+)?\.[a-z]+$|"
     r"(?:Tests?|Spec|TestCase|TestBase|TestHelpers?|TestUtils?)\.[a-z]+$|_spec\.rb$|\.bats$|/conftest\.py$|"
     r"/(?:setup-?[Tt]ests?|tests?-setup|(?:jest|vitest)\.setup)\.[cm]?[jt]sx?$|"
     r"/mock_[^/]*$|_mocks?\.[a-z]+$"

@@ -376,6 +376,7 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "codemod/zod-to-valibot/__testfixtures__/object/input.ts",  # jscodeshift's
         "src/__fixtures__/config.js",
         "library/src/methods/flatten/flatten.test-d.ts",  # tsd's and Vitest's type tests
+        "packages/remeda/src/groupBy.test-prop.ts",  # property tests
         "dtslint/Decoder.ts", "spec-dtslint/operators/map-spec.ts",  # dtslint's (io-ts', RxJS')
         "test-d/index.ts", "typetests/schema.ts",
         "__performance_tests__/todo.mjs",  # immer's: Jest's kinds of `__tests__`
