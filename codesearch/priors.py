@@ -105,6 +105,8 @@ ASKS_FOR = {
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
                        "mod", "module", "package", "stub", "stubs", "pyi"}),
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
+    "rare": frozenset({"aix", "os390", "zos", "sunos", "solaris", "illumos", "ibmi", "os400", "haiku", "qnx", "hurd",
+                       "cygwin", "plan9", "mvs", "ibm"}),
     "history": frozenset({"changelog", "changelogs", "history", "releases"}),
 }
 
@@ -239,6 +241,17 @@ _POSIX = re.compile(r"/(?:unix|posix|linux|darwin|macos|bsd)(?:/|$)|[_-](?:unix|
                     re.MULTILINE)
 
 
+# Ports to systems few questions are about, named as libuv's `src/unix/os390.c`, `aix-common.c`
+# and Go's `syscall_solaris.go`, `zsyscall_aix_ppc64.go` name them: beside the code for Linux,
+# macOS or a BSD they hold the same functions again (libuv's `uv_interface_addresses` in six)
+_RARE_SYSTEMS = "aix|os390|zos|sunos|solaris|illumos|ibmi|os400|haiku|qnx|hurd|cygwin|plan9"
+_RARE_PLATFORM = re.compile(rf"/(?:{_RARE_SYSTEMS})(?:/|$)|[/_-](?:{_RARE_SYSTEMS})(?:[-_][\w-]*)?\.[a-z]+$",
+                            re.MULTILINE)
+_MAINSTREAM_SYSTEMS = "linux|darwin|macos|bsd|freebsd|openbsd|netbsd"
+_MAINSTREAM = re.compile(rf"/(?:{_MAINSTREAM_SYSTEMS})(?:/|$)|[/_-](?:{_MAINSTREAM_SYSTEMS})(?:[-_][\w-]*)?\.[a-z]+$",
+                         re.MULTILINE)
+
+
 @lru_cache(maxsize=1 << 14)
 def _platform(path: str) -> str:
     """The platform a path's code is for: "windows", "posix", or "" (every platform)."""
@@ -249,9 +262,10 @@ def _platform(path: str) -> str:
 def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
     """Multipliers for the files among a query's candidates that are variants the question is
     rarely about: code in a version folder a newer one replaces (`superseded`), unless the query
-    names that version or asks for legacy code, and code for Windows beside code for other
-    platforms, unless the query names Windows. Worked out on the candidates, once their files
-    are known; files not listed keep their score."""
+    names that version or asks for legacy code, code for Windows beside code for other
+    platforms, unless the query names Windows, and ports to rare systems (z/OS, AIX, Solaris)
+    beside the code for Linux, macOS or a BSD, unless the query names one. Worked out on the
+    candidates, once their files are known; files not listed keep their score."""
     factors: dict[str, float] = {}
     asked = asked_kinds(tuple(terms))
     if "aside" not in asked:
@@ -264,6 +278,10 @@ def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, 
             for file, platform in platforms.items():
                 if platform == "windows":
                     factors[file] = factors.get(file, 1.0) * ASIDE_PENALTY
+    if "rare" not in asked and _RARE_PLATFORM.search(rooted) and _MAINSTREAM.search(rooted):
+        for file in files:
+            if _RARE_PLATFORM.search("/" + file):
+                factors[file] = factors.get(file, 1.0) * ASIDE_PENALTY
     return factors
 
 

@@ -893,6 +893,19 @@ def test_windows_code_beside_code_for_other_platforms_gives_way_unless_the_query
     assert order("tcp connect on windows", chunks, lexical)[0] == "src/win/tcp.c:1"
 
 
+def test_ports_to_rare_systems_beside_mainstream_ones_give_way_unless_the_query_names_one() -> None:
+    # libuv's `uv_interface_addresses` is in six ports; z/OS's, Solaris' and IBM i's had led
+    # "network interface address enumeration", Linux's and the BSDs' below them
+    files = ["src/unix/os390.c", "src/unix/sunos.c", "src/unix/aix-common.c", "src/unix/linux.c",
+             "src/unix/bsd-ifaddrs.c", "syscall_solaris.go", "zsyscall_aix_ppc64.go", "src/timer.c"]
+    rare = {"src/unix/os390.c": 0.5, "src/unix/sunos.c": 0.5, "src/unix/aix-common.c": 0.5,
+            "syscall_solaris.go": 0.5, "zsyscall_aix_ppc64.go": 0.5}
+    assert variant_priors(files, ["network", "interface"]) == rare
+    assert variant_priors(files, ["aix", "interface"]) == {}  # the query names one
+    assert variant_priors(["src/unix/aix.c", "src/timer.c"], ["interface"]) == {}  # no mainstream port beside
+    assert variant_priors(["src/haikus.c", "src/chaix.c", "src/unix/linux.c"], ["poem"]) == {}  # names, not ports
+
+
 def test_prose_ranks_below_code_unless_the_query_asks_for_docs() -> None:
     chunks = {1: chunk("README.md", "", kind="block", language="text", text="Install nvm, then nvm install 18"),
               2: chunk("nvm.sh", "nvm_install", language="bash")}
