@@ -27,6 +27,7 @@ from codesearch.indexer.notebooks import is_notebook, notebook_source
 from tree_sitter import Node
 
 from codesearch.lexical import is_comment
+from codesearch.priors import generated_head
 from codesearch.records import Chunk
 
 MAX_CHUNK_LINES = 150
@@ -177,8 +178,9 @@ def _license_rows(lines: list[str], language: str) -> set[int]:
         if words and (not paragraph or row == paragraph[-1] + 1):
             paragraph.append(row)
             continue
-        if any(_LICENSE.search(lines[r]) for r in paragraph):
-            licensed.update(paragraph)
+        said = "\n".join(lines[r] for r in paragraph)
+        if _LICENSE.search(said) and not generated_head(said):  # "generated, do not edit" tells the
+            licensed.update(paragraph)  # file's kind (`priors.generated_head` reads the first chunk)
         paragraph = [row] if words else []
         if row >= 0 and not words:
             licensed.add(row)  # a rule or an empty comment line: nothing to keep either way
