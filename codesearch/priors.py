@@ -252,11 +252,9 @@ _MAINSTREAM = re.compile(rf"/(?:{_MAINSTREAM_SYSTEMS})(?:/|$)|[/_-](?:{_MAINSTRE
                          re.MULTILINE)
 
 
-@lru_cache(maxsize=1 << 14)
-def _platform(path: str) -> str:
-    """The platform a path's code is for: "windows", "posix", or "" (every platform)."""
-    rooted = "/" + path
-    return "windows" if _WINDOWS.search(rooted) else "posix" if _POSIX.search(rooted) else ""
+# Each kind of platform code a query may ask for (`ASKS_FOR`), how its files are named, and how
+# the files of the platforms it stands beside are: it gives way only where those are candidates too
+_PLATFORM_VARIANTS = (("windows", _WINDOWS, _POSIX), ("rare", _RARE_PLATFORM, _MAINSTREAM))
 
 
 def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, float]:
@@ -272,15 +270,12 @@ def variant_priors(files: Collection[str], terms: Collection[str]) -> dict[str, 
         old = tuple(folder for folder in superseded(files) if folder.rstrip("/").rsplit("/", 1)[-1] not in terms)
         factors.update((file, ASIDE_PENALTY) for file in files if old and file.startswith(old))
     rooted = "/" + "\n/".join(files)  # one search each tells whether any file is for a platform
-    if "windows" not in asked and "win" in rooted and _WINDOWS.search(rooted) and _POSIX.search(rooted):
-        platforms = {file: _platform(file) for file in files}
-        if "posix" in platforms.values():
-            for file, platform in platforms.items():
-                if platform == "windows":
-                    factors[file] = factors.get(file, 1.0) * ASIDE_PENALTY
-    if "rare" not in asked and _RARE_PLATFORM.search(rooted) and _MAINSTREAM.search(rooted):
-        for file in files:
-            if _RARE_PLATFORM.search("/" + file):
+    for kind, variant, beside in _PLATFORM_VARIANTS:
+        if kind in asked or not variant.search(rooted) or not beside.search(rooted):
+            continue
+        ports = {file for file in files if variant.search("/" + file)}
+        if any(beside.search("/" + file) for file in files if file not in ports):
+            for file in ports:
                 factors[file] = factors.get(file, 1.0) * ASIDE_PENALTY
     return factors
 
