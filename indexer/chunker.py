@@ -172,6 +172,7 @@ def _license_rows(lines: list[str], language: str) -> set[int]:
         else:
             break
     licensed: set[int] = set()
+    found = False  # a license paragraph: without one, the rules and empty lines stay too
     paragraph: list[int] = []
     for row in [*rows, -1]:  # a paragraph ends at a row without words, or where the comments do
         words = row >= 0 and _COMMENT_MARKS.sub("", lines[row].strip()).strip()
@@ -181,10 +182,11 @@ def _license_rows(lines: list[str], language: str) -> set[int]:
         said = "\n".join(lines[r] for r in paragraph)
         if _LICENSE.search(said) and not generated_head(said):  # "generated, do not edit" tells the
             licensed.update(paragraph)  # file's kind (`priors.generated_head` reads the first chunk)
+            found = True
         paragraph = [row] if words else []
         if row >= 0 and not words:
             licensed.add(row)  # a rule or an empty comment line: nothing to keep either way
-    return licensed if any(_LICENSE.search(lines[r]) for r in licensed) else set()
+    return licensed if found else set()
 
 
 # Where a top-level declaration starts: a line at the margin, after blank lines that follow a
