@@ -117,6 +117,9 @@ def run_retrieval(
     laid out as the MCP `search` tool lays it out within that many tokens, shows a relevant
     target's chunk whole. With `typos` (a seed), each query has one typo (`spelling.typed_wrong`)."""
     table = _repos_table(annotations)
+    for written in (out, chart):  # made now, so a long run cannot end unable to write its results
+        if written is not None:
+            written.parent.mkdir(parents=True, exist_ok=True)
     results = {mode: ModeScores() for mode in modes}
     languages: dict[str, str] = {}
     root_of_indexes = index_root or default_index_root()

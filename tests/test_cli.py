@@ -254,8 +254,9 @@ def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path, tin
     assert not (repos / "shop" / ".codesearch").exists()  # indexes live apart from the checkouts
     # each query typed wrong (one typo in a long word): the hits hold the queries as typed, and
     # what the code holds is still found
-    typed = run_cli([*bench, "--out", str(tmp_path / "typed.jsonl"), "--typos", "3"], env=cli_env)
-    queries = [row["query"] for row in json_lines((tmp_path / "typed.jsonl").read_text())]
+    # (into a folder not made yet: made before the run, not found missing after it)
+    typed = run_cli([*bench, "--out", str(tmp_path / "runs" / "typed.jsonl"), "--typos", "3"], env=cli_env)
+    queries = [row["query"] for row in json_lines((tmp_path / "runs" / "typed.jsonl").read_text())]
     assert len(queries) == 2 and "retry failed uploads" not in queries and "NDCG@10 (lexical" in typed.stdout
 
     # several modes side by side, with another model: its own index, no "built with model" refusal
