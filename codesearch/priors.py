@@ -170,15 +170,16 @@ def asked_kinds(terms: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1 << 14)
-def file_prior(path: str, language: str, asked: tuple[str, ...], generated: bool = False) -> float:
+def file_prior(path: str, language: str, asked: tuple[str, ...], aside: bool = False) -> float:
     """`path_prior` with the kinds the query asks for worked out once (`asked_kinds`), kept per
-    path: `rank` asks it of every candidate's file. `generated`: the file's head says a tool wrote
-    it (`generated_head`), which ranks it as generated code that its path names."""
+    path: `rank` asks it of every candidate's file. `aside`: the file's head says a tool wrote it or
+    another project did (`aside_head`), which ranks it as the generated or vendored code that its
+    path names."""
     prior = 1.0
     rooted = "/" + path
     if "test" not in asked and _looks_like_test(rooted):
         prior *= TEST_PENALTY
-    if "aside" not in asked and (generated or _ASIDE_PATH.search(rooted)):
+    if "aside" not in asked and (aside or _ASIDE_PATH.search(rooted)):
         prior *= ASIDE_PENALTY
     if "tooling" not in asked and _TOOLING_PATH.search(rooted):
         prior *= ASIDE_PENALTY
@@ -206,8 +207,27 @@ GENERATED_HEAD_LINES = 10
 def generated_head(head: str) -> bool:
     """Whether a file's first lines (GENERATED_HEAD_LINES of them are read) say a tool wrote it:
     they say "generated" and "do not edit", or a generator's own mark."""
-    lines = "\n".join(head.split("\n", GENERATED_HEAD_LINES)[:GENERATED_HEAD_LINES])
+    lines = _head_lines(head)
     return bool(_GENERATED_MARK.search(lines) or (_GENERATED.search(lines) and _DO_NOT_EDIT.search(lines)))
+
+
+# What a file copied in from another project says of itself ("Vendored into hiredis under the MIT
+# License", "vendored from upstream", "a vendored copy of"): code a `vendor/` folder would hold,
+# where no folder says so (hiredis's `ffc.h`, a float parser beside its own sources at the root).
+# Said of the file, not of a subject: "resolves vendored packages" is a tool's own code.
+_VENDORED_MARK = re.compile(r"\bvendored\s+(?:in|into|to|from)\b|\bvendored\s+(?:copy|version)\s+of\b|"
+                            r"\b(?:file|header|module|library)\s+is\s+vendored\b", re.IGNORECASE)
+
+
+def aside_head(head: str) -> bool:
+    """Whether a file's first lines say it is not the project's own code: a tool wrote it
+    (`generated_head`), or it was copied in from another project. Either ranks as the code that
+    `vendor/` and `generated/` folders hold."""
+    return generated_head(head) or bool(_VENDORED_MARK.search(_head_lines(head)))
+
+
+def _head_lines(head: str) -> str:
+    return "\n".join(head.split("\n", GENERATED_HEAD_LINES)[:GENERATED_HEAD_LINES])
 
 
 _VERSION_FOLDER = re.compile(r"/v(\d+)/")

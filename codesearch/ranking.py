@@ -739,7 +739,7 @@ def rank(
     common: Collection[str] = (),
     phrased: Collection[int] = (),
     located: Collection[int] = (),
-    generated: Collection[int] = (),
+    aside: Collection[int] = (),
 ) -> list[SearchResult]:
     """Final ranking of candidate chunks for a query; `chunks` maps every candidate id.
 
@@ -752,8 +752,8 @@ def rank(
     candidates that may hold what the query quotes (`search.phrase_holders`, `search.with_best`):
     those that hold it as it is written lead, as a lookup's definitions do, and so do `located`, the
     chunks at the places the query names (`walk.py:61`, a stack frame: `search.located`).
-    `generated` holds the candidates whose file's head says a tool wrote it (`search.generated_chunks`):
-    they rank as generated code that its path names."""
+    `aside` holds the candidates whose file's head says a tool or another project wrote it
+    (`search.aside_chunks`): they rank as the generated or vendored code that a path names."""
     lexical = [(i, s) for i, s in lexical if i in chunks]
     dense = [(i, s) for i, s in dense if i in chunks]
     coverage = coverage or {}
@@ -797,7 +797,7 @@ def rank(
         file = file_of(item) if file_of else path
         prior = priors.get(file)
         if prior is None:
-            prior = priors[file] = file_prior(path, chunk.language, asked, item in generated)
+            prior = priors[file] = file_prior(path, chunk.language, asked, item in aside)
             named[file] = PATH_MATCH * top * (path_hits(path_names(path), by_prefix) / len(terms) if terms else 0.0)
         # a definition the query names keeps its place
         weight = _definition_boost(chunk, words, tokens, dotted, namespaces)

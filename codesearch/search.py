@@ -136,7 +136,7 @@ def search_with_fixes(
         coverage = term_coverage(store, query, chunks)
     results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
                    common=common_words(store, query), phrased=phrased, located=at,
-                   generated=generated_chunks(store, chunks))
+                   aside=aside_chunks(store, chunks))
     return results, fixes
 
 
@@ -202,9 +202,9 @@ def common_words(store: Store, query: str) -> frozenset[str]:
     return common_terms(terms, *store.document_frequencies(terms))
 
 
-def generated_chunks(store: Store, chunks: Mapping[int, Chunk]) -> set[int]:
-    """The candidates whose file a tool wrote, as its head says (`Store.generated_files`)."""
-    made = store.generated_files(chunk.path for chunk in chunks.values())
+def aside_chunks(store: Store, chunks: Mapping[int, Chunk]) -> set[int]:
+    """The candidates whose file a tool or another project wrote, as its head says (`Store.aside_files`)."""
+    made = store.aside_files(chunk.path for chunk in chunks.values())
     return {i for i, chunk in chunks.items() if chunk.path in made}
 
 
@@ -356,7 +356,7 @@ def related(
     if overlay.files:
         lexical, dense = overlay.add_candidates(store, query, chunks, lexical, dense, vector,
                                                 lambda c: not same(c), lexical_wanted=mode == "lexical")
-    return rank(query, chunks, lexical, dense, mode=mode, k=k, generated=generated_chunks(store, chunks))
+    return rank(query, chunks, lexical, dense, mode=mode, k=k, aside=aside_chunks(store, chunks))
 
 
 def keep_chunk(chunk: Chunk, language: str | None, glob: str | None) -> bool:

@@ -22,7 +22,7 @@ from codesearch import partitions
 from codesearch.errors import IndexMismatch, IndexMissing, damaged, is_damage, is_unwritable, unwritable
 from codesearch.lexical import FTS5_TOKENIZER, code_tokens, fts_match_expression, fts_phrase, index_texts
 from codesearch.paths import DB_NAME
-from codesearch.priors import GENERATED_HEAD_LINES, generated_head
+from codesearch.priors import GENERATED_HEAD_LINES, aside_head
 from codesearch.records import Chunk
 
 if TYPE_CHECKING:
@@ -296,9 +296,9 @@ class Store:
         """The total size of the indexed files."""
         return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM files").fetchone()[0])
 
-    def generated_files(self, paths: Iterable[str]) -> set[str]:
-        """Which of these indexed files a tool wrote, as their first chunk says when it starts in
-        the file's head (`priors.generated_head`). What was asked once is kept until the database
+    def aside_files(self, paths: Iterable[str]) -> set[str]:
+        """Which of these indexed files a tool or another project wrote, as their first chunk says
+        when it starts in the file's head (`priors.aside_head`). What was asked once is kept until the database
         changes (`_kept`): a query asks it of all its candidates' files."""
         def read(batch: list[str]) -> Iterator[tuple[str, bool]]:
             marks = ",".join("?" * len(batch))
@@ -308,9 +308,9 @@ class Store:
                     f"WHERE f.path IN ({marks}) AND c.start_line <= ? ORDER BY c.start_line",
                     (*batch, GENERATED_HEAD_LINES)):
                 heads.setdefault(path, text)
-            return ((path, generated_head(heads.get(path, ""))) for path in batch)
+            return ((path, aside_head(heads.get(path, ""))) for path in batch)
 
-        known: dict[str, bool] = self._kept().setdefault("generated", {})
+        known: dict[str, bool] = self._kept().setdefault("aside", {})
         return {path for path in _read_into(known, paths, read) if known[path]}
 
     def definitions(self, symbol: str, limit: int) -> list[int]:

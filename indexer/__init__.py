@@ -87,5 +87,6 @@
 # is no definition (nginx's `enum { sw_start, ... } state;`); 56: a Lua module's functions are
 # named for the module, not its local `M` table; 57: Haskell's `.hsc` files are Haskell; 58:
 # `.inl`, `.tpp`, `.tcc`, `.cppm`, `.ixx` are C++, `config.ru` Ruby, an `.inc` C or C++ by its content;
-# 59: the license in a file's head comment is in no chunk
-CHUNKER_VERSION = 59
+# 59: the license in a file's head comment is in no chunk; 60: unless its paragraph also says the
+# file is vendored ("Vendored into hiredis under the MIT License"), which tells the file's kind
+CHUNKER_VERSION = 60

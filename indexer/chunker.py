@@ -27,7 +27,7 @@ from codesearch.indexer.notebooks import is_notebook, notebook_source
 from tree_sitter import Node
 
 from codesearch.lexical import is_comment
-from codesearch.priors import generated_head
+from codesearch.priors import aside_head
 from codesearch.records import Chunk
 
 MAX_CHUNK_LINES = 150
@@ -180,8 +180,8 @@ def _license_rows(lines: list[str], language: str) -> set[int]:
             paragraph.append(row)
             continue
         said = "\n".join(lines[r] for r in paragraph)
-        if _LICENSE.search(said) and not generated_head(said):  # "generated, do not edit" tells the
-            licensed.update(paragraph)  # file's kind (`priors.generated_head` reads the first chunk)
+        if _LICENSE.search(said) and not aside_head(said):  # "generated, do not edit" or "vendored
+            licensed.update(paragraph)  # into" tells the file's kind (`priors.aside_head` reads the first chunk)
             found = True
         paragraph = [row] if words else []
         if row >= 0 and not words:

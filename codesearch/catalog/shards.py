@@ -36,7 +36,7 @@ from codesearch.search import (
     MAX_PHRASE_HOLDERS,
     MAX_PLACE_FILES,
     RELATED_TERMS,
-    generated_chunks,
+    aside_chunks,
     keep_chunk,
     located,
     phrase_holders,
@@ -455,10 +455,10 @@ class CatalogSearcher:
                 if mode == "hybrid":
                     pending.update(number << 32 | i for i in unembedded(store, model_id, found))
                     coverage.update((number << 32 | i, c) for i, c in term_coverage(store, query, found).items())
-                made.update(number << 32 | i for i in generated_chunks(store, found))
+                made.update(number << 32 | i for i in aside_chunks(store, found))
             chunks.update((number << 32 | chunk_id, chunk) for chunk_id, chunk in found.items())
         results = rank(query, chunks, lexical, dense, mode=mode, k=k, unembedded=pending, coverage=coverage,
-                       common=common, phrased=phrased, located=located, generated=made,
+                       common=common, phrased=phrased, located=located, aside=made,
                        file_of=lambda gid: f"{gid >> 32}/{chunks[gid].path}")
         owner = {id(chunks[gid]): shards[gid >> 32].entry for gid in chunks}
         return [replace(r, repo=owner[id(r.chunk)].name, commit=owner[id(r.chunk)].commit) for r in results]
