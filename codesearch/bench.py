@@ -119,7 +119,16 @@ def run_retrieval(
     table = _repos_table(annotations)
     for written in (out, chart):  # made now, so a long run cannot end unable to write its results
         if written is not None:
-            written.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                written.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise PathError(f"cannot write {written}: no folder can be made at {written.parent} "
+                                f"({error.strerror}); give another --out or --chart") from None
+    named = {file.stem for file in annotations.glob("*.json")} - {"repos"}
+    unknown = sorted(set(only) - named)
+    if unknown:
+        raise PathError(f"no annotations for {', '.join(unknown)} in {annotations}; "
+                        f"--only takes one of {', '.join(sorted(named)) or '(none found)'}")
     results = {mode: ModeScores() for mode in modes}
     languages: dict[str, str] = {}
     root_of_indexes = index_root or default_index_root()
@@ -156,7 +165,9 @@ def run_retrieval(
              + "  ".join(f"{mode} {results[mode].per_repo[name]:.4f}" for mode in modes)
              + f"  ({len(queries)} queries, index {index_seconds:.1f} s)")
     if not languages:
-        return results
+        raise PathError(f"no repository was answered: {annotations} holds no annotations (NAME.json)"
+                        if not named else f"none of the {len(named)} annotated repositories is under {repos}; "
+                        "check them out there (see the README's recipe)")
     _report(results, languages, echo)
     for mode, scores in results.items():
         for budget, found in sorted(scores.inside.items()):

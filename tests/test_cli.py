@@ -267,6 +267,17 @@ def test_model_list_and_bench_retrieval(repo: Path, cli_env, tmp_path: Path, tin
     assert (tmp_path / "results-lexical.jsonl").exists()
     assert len(list(indexes.iterdir())) == 2  # one folder per model
 
+    # what a user can get wrong is said before any index is built, not found after the run
+    wrong = run_cli([*bench, "--only", "shops"], env=cli_env, check=False)
+    assert wrong.returncode != 0 and "no annotations for shops" in wrong.stderr and "one of shop" in wrong.stderr
+    elsewhere = run_cli(["bench", "retrieval", "--annotations", str(annotations), "--repos", str(tmp_path)],
+                        env=cli_env, check=False)
+    assert elsewhere.returncode != 0 and "none of the 1 annotated repositories" in elsewhere.stderr
+    (tmp_path / "taken").write_text("a file, not a folder")
+    unwritable = run_cli([*bench, "--out", str(tmp_path / "taken" / "hits.jsonl")], env=cli_env, check=False)
+    assert unwritable.returncode != 0 and "cannot write" in unwritable.stderr
+    assert "Traceback" not in wrong.stderr + elsewhere.stderr + unwritable.stderr
+
 
 def test_bench_encoder_compares_the_fast_path_with_both_baselines(repo: Path, tiny_model: Path, cli_env) -> None:
     result = run_cli(["bench", "encoder", "--model", str(tiny_model), "--repo", str(repo), "--limit", "12",
