@@ -88,5 +88,7 @@
 # named for the module, not its local `M` table; 57: Haskell's `.hsc` files are Haskell; 58:
 # `.inl`, `.tpp`, `.tcc`, `.cppm`, `.ixx` are C++, `config.ru` Ruby, an `.inc` C or C++ by its content;
 # 59: the license in a file's head comment is in no chunk; 60: unless its paragraph also says the
-# file is vendored ("Vendored into hiredis under the MIT License"), which tells the file's kind
-CHUNKER_VERSION = 60
+# file is vendored ("Vendored into hiredis under the MIT License"), which tells the file's kind;
+# 61: a Kotlin extension function is a method of its receiver's type (`fun Instant.plus` is
+# `Instant.plus`; one inside a class stays the class's)
+CHUNKER_VERSION = 61

@@ -259,7 +259,9 @@ def _collect(
             found.append(definition)
         elif kind == "function":
             name = _name(child, spec, "function")
-            owner = _receiver(child, spec)
+            # (an extension function inside a class, Exposed's `fun Column<T>.withDefinition` in
+            # `Table`, is called in that class's code only: it stays the class's)
+            owner = "" if in_class and spec.receiver_before_name else _receiver(child, spec)
             qualified = [owner, name] if owner else [*scope, name]
             method = in_class or bool(owner) or (spec.name == "lua" and bool(re.search(r"[.:]", name)))
             definition = _definition(child, spec, lines, "method" if method else "function", name, qualified)
@@ -614,14 +616,26 @@ def _call_name(node: Node) -> str:
 
 
 def _receiver(node: Node, spec: LanguageSpec) -> str:
-    if spec.receiver_field is None:
+    """The type a function is a method of though no class holds it: Go's receiver, the type of a
+    Kotlin extension function. Its last name, without a generic type's parameters or a `?`."""
+    if spec.receiver_before_name:
+        children = node.children
+        receiver = next((child for child, after in zip(children, children[1:], strict=False)
+                         if after.type == "." and child.type in _RECEIVER_TYPES), None)
+    elif spec.receiver_field is not None:
+        receiver = node.child_by_field_name(spec.receiver_field)
+    else:
         return ""
-    receiver = node.child_by_field_name(spec.receiver_field)
     if receiver is None:
         return ""
-    # `(s *Server)`: `Server`; a generic type's parameters are not its name (`(f *FlagBase[T, V])`)
-    names = re.findall(r"[A-Za-z_]\w*", _text(receiver).split("[", 1)[0])
+    # `(s *Server)`: `Server`; `(f *FlagBase[T, V])`: `FlagBase`; `List<T>.second`: `List`;
+    # `kotlin.time.Instant.plus`: `Instant`
+    names = re.findall(r"[A-Za-z_]\w*", re.split(r"[\[<]", _text(receiver), maxsplit=1)[0])
     return names[-1] if names else ""
+
+
+# The types a Kotlin extension function's receiver is written as (`Instant`, `String?`)
+_RECEIVER_TYPES = frozenset({"user_type", "nullable_type"})
 
 
 def _text(node: Node) -> str:

@@ -39,6 +39,9 @@ class LanguageSpec:
     name_fields: tuple[str, ...] = ("name",)
     # Go's `func (s *Server) Serve()`: the field whose type names the method's class.
     receiver_field: str | None = None
+    # Kotlin's extension function, `fun Instant.plus(...)`: the type written before the name and a
+    # `.` names the function's class, as Go's receiver does (`Instant.plus`, not a bare `plus`).
+    receiver_before_name: bool = False
     # Elixir: definitions are calls (`def name ... do`); maps the called word to a kind.
     call_kinds: dict[str, str] = field(default_factory=dict)
     # Haskell, Elixir: adjacent clauses of one function (and its signature) form one chunk;
@@ -310,7 +313,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "kotlin", ("tree_sitter_kotlin", "language"), (".kt", ".kts"),
         functions=_any("function_declaration", "secondary_constructor"),
         classes=_any("class_declaration", "object_declaration", "companion_object"),
-        anonymous=frozenset({"companion_object"}), rewrites=_KOTLIN_REWRITES,
+        anonymous=frozenset({"companion_object"}), rewrites=_KOTLIN_REWRITES, receiver_before_name=True,
     ),
     LanguageSpec(
         "scala", ("tree_sitter_scala", "language"), (".scala", ".sc"),

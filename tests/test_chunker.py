@@ -1194,6 +1194,26 @@ def test_a_csharp_delegate_is_a_type_with_its_doc() -> None:
     assert ("class", "RequestHandlerDelegate", 5) in found  # was in the module chunk with the `using` lines
 
 
+def test_a_kotlin_extension_function_is_a_method_of_its_receiver_s_type() -> None:
+    # kotlinx-datetime's `fun Instant.plus(...)` had been a bare `plus`: the lookup `Instant.plus`
+    # found only the deprecated class's members
+    source = (
+        "package kotlinx.datetime\n\n"
+        "/** Adds [period] to this instant. */\n"
+        "public fun Instant.plus(period: DateTimePeriod, timeZone: TimeZone): Instant = plusPeriod(period)\n\n"
+        "fun <T> List<T>.second(): T = this[1]\n\n"
+        "fun kotlin.time.Instant.isDistantPast(): Boolean = this <= DISTANT_PAST\n\n"
+        "fun String?.orBlank(): String = this ?: \"\"\n\n"
+        "fun plainFunction(a: Int): Int = a\n\n"
+        "open class Table {\n    fun <T> Column<T>.withDefinition(vararg definition: Any): Column<T> = this\n}\n"
+    )
+    named = {(c.qualified_name, c.kind) for c in chunk_source(source, "Instant.kt", "kotlin") if c.symbol}
+    assert {("Instant.plus", "method"), ("List.second", "method"), ("Instant.isDistantPast", "method"),
+            ("String.orBlank", "method"), ("plainFunction", "function")} <= named
+    # an extension written inside a class is called in that class's code: it stays the class's
+    assert ("Table.withDefinition", "method") in named
+
+
 def test_kotlin_that_trips_the_grammar_in_okio_s_byte_string_still_makes_its_class() -> None:
     source = (
         "actual open class ByteString\n"
