@@ -78,9 +78,13 @@ _ASIDE_PATH = re.compile(
 # `eslint.config.js`, `jest.config.cjs`, `.eslintrc.js`, `Gruntfile.js`, `gulpfile.js`. A monorepo
 # has one per package, short, under the package's name, so a question whose words name the
 # package (`query-sync-storage-persister/tsdown.config.js` for "persist query cache to storage")
-# found them first. The project's own configuration code (`src/config.ts`) is not one.
+# found them first. The project's own configuration code (`src/config.ts`) is not one. And what a
+# hidden folder holds: a tool's own settings and scripts (`.vitepress/config/en.ts`, whose sidebar
+# names every guide, had led pinia's "hot module replacement of a store"; `.storybook/`, `.husky/`,
+# `.devcontainer/`, `.mvn/`). `.github/` ranks as a project's site does (`_ASIDE_PATH`).
 _TOOLING_PATH = re.compile(
-    r"[\w-]\.config\.[cm]?[jt]sx?$|/\.?eslintrc(?:\.[cm]?js)?$|/(?:Gruntfile|gulpfile)\.[cm]?[jt]s$")
+    r"[\w-]\.config\.[cm]?[jt]sx?$|/\.?eslintrc(?:\.[cm]?js)?$|/(?:Gruntfile|gulpfile)\.[cm]?[jt]s$|"
+    r"/\.(?!github/)\w[\w.-]*/")
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like
 # any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).

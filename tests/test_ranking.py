@@ -832,8 +832,10 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
     # a JavaScript project's tool settings, one per package of a monorepo, unless the query asks
+    # and what a hidden folder holds, a tool's settings and scripts (a VitePress sidebar names every guide)
     for tooling in ("packages/query-sync-storage-persister/tsdown.config.js", "vite.config.ts", "eslint.config.mjs",
-                    "packages/core/.eslintrc.cjs", "jest.config.cjs", "Gruntfile.js"):
+                    "packages/core/.eslintrc.cjs", "jest.config.cjs", "Gruntfile.js", ".storybook/preview.tsx",
+                    "packages/site/.vitepress/theme/index.ts", ".husky/pre-commit.sh", ".devcontainer/setup.py"):
         assert path_prior(tooling, ["persist", "storage"]) < implementation, tooling
         assert path_prior(tooling, ["eslint", "config"]) == implementation, tooling
     for code in ("src/config.ts", "lib/core/mergeConfig.js", "src/config/index.ts"):
