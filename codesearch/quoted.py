@@ -150,6 +150,18 @@ def first_candidates(lexical: Sequence[tuple[int, float]], dense: Sequence[tuple
     return [i for i, _ in (lexical or dense)[:READ_CANDIDATES]]
 
 
+_PLAIN_WORD = re.compile(r"[^\W\d_]{2,}[.,;!?]?")
+
+
+def _described(query: str, held: re.Match[str]) -> bool:
+    """Whether a query that holds a literal of three words, without placeholders, goes on in plain
+    words: a question that names a label ("hot module replacement of a store", a docs site's menu
+    item `'Hot Module Replacement'`), not a pasted message, whose other words are an error's name,
+    values and paths (`java.lang.IllegalStateException: Not a JSON Null: {}`)."""
+    rest = (query[:held.start()] + " " + query[held.end():]).split()
+    return any(_PLAIN_WORD.fullmatch(word) and word.islower() and word.strip(".,;!?") not in STOPWORDS for word in rest)
+
+
 def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> set[int]:
     """The chunks (of `among`) with a string literal that `query` holds once its values are filled
     in (`Maximum request limit of %d exceeded.` in `Maximum request limit of 42 exceeded.`), or that
@@ -157,7 +169,8 @@ def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> s
     Only a query of three words or more that is not a question, only literals of three words or
     more outside their placeholders, two of them not stopwords, count (`%s is not a %s` is in too
     many questions), and only the chunks of the longest such literal (`"not found: %s"` matches
-    more messages than the one pasted)."""
+    more messages than the one pasted). A literal of three words without placeholders counts only
+    where the query's other words are no plain words (`_described`)."""
     if len(query.split()) < _LITERAL_WORDS or is_question(query):
         return set()
     best, found, lowered = 0, set[int](), query.lower()
@@ -173,7 +186,10 @@ def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> s
                     or not all(word in lowered for word in _LETTERS.findall(" ".join(words).lower()))):
                 continue
             # whole words: not `format string` in `formatted strings`
-            if re.search(_as_written(pieces, r"\w"), query, re.IGNORECASE):
+            held = re.search(_as_written(pieces, r"\w"), query, re.IGNORECASE)
+            if held and len(pieces) == 1 and len(words) == _LITERAL_WORDS and _described(query, held):
+                continue
+            if held:
                 if len(words) > best:
                     best, found = len(words), set()
                 found.add(item)

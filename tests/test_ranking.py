@@ -1261,6 +1261,9 @@ def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_mad
         7: chunk("check.py", "check", text='raise TypeError("%s is not a %s" % (value, kind))'),
         8: chunk("buffer.h", "grow", language="cpp", text="/// Grows the `basic_memory_buffer` in place."),
         9: chunk("parse.c", "parse", language="c", text='report_error("invalid format string");'),
+        12: chunk("docs/.vitepress/config/en.ts", "", kind="module", language="typescript",
+                  text="{ text: 'Hot Module Replacement', link: '/cookbook/hot-module-replacement.html' },"),
+        13: chunk("headers.py", "check", text='raise ValueError("invalid header value")'),
     }
     every = list(chunks)
     for query, holder in (("Maximum request limit of 42 exceeded. Terminating process.", 1),
@@ -1272,6 +1275,11 @@ def test_a_message_pasted_as_the_program_printed_it_finds_the_literal_it_was_mad
     assert rendered("why is not a list accepted here", chunks, every) == set()  # stopwords tell nothing
     assert rendered("where is the basic_memory_buffer grown", chunks, every) == set()  # one identifier's parts
     assert rendered("invalid format strings in printf", chunks, every) == set()  # whole words only
+    # three words alone are a label as often as a message (a docs site's menu): a query that goes on
+    # in plain words describes, one whose other words are an error's name or values was pasted
+    assert rendered("hot module replacement of a store", chunks, every) == set()
+    assert rendered("Hot Module Replacement", chunks, every) == {12}
+    assert rendered("ValueError: invalid header value X-Trace", chunks, every) == {13}
     assert rendered("Maximum request limit of 42 exceeded. Terminating process.", chunks, [2, 3]) == set()
     # in `rank`: the chunk it was made from leads, however BM25 ranked it
     query = "Maximum request limit of 42 exceeded. Terminating process."
