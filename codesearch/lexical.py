@@ -45,7 +45,7 @@ a about an and any are as at be been being but by can could did do does doing do
 had has have how i if in into is it its me my of on or our should so some than that the their them
 then there these they this those to up us was we were what when where which while who whom why will
 with would you your code function functions method methods implemented implementation work works
-handle handled handles handling find show used use uses using logic defined define
+handle handled handles handling find show used use uses using logic defined
 """.split()
 )
 

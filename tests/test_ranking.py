@@ -89,6 +89,10 @@ def test_tokens_are_the_same_when_a_full_table_of_runs_is_replaced(monkeypatch) 
 def test_query_terms_drop_stopwords_and_quote_for_fts() -> None:
     assert query_terms("where do we retry failed uploads") == ["retry", "failed", "uploads"]
     assert query_terms("how does it work") == ["how", "does", "it", "work"]  # nothing left: keep all
+    # "where is it defined" asks where; "define a store" names an API (pinia's `defineStore`,
+    # Vue's `defineComponent`, Ruby's `define_method`, C's `#define`)
+    assert query_terms("where is the store defined") == ["store"]
+    assert query_terms("define a store with getters") == ["define", "store", "getters"]
     assert fts_match_expression(['a"b', "c"]) == '"a""b" OR "c"'
 
 
