@@ -72,7 +72,9 @@ _ASIDE_PATH = re.compile(
     r"(?:\.min\.js|_pb2\.py|\.pb\.go|[/._-]generated(?:\.[a-z]+)+|\.stories\.[jt]sx?|"  # Storybook's stories
     r"(?:/_?|[_-])(?:deprecated|legacy)\.[a-z]+|"  # old APIs kept in a file of their own (h3's `_deprecated.ts`)
     r"[/\w-](?<!in)compat\.[a-z]+|"  # shims in a file of their own: click's `_compat.py`, hiredis's `sockcompat.c`
-    r"[_-]bench(?:mark)?s?(?:\.[a-z]+)?|/bench(?:mark)?s?_[^/]*)$"  # benchmark scripts: `multi_queue_bench`
+    # benchmark scripts: `multi_queue_bench.c`, `bench_parse.py`, Vitest's `sort.bench.ts` (not lz4's
+    # `bench.c`, the `-b` its command line offers)
+    r"[._-]bench(?:mark)?s?(?:\.[a-z]+)?|/bench(?:mark)?s?_[^/]*)$"
 )
 # How a JavaScript project's tools are set up, not what the project does: `vite.config.ts`,
 # `eslint.config.js`, `jest.config.cjs`, `.eslintrc.js`, `Gruntfile.js`, `gulpfile.js`. A monorepo
@@ -81,10 +83,11 @@ _ASIDE_PATH = re.compile(
 # found them first. The project's own configuration code (`src/config.ts`) is not one. And what a
 # hidden folder holds: a tool's own settings and scripts (`.vitepress/config/en.ts`, whose sidebar
 # names every guide, had led pinia's "hot module replacement of a store"; `.storybook/`, `.husky/`,
-# `.devcontainer/`, `.mvn/`). `.github/` ranks as a project's site does (`_ASIDE_PATH`).
+# `.devcontainer/`, `.mvn/`). `.github/` ranks as a project's site does (`_ASIDE_PATH`). And a
+# project's `scripts/` (release, build and benchmark scripts beside the code it ships; Ruby's `script/`).
 _TOOLING_PATH = re.compile(
     r"[\w-]\.config\.[cm]?[jt]sx?$|/\.?eslintrc(?:\.[cm]?js)?$|/(?:Gruntfile|gulpfile)\.[cm]?[jt]s$|"
-    r"/\.(?!github/)\w[\w.-]*/")
+    r"/\.(?!github/)\w[\w.-]*/|/scripts?/")
 # Files that declare what is defined elsewhere (type stubs), and files whose top-level code mostly
 # re-exports it (barrels: their module chunks give way; a function or class in one is code like
 # any other, and in many a JavaScript project `middleware/cors/index.ts` is the implementation).
@@ -105,7 +108,7 @@ ASKS_FOR = {
     "prose": frozenset({"readme", "doc", "docs", "documentation", "guide", "changelog", "markdown", "yaml",
                         "yml", "toml", "ci", "workflow", "config", "configuration"}),
     "tooling": frozenset({"config", "configs", "configuration", "configure", "build", "bundle", "bundler",
-                          "bundling", "lint", "linter", "linting", "eslint", "tooling"}),
+                          "bundling", "lint", "linter", "linting", "eslint", "tooling", "script", "scripts"}),
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
                        "mod", "module", "package", "stub", "stubs", "pyi"}),
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),

@@ -822,7 +822,7 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "src/attr/__init__.pyi",  # Python's type stubs beside the code (attrs)
                   # Swift's and .NET's capitalised folders, and benchmarks
                   "Examples/math/Math.swift", "Documentation/Guide.swift", "benches/parse.rs",
-                  "benchmarks/object.ts", "src/Button.stories.tsx",
+                  "benchmarks/object.ts", "src/Button.stories.tsx", "src/sort.bench.ts",
                   # vendored and contributed code beside the implementation
                   "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c",
                   "include/spdlog/fmt/bundled/format.h", "os/zip/src/os/shaded_org_apache_tools_zip/Zip.java",
@@ -853,10 +853,11 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
     # and what a hidden folder holds, a tool's settings and scripts (a VitePress sidebar names every guide)
     for tooling in ("packages/query-sync-storage-persister/tsdown.config.js", "vite.config.ts", "eslint.config.mjs",
                     "packages/core/.eslintrc.cjs", "jest.config.cjs", "Gruntfile.js", ".storybook/preview.tsx",
-                    "packages/site/.vitepress/theme/index.ts", ".husky/pre-commit.sh", ".devcontainer/setup.py"):
+                    "packages/site/.vitepress/theme/index.ts", ".husky/pre-commit.sh", ".devcontainer/setup.py",
+                    "scripts/release.js", "scripts/benchmark.tsx", "script/bootstrap.rb"):
         assert path_prior(tooling, ["persist", "storage"]) < implementation, tooling
         assert path_prior(tooling, ["eslint", "config"]) == implementation, tooling
-    for code in ("src/config.ts", "lib/core/mergeConfig.js", "src/config/index.ts"):
+    for code in ("src/config.ts", "lib/core/mergeConfig.js", "src/config/index.ts", "src/scripting/eval.ts"):
         assert path_prior(code, ["persist", "storage"]) == implementation, code
     # a barrel's re-exports give way; a function in one (hono's `middleware/cors/index.ts`) does not
     for barrel in ("src/__init__.py", "src/index.ts", "lib/index.js"):
