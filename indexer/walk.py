@@ -2,7 +2,9 @@
 
 Rules, later ones winning: the built-in excludes, `.git/info/exclude`, then each directory's
 `.gitignore` and `.codesearchignore` (same syntax, negations included) from the root down. An
-ignored directory is not entered, so (as in git) nothing below it can be re-included.
+ignored directory is not entered, so (as in git) nothing below it can be re-included. Tools'
+artifacts (`ARTIFACTS`: lock files, bundles, source maps) stay out whatever a `.gitignore` says;
+only a `.codesearchignore` brings one back.
 Symlinked directories are not followed; symlinked files are read if they point at a file.
 """
 
@@ -27,13 +29,19 @@ IGNORE_FILES = (".gitignore", ".codesearchignore")
 # A notebook's size is mostly its outputs (a plot is base64), which are not indexed: it may be
 # this many times --max-file-size (Python Data Science Handbook: 9 of 125 notebooks over 1 MB)
 NOTEBOOK_ALLOWANCE = 20
+# Files tools write that a repository commits, and no question is about: bundles, source maps,
+# dependency lock files. A `.gitignore` that re-includes one (`!/yarn.lock`: formik's keeps its
+# root lock file in git, 695 KB of text that took places in answers) says what git tracks, not what
+# to search: these rules follow every `.gitignore`, and only a `.codesearchignore` can re-include.
+ARTIFACTS = ("*.min.js", "*.min.css", "*.map", "*.lock", "package-lock.json", "npm-shrinkwrap.json",
+             "pnpm-lock.yaml", "go.sum")
 BUILTIN_EXCLUDES = (
     ".git/", ".hg/", ".svn/", ".codesearch/", "node_modules/", "bower_components/", "vendor/",
     ".venv/", "venv/", ".tox/", ".nox/", "__pycache__/", ".mypy_cache/", ".pytest_cache/",
     ".ruff_cache/", "dist/", "build/", "target/", "out/", ".gradle/", ".idea/", ".vscode/",
     "*.egg-info/", ".next/", ".nuxt/", "coverage/", "_build/", "deps/", ".stack-work/",
     "zig-cache/", ".zig-cache/", "zig-out/", "Pods/", "DerivedData/",
-    "*.min.js", "*.min.css", "*.map", "*.lock", "package-lock.json", "pnpm-lock.yaml",
+    *ARTIFACTS,
     ".gitignore", ".codesearchignore", ".gitattributes", ".gitmodules",
     ".codesearch-cookie-*",  # the live index's watcher, making sure it has caught up (indexer.watch)
     "*.pyc", "*.so", "*.dylib", "*.dll", "*.exe", "*.o", "*.a", "*.class", "*.jar",
@@ -133,7 +141,7 @@ def walk_files(
     `includes` (gitignore syntax), when given, keeps only the files that match one of them:
     `src/`, `*.go`, `services/payments/**/*.py`."""
     report = report if report is not None else WalkReport()
-    root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *extra_excludes]
+    root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *ARTIFACTS, *extra_excludes]
     rules = [("", _compiled(tuple(root_rules)))]
     entries = _walk_dir(str(root), "", rules, max_file_bytes, report)
     if includes:
@@ -237,7 +245,8 @@ def _open_dir(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],
         return iter(()), rel_dir, rules
     names = {entry.name for entry in entries}
     local_rules = [line for name in IGNORE_FILES if name in names
-                   for line in _read_rules(os.path.join(directory, name))]
+                   for line in [*_read_rules(os.path.join(directory, name)),
+                                *(ARTIFACTS if name == ".gitignore" else ())]]
     if local_rules:
         rules = [*rules, (rel_dir, _compiled(tuple(local_rules)))]
     return iter(entries), rel_dir, rules

@@ -48,6 +48,20 @@ def test_builtin_excludes_and_an_override(tmp_path: Path) -> None:
     assert paths(tmp_path) == ["build/tool.py", "src/main.rs"]
 
 
+def test_a_gitignore_that_keeps_a_lock_file_in_git_does_not_make_it_searched(tmp_path: Path) -> None:
+    # formik's `.gitignore` ignores nested lock files and keeps its root one (`!/yarn.lock`): git
+    # tracks it; a search has nothing to find in it
+    write(tmp_path, ".gitignore", "yarn.lock\n!/yarn.lock\n!/go.sum\n!/dist/app.min.js\n")
+    for rel in ("yarn.lock", "go.sum", "package-lock.json", "src/app.js", "src/app.min.js"):
+        write(tmp_path, rel)
+    write(tmp_path, "pkg/.gitignore", "!Cargo.lock\n")
+    write(tmp_path, "pkg/Cargo.lock")
+    assert paths(tmp_path) == ["src/app.js"]
+    # the project's own ignore file can still ask for one
+    write(tmp_path, ".codesearchignore", "!/yarn.lock\n")
+    assert paths(tmp_path) == ["src/app.js", "yarn.lock"]
+
+
 def test_large_files_and_symlinks_are_skipped_and_counted(tmp_path: Path) -> None:
     write(tmp_path, "big.py", "x" * 5000)
     write(tmp_path, "small.py")
