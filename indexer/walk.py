@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,13 +141,41 @@ def walk_files(
     `includes` (gitignore syntax), when given, keeps only the files that match one of them:
     `src/`, `*.go`, `services/payments/**/*.py`."""
     report = report if report is not None else WalkReport()
-    root_rules = [*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *ARTIFACTS, *extra_excludes]
-    rules = [("", _compiled(tuple(root_rules)))]
-    entries = _walk_dir(str(root), "", rules, max_file_bytes, report)
+    entries = _walk_dir(str(root), "", _root_rules(root, extra_excludes), max_file_bytes, report)
     if includes:
         wanted = _compiled(tuple(includes))
         entries = (entry for entry in entries if wanted.decides(entry.rel_path))
     yield from entries
+
+
+def ignored(root: Path, rel_path: str, extra_excludes: tuple[str, ...] = ()) -> bool:
+    """Whether `walk_files` leaves out the file at `rel_path`: one of its folders is ignored, or
+    it is, by the rules from the root down to its folder (read now: the live index asks this of
+    the few changed paths the built-in rules alone would leave out, `!build/` may bring back)."""
+    rules = _root_rules(root, extra_excludes)
+    folders = rel_path.split("/")[:-1]
+    for depth in range(len(folders) + 1):
+        rel_dir = "/".join(folders[:depth])
+        if rel_dir and _is_ignored(rules, rel_dir, is_dir=True):
+            return True
+        directory = os.path.join(root, rel_dir)
+        present = {name for name in IGNORE_FILES if os.path.isfile(os.path.join(directory, name))}
+        rules = _with_local_rules(directory, rel_dir, rules, present)
+    return _is_ignored(rules, rel_path, is_dir=False)
+
+
+def _root_rules(root: Path, extra_excludes: tuple[str, ...]) -> list[tuple[str, _RuleSet]]:
+    return [("", _compiled((*BUILTIN_EXCLUDES, *_read_rules(root / ".git" / "info" / "exclude"), *ARTIFACTS,
+                            *extra_excludes)))]
+
+
+def _with_local_rules(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],
+                      names: Collection[str]) -> list[tuple[str, _RuleSet]]:
+    """`rules` and those of the ignore files among a folder's `names` (the artifact rules after a
+    `.gitignore`'s: only a `.codesearchignore` re-includes a lock file)."""
+    local = [line for name in IGNORE_FILES if name in names
+             for line in [*_read_rules(os.path.join(directory, name)), *(ARTIFACTS if name == ".gitignore" else ())]]
+    return [*rules, (rel_dir, _compiled(tuple(local)))] if local else rules
 
 
 @functools.lru_cache(maxsize=4096)
@@ -243,13 +271,7 @@ def _open_dir(directory: str, rel_dir: str, rules: list[tuple[str, _RuleSet]],
     except OSError:
         report.skip("unreadable directory")
         return iter(()), rel_dir, rules
-    names = {entry.name for entry in entries}
-    local_rules = [line for name in IGNORE_FILES if name in names
-                   for line in [*_read_rules(os.path.join(directory, name)),
-                                *(ARTIFACTS if name == ".gitignore" else ())]]
-    if local_rules:
-        rules = [*rules, (rel_dir, _compiled(tuple(local_rules)))]
-    return iter(entries), rel_dir, rules
+    return iter(entries), rel_dir, _with_local_rules(directory, rel_dir, rules, {entry.name for entry in entries})
 
 
 def looks_binary(data: bytes) -> bool:

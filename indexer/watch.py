@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pathspec
-from codesearch.indexer.walk import BUILTIN_EXCLUDES, IGNORE_FILES
+from codesearch.indexer.walk import BUILTIN_EXCLUDES, IGNORE_FILES, ignored
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -69,7 +69,10 @@ class ChangeWatcher:
         self._on_changes = on_changes
         self._index_dir = str(index_dir) if index_dir else None
         # Only rules that never change while running: paths under ignored folders such as
-        # node_modules/ make no sync at all. Everything else does; the sync applies the rest.
+        # node_modules/ make no sync at all, unless an ignore file brings them back (`!build/`;
+        # `walk.ignored` reads the rules down to those paths only). Everything else makes one;
+        # the sync applies the rest.
+        self._extra_excludes = tuple(extra_excludes)
         self._ignored = pathspec.GitIgnoreSpec.from_lines(
             [r for r in (*BUILTIN_EXCLUDES, *extra_excludes) if r not in IGNORE_FILES]
         )
@@ -148,7 +151,9 @@ class ChangeWatcher:
         name = rel.rsplit("/", 1)[-1]
         if name in IGNORE_FILES:
             return rel
-        return None if self._ignored.match_file(rel) else rel
+        if self._ignored.match_file(rel) and ignored(Path(self.root), rel, self._extra_excludes):
+            return None  # (the built-in rules alone would leave out a folder `!build/` brings back)
+        return rel
 
     def _record(self, abs_paths: list[str]) -> None:
         cookies = [p for p in abs_paths if os.path.basename(p).startswith(COOKIE_PREFIX)]

@@ -178,6 +178,12 @@ def test_ignored_and_index_paths_trigger_nothing(live: tuple[LiveIndex, Recorder
     assert watcher.relevant(f"{root}/.git/info/exclude") == ".git/info/exclude"
     assert watcher.relevant(f"{root}/src/.gitignore") == "src/.gitignore"
     assert watcher.relevant(f"{root}/src/app.py") == "src/app.py"
+    # a folder the built-in rules leave out, which the project's ignore file brings back, is watched
+    # as the walk indexes it
+    assert watcher.relevant(f"{root}/build/tool.py") is None
+    (index.root / ".codesearchignore").write_text("!build/\n")
+    assert watcher.relevant(f"{root}/build/tool.py") == "build/tool.py"
+    assert watcher.relevant(f"{root}/node_modules/pkg/index.js") is None
 
 
 def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, Recorder, FakeEncoder],
