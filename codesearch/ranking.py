@@ -624,10 +624,7 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     # a constructor bears its class's name, which a sentence names the class by ("profile classes
     # grouping maps": AutoMapper's one-line `Profile.Profile()` had come first)
     if symbol in words and telling and symbol not in _RELATIONS and (chunk.kind == "class" or not _constructs(chunk)):
-        # an extension of the type named (Rust's `impl fmt::Debug for Vtable`, Swift's `extension
-        # Publisher`) is not its definition: it gains as a name's part does, below the type (the
-        # `impl Debug` had passed its place to its `fmt`, first for "vtable for bytes representations")
-        return PARTIAL_DEFINITION_BOOST if chunk.kind == "class" and _is_extension(chunk) else DEFINITION_BOOST
+        return DEFINITION_BOOST
     if dotted and _writes(chunk.qualified_name.lower(), dotted):
         return DEFINITION_BOOST
     if not parts:

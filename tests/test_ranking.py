@@ -479,20 +479,6 @@ def test_a_lookup_whose_head_is_a_package_names_the_definition_it_ends_with() ->
     assert order("res.set", {1: other, 2: set_}, [(1, 9.0), (2, 3.0)]) == ["lib/response.js:1", "lib/utils.js:1"]
 
 
-def test_a_type_named_in_a_sentence_leads_its_extensions() -> None:
-    # bytes' `impl fmt::Debug for Vtable` had been first for "vtable for bytes representations" (its
-    # one `fmt` in its place), the struct third
-    debug = Chunk.build(path="src/bytes.rs", language="rust", symbol="Vtable", qualified_name="Vtable", kind="class",
-                        start_line=1056, end_line=1063, text="impl fmt::Debug for Vtable {\n    fn fmt() {}\n}")
-    struct = Chunk.build(path="src/bytes.rs", language="rust", symbol="Vtable", qualified_name="Vtable",
-                         kind="class", start_line=109, end_line=125,
-                         text="pub(crate) struct Vtable {\n    pub clone: unsafe fn(),\n}")
-    query = "vtable for bytes representations"
-    assert definition_boost(debug, query) < definition_boost(struct, query)
-    ranked = rank(query, {1: debug, 2: struct}, [(1, 1.0), (2, 0.85)], [], mode="lexical", k=2)
-    assert ranked[0].chunk is struct
-
-
 def test_a_type_looked_up_by_name_leads_its_declarations_extensions_and_later_pieces() -> None:
     def type_chunk(path: str, language: str, start: int, end: int, text: str) -> Chunk:
         return Chunk.build(path=path, language=language, symbol="State", qualified_name="State", kind="class",
