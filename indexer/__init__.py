@@ -90,5 +90,6 @@
 # 59: the license in a file's head comment is in no chunk; 60: unless its paragraph also says the
 # file is vendored ("Vendored into hiredis under the MIT License"), which tells the file's kind;
 # 61: a Kotlin extension function is a method of its receiver's type (`fun Instant.plus` is
-# `Instant.plus`; one inside a class stays the class's)
-CHUNKER_VERSION = 61
+# `Instant.plus`; one inside a class stays the class's); 62: C# `#if` blocks are read as their first
+# branch (Serilog's `ILogger` had no interface, 246 syntax errors)
+CHUNKER_VERSION = 62

@@ -211,6 +211,23 @@ _C_REWRITES = tuple((pattern, _blank) for pattern in (_C_MACRO_LINE, _C_MACRO_AF
                                                       _C_MACROS_BEFORE_DECLARATION, _C_MACRO_IN_IF))
 
 
+def _blank_all(match: re.Match[str]) -> str:
+    """The match blanked but for its line breaks (whole lines: every other line's columns stay)."""
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+# C# written for several builds in one file (`#if FEATURE_DEFAULT_INTERFACE ... #else ; #endif`
+# between a method's signature and its body, all through Serilog's `ILogger`): tree-sitter reads
+# directives only between declarations, and both branches together are no C#. The parser is shown
+# the first branch of each, as if its symbol were defined; the other branches and the directive
+# lines are blanked (15 of the 16 files of Serilog and Dapper that had a syntax error parse whole).
+# A branch holding an `#if` of its own is blanked up to that one's `#endif`.
+_CSHARP_REWRITES = (
+    (re.compile(r"^[ \t]*#[ \t]*(?:else|elif)\b.*?^[ \t]*#[ \t]*endif\b[^\n]*", re.M | re.S), _blank_all),
+    (re.compile(r"^[ \t]*#[ \t]*(?:if|elif|else|endif)\b[^\n]*", re.M), _blank_all),
+)
+
+
 def _constructor_up(match: re.Match[str]) -> str:
     """`class Options` NEWLINE `private constructor(` as `class Options  private constructor(`
     NEWLINE NEWLINE: the line break moves to after the `(`, where a break is allowed."""
@@ -357,6 +374,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         classes=_any("class_declaration", "interface_declaration", "struct_declaration",
                      "record_declaration", "enum_declaration", "delegate_declaration"),
         scopes=frozenset({"namespace_declaration"}), wrappers=frozenset({"accessor_declaration"}),
+        rewrites=_CSHARP_REWRITES,
     ),
     LanguageSpec(
         "php", ("tree_sitter_php", "language_php"), (".php", ".phtml"),

@@ -1194,6 +1194,43 @@ def test_a_csharp_delegate_is_a_type_with_its_doc() -> None:
     assert ("class", "RequestHandlerDelegate", 5) in found  # was in the module chunk with the `using` lines
 
 
+def test_csharp_written_for_two_builds_is_read_as_its_first_branch() -> None:
+    # Serilog's `ILogger`: directives between a method's signature and its body, a body in one
+    # branch and `;` in the other. The interface had not parsed: no class, its methods bare
+    # functions, one named `if`
+    source = (
+        "namespace Serilog;\n\n"
+        "/// <summary>The core logging API.</summary>\n"
+        "public interface ILogger\n{\n"
+        "#if FEATURE_DEFAULT_INTERFACE\n"
+        "    private static readonly object[] NoValues = Array.Empty<object>();\n"
+        "#endif\n\n"
+        "    /// <summary>Create a logger that enriches log events.</summary>\n"
+        "    ILogger ForContext(ILogEventEnricher enricher)\n"
+        "#if FEATURE_DEFAULT_INTERFACE\n"
+        "        => new LoggerConfiguration().CreateLogger()\n"
+        "#endif\n"
+        "    ;\n\n"
+        "    void Write(LogEvent logEvent)\n"
+        "#if FEATURE_DEFAULT_INTERFACE\n"
+        "    {\n"
+        "        if (!IsEnabled(logEvent.Level)) return;\n"
+        "        Dispatch(logEvent);\n"
+        "    }\n"
+        "#else\n"
+        "        ;\n"
+        "#endif\n"
+        "}\n"
+    )
+    chunks = chunk_source(source, "src/Serilog/ILogger.cs", "csharp")
+    named = [(c.kind, c.qualified_name) for c in chunks if c.symbol]
+    assert named[0] == ("class", "ILogger")
+    assert ("method", "ILogger.ForContext") in named and ("method", "ILogger.Write") in named
+    assert not any(c.symbol in ("if", "FEATURE_DEFAULT_INTERFACE") for c in chunks)
+    write = next(c for c in chunks if c.symbol == "Write")
+    assert "#if FEATURE_DEFAULT_INTERFACE" in write.text and "Dispatch(logEvent);" in write.text  # as written
+
+
 def test_a_kotlin_extension_function_is_a_method_of_its_receiver_s_type() -> None:
     # kotlinx-datetime's `fun Instant.plus(...)` had been a bare `plus`: the lookup `Instant.plus`
     # found only the deprecated class's members
