@@ -80,11 +80,12 @@ _ASIDE_PATH = re.compile(
 # `eslint.config.js`, `jest.config.cjs`, `.eslintrc.js`, `Gruntfile.js`, `gulpfile.js`. A monorepo
 # has one per package, short, under the package's name, so a question whose words name the
 # package (`query-sync-storage-persister/tsdown.config.js` for "persist query cache to storage")
-# found them first. The project's own configuration code (`src/config.ts`) is not one. And what a
-# hidden folder holds: a tool's own settings and scripts (`.vitepress/config/en.ts`, whose sidebar
-# names every guide, had led pinia's "hot module replacement of a store"; `.storybook/`, `.husky/`,
-# `.devcontainer/`, `.mvn/`). `.github/` ranks as a project's site does (`_ASIDE_PATH`). And a
-# project's `scripts/` (release, build and benchmark scripts beside the code it ships; Ruby's `script/`).
+# found them first. The project's own configuration code (`src/config.ts`) is not one. Tooling too:
+# - what a hidden folder holds, a tool's settings and scripts (`.vitepress/config/en.ts`, whose
+#   sidebar names every guide, had led pinia's "hot module replacement of a store"; `.storybook/`,
+#   `.husky/`, `.devcontainer/`, `.mvn/`; `.github/` ranks as a project's site, `_ASIDE_PATH`);
+# - a project's `scripts/` (Ruby's `script/`): release, build and benchmark scripts beside the
+#   code it ships (formik's `scripts/benchmark.tsx`).
 _TOOLING_PATH = re.compile(
     r"[\w-]\.config\.[cm]?[jt]sx?$|/\.?eslintrc(?:\.[cm]?js)?$|/(?:Gruntfile|gulpfile)\.[cm]?[jt]s$|"
     r"/\.(?!github/)\w[\w.-]*/|/scripts?/")

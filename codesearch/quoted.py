@@ -150,6 +150,8 @@ def first_candidates(lexical: Sequence[tuple[int, float]], dense: Sequence[tuple
     return [i for i, _ in (lexical or dense)[:READ_CANDIDATES]]
 
 
+# A word of prose as a query writes it: letters only, perhaps a stop after it (not `java.lang`,
+# `X-Trace`, `42` or `/etc/app.toml`, the values and names a pasted message holds)
 _PLAIN_WORD = re.compile(r"[^\W\d_]{2,}[.,;!?]?")
 
 
@@ -188,7 +190,7 @@ def rendered(query: str, chunks: Mapping[int, Chunk], among: Sequence[int]) -> s
             # whole words: not `format string` in `formatted strings`
             held = re.search(_as_written(pieces, r"\w"), query, re.IGNORECASE)
             if held and len(pieces) == 1 and len(words) == _LITERAL_WORDS and _described(query, held):
-                continue
+                continue  # three words and no placeholder: a label as often as a message
             if held:
                 if len(words) > best:
                     best, found = len(words), set()

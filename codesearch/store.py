@@ -298,8 +298,8 @@ class Store:
 
     def aside_files(self, paths: Iterable[str]) -> set[str]:
         """Which of these indexed files a tool or another project wrote, as their first chunk says
-        when it starts in the file's head (`priors.aside_head`). What was asked once is kept until the database
-        changes (`_kept`): a query asks it of all its candidates' files."""
+        when it starts in the file's head (`priors.aside_head`). What was asked once is kept until
+        the database changes (`_kept`): a query asks it of all its candidates' files."""
         def read(batch: list[str]) -> Iterator[tuple[str, bool]]:
             marks = ",".join("?" * len(batch))
             heads: dict[str, str] = {}
