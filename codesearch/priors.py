@@ -98,6 +98,10 @@ _STUB_PATH = re.compile(r"\.d\.ts$|\.pyi$")  # TypeScript's declarations, Python
 _HISTORY_PATH = re.compile(r"/(?:changes|changelog|change_log|history|news|release[-_]?notes|releases)(?:\.[a-z]+)?$",
                            re.IGNORECASE)
 _BARREL_PATH = re.compile(r"/(?:__init__\.py|index\.[jt]sx?|package-info\.java)$")
+# Ports to systems few questions are about: beside the code for Linux, macOS or a BSD they hold
+# the same functions again (libuv's `uv_interface_addresses` in six; `variant_priors`)
+_RARE_SYSTEMS = ("aix", "os390", "zos", "sunos", "solaris", "illumos", "ibmi", "os400", "haiku", "qnx", "hurd",
+                 "cygwin", "plan9")
 ASKS_FOR = {
     "test": frozenset({"test", "tests", "testing", "spec", "specs", "fixture", "fixtures", "mock", "fuzz", "fuzzer",
                        "fuzzers", "fuzzing", "regress", "regression", "regressions"}),
@@ -113,8 +117,7 @@ ASKS_FOR = {
     "stub": frozenset({"init", "index", "export", "exports", "reexport", "declaration", "declarations",
                        "mod", "module", "package", "stub", "stubs", "pyi"}),
     "windows": frozenset({"win", "windows", "win32", "winapi", "msvc", "iocp"}),
-    "rare": frozenset({"aix", "os390", "zos", "sunos", "solaris", "illumos", "ibmi", "os400", "haiku", "qnx", "hurd",
-                       "cygwin", "plan9", "mvs", "ibm"}),
+    "rare": frozenset({*_RARE_SYSTEMS, "mvs", "ibm"}),
     "history": frozenset({"changelog", "changelogs", "history", "releases"}),
 }
 
@@ -215,7 +218,10 @@ GENERATED_HEAD_LINES = 10
 def generated_head(head: str) -> bool:
     """Whether a file's first lines (GENERATED_HEAD_LINES of them are read) say a tool wrote it:
     they say "generated" and "do not edit", or a generator's own mark."""
-    lines = _head_lines(head)
+    return _generated(_head_lines(head))
+
+
+def _generated(lines: str) -> bool:
     return bool(_GENERATED_MARK.search(lines) or (_GENERATED.search(lines) and _DO_NOT_EDIT.search(lines)))
 
 
@@ -231,7 +237,8 @@ def aside_head(head: str) -> bool:
     """Whether a file's first lines say it is not the project's own code: a tool wrote it
     (`generated_head`), or it was copied in from another project. Either ranks as the code that
     `vendor/` and `generated/` folders hold."""
-    return generated_head(head) or bool(_VENDORED_MARK.search(_head_lines(head)))
+    lines = _head_lines(head)
+    return _generated(lines) or bool(_VENDORED_MARK.search(lines))
 
 
 def _head_lines(head: str) -> str:
@@ -269,15 +276,15 @@ _POSIX = re.compile(r"/(?:unix|posix|linux|darwin|macos|bsd)(?:/|$)|[_-](?:unix|
                     re.MULTILINE)
 
 
-# Ports to systems few questions are about, named as libuv's `src/unix/os390.c`, `aix-common.c`
-# and Go's `syscall_solaris.go`, `zsyscall_aix_ppc64.go` name them: beside the code for Linux,
-# macOS or a BSD they hold the same functions again (libuv's `uv_interface_addresses` in six)
-_RARE_SYSTEMS = "aix|os390|zos|sunos|solaris|illumos|ibmi|os400|haiku|qnx|hurd|cygwin|plan9"
-_RARE_PLATFORM = re.compile(rf"/(?:{_RARE_SYSTEMS})(?:/|$)|[/_-](?:{_RARE_SYSTEMS})(?:[-_][\w-]*)?\.[a-z]+$",
-                            re.MULTILINE)
-_MAINSTREAM_SYSTEMS = "linux|darwin|macos|bsd|freebsd|openbsd|netbsd"
-_MAINSTREAM = re.compile(rf"/(?:{_MAINSTREAM_SYSTEMS})(?:/|$)|[/_-](?:{_MAINSTREAM_SYSTEMS})(?:[-_][\w-]*)?\.[a-z]+$",
-                         re.MULTILINE)
+def _files_for(systems: tuple[str, ...]) -> re.Pattern[str]:
+    """The paths of code for one of these systems: a folder named for it, or a file (libuv's
+    `src/unix/os390.c`, `aix-common.c`; Go's `syscall_solaris.go`, `zsyscall_aix_ppc64.go`)."""
+    named = "|".join(systems)
+    return re.compile(rf"/(?:{named})(?:/|$)|[/_-](?:{named})(?:[-_][\w-]*)?\.[a-z]+$", re.MULTILINE)
+
+
+_RARE_PLATFORM = _files_for(_RARE_SYSTEMS)
+_MAINSTREAM = _files_for(("linux", "darwin", "macos", "bsd", "freebsd", "openbsd", "netbsd"))
 
 
 # Each kind of platform code a query may ask for (`ASKS_FOR`), how its files are named, and how
