@@ -94,6 +94,11 @@ class ModeScores:
         return statistics.mean(self.per_repo.values()) if self.per_repo else 0.0
 
 
+def _annotation_files(annotations: Path) -> list[Path]:
+    """The benchmark's annotation files, one per repository, by name (`repos.json` is not one)."""
+    return sorted(file for file in annotations.glob("*.json") if file.stem != "repos")
+
+
 def run_retrieval(
     annotations: Path,
     repos: Path,
@@ -124,7 +129,8 @@ def run_retrieval(
             except OSError as error:
                 raise PathError(f"cannot write {written}: no folder can be made at {written.parent} "
                                 f"({error.strerror}); give another --out or --chart") from None
-    named = {file.stem for file in annotations.glob("*.json")} - {"repos"}
+    files = _annotation_files(annotations)
+    named = {file.stem for file in files}
     unknown = sorted(set(only) - named)
     if unknown:
         raise PathError(f"no annotations for {', '.join(unknown)} in {annotations}; "
@@ -132,9 +138,9 @@ def run_retrieval(
     results = {mode: ModeScores() for mode in modes}
     languages: dict[str, str] = {}
     root_of_indexes = index_root or default_index_root()
-    for file in sorted(annotations.glob("*.json")):
+    for file in files:
         name = file.stem
-        if name == "repos" or (only and name not in only):
+        if only and name not in only:
             continue
         info = table.get(name, {})
         root = repos / name / (info.get("benchmark_root") or "")
@@ -417,9 +423,9 @@ def run_tune_bench(annotations: Path, repos: Path, *, model: str | None, only: t
 
     table = _repos_table(annotations)
     rows: dict[str, dict[str, float]] = {}
-    for file in sorted(annotations.glob("*.json")):
+    for file in _annotation_files(annotations):
         name = file.stem
-        if name == "repos" or (only and name not in only):
+        if only and name not in only:
             continue
         root = (repos / name / (table.get(name, {}).get("benchmark_root") or "")).resolve()
         if not root.is_dir():
