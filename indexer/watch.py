@@ -151,7 +151,7 @@ class ChangeWatcher:
         name = rel.rsplit("/", 1)[-1]
         if name in IGNORE_FILES:
             return rel
-        if self._ignored.match_file(rel) and ignored(Path(self.root), rel, self._extra_excludes):
+        if self._ignored.match_file(rel) and ignored(self.root, rel, self._extra_excludes):
             return None  # (the built-in rules alone would leave out a folder `!build/` brings back)
         return rel
 
