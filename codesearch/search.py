@@ -142,9 +142,10 @@ def search_with_fixes(
 
 def respelled(store: Store, query: str, overlay: Overlay = EMPTY) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The query with each word that no chunk holds, and no unsaved buffer, replaced by the word
-    one typo away that the most chunks hold (`spelling`), and the (word, replacement) pairs; the
-    query as it is when it has no such word or the index holds no neighbour of it. Kept until the
-    index changes (a query without unsaved buffers)."""
+    one typo away that the most chunks hold (`spelling`), and each word the code writes less than
+    its other regional spelling by that spelling (`tokenizer` as `tokeniser`); and the (word,
+    replacement) pairs. The query as it is when it has no such word. Kept until the index changes
+    (a query without unsaved buffers)."""
     kept = store.kept("respelled") if not overlay.files else {}
     if query not in kept:
         kept[query] = _respelled(store, query, overlay)
@@ -169,15 +170,35 @@ def respell(query: str, held: Callable[[], list[str]], frequencies: Callable[[li
     stem write each spelling (`written`); `held()`: lower-cased texts whose words are meant as
     written (what the query quotes, unsaved buffers)."""
     terms = query_terms(query)
-    frequency = frequencies(terms)
+    regional = {term: spelling.variants(term) for term in terms}
+    frequency = frequencies(list(dict.fromkeys(terms + [v for others in regional.values() for v in others])))
     typos = spelling.typos(terms, frequency, spelling.english_words([t for t in terms if not frequency.get(t)]))
-    if not typos:
+    # a term's other regional spelling that some chunk holds (most terms have none, or one no
+    # chunk holds: `errour`)
+    spelt = {term: [v for v in others if frequency.get(v)] for term, others in regional.items() if term not in typos}
+    spelt = {term: others for term, others in spelt.items() if others}
+    if not typos and not spelt:
         return query, ()
     texts = held()
     fixes: list[tuple[str, str]] = []
-    for word in typos:
-        if word not in query_terms(query) or any(word in text for text in texts):  # a longer word's
-            continue  # fix took it (`parseconifg`'s `conifg`), or it is written as it is meant
+
+    def meant(word: str) -> bool:  # a longer word's fix took it (`parseconifg`'s `conifg`), or
+        return word in query_terms(query) and not any(word in text for text in texts)  # it is quoted
+
+    for word, others in spelt.items():
+        if not meant(word):
+            continue
+        # the spelling the code writes more, each counted where its own stem leads BM25 (jsoup
+        # writes `tokenizer` in a few comments, `tokeniser` in its classes' names)
+        mine = spelled([word]).get(word, 0) if frequency.get(word) else 0
+        counts = {other: spelled([other]).get(other, 0) for other in others}
+        theirs = max(others, key=lambda other: counts[other])
+        if counts[theirs] > mine:
+            query = spelling.respell(query, word, theirs)
+            fixes.append((word, theirs))
+    for word in typos:  # after the regional spellings: `TokenizerState` is no typo of `TokeniserState`
+        if not meant(word):
+            continue
         candidates = spelling.edits(word)
         stems = STEMMER.stems(candidates)
         common = spelling.english_words(candidates, spelling.COMMON)

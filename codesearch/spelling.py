@@ -7,6 +7,11 @@ Damerau's four kinds (a letter left out, one too many, one wrong, two swapped), 
 only: a name with digits or `_` in it (`handler_number_1499`) is pasted, not typed wrong. An
 English word is never a typo (`caller` where the code says only `called`), nor a word the query
 quotes, and the replacement is as long, and a word the code writes or English commonly does.
+
+A word the code spells the other way, British or American (`tokenizer` where jsoup writes
+`tokeniser`, `behaviour` where Flask writes `behavior`), is read as the code writes it, where the
+code writes it more: the definitions, files and BM25 terms are the code's own spelling (`variants`).
+
 The functions here are pure but for the dictionary's loading; `search.respelled` asks the index
 which words it holds.
 """
@@ -73,6 +78,36 @@ def nearest(candidates: Sequence[str], stems: Sequence[str], documents: Mapping[
     return None
 
 
+# How British and American English spell one word (`tokeniser`, `tokenizer`; `behaviour`,
+# `behavior`; `cancelled`, `canceled`; `licence`, `license`; `catalogue`, `catalog`; `judgement`,
+# `judgment`): a pattern of one spelling and the other's replacement, both ways. The rules make
+# spellings no one writes (`promise` as `promize`); those are in no chunk, and only a spelling the
+# code writes is searched (`search.respell`).
+_REGIONAL = tuple((re.compile(pattern), other) for pattern, other in (
+    (r"^([a-z]{3,})is(e|es|ed|ing|er|ers|ation|ations)$", r"\1iz\2"),
+    (r"^([a-z]{3,})iz(e|es|ed|ing|er|ers|ation|ations)$", r"\1is\2"),
+    (r"^([a-z]{2,})ys(e|es|ed|ing|er|ers)$", r"\1yz\2"),
+    (r"^([a-z]{2,})yz(e|es|ed|ing|er|ers)$", r"\1ys\2"),
+    (r"^([a-z]{3,})our(s|ed|ing|ite|ites|able|al|ful)?$", r"\1or\2"),
+    (r"^([a-z]{3,})or(s|ed|ing|ite|ites|able|al|ful)?$", r"\1our\2"),
+    (r"^([a-z]{3,}[aeo])ll(ed|ing|er|ers)$", r"\1l\2"),
+    (r"^([a-z]{3,}[aeo])l(ed|ing|er|ers)$", r"\1ll\2"),
+    (r"^([a-z]{2,})ence(s)?$", r"\1ense\2"),
+    (r"^([a-z]{2,})ense(s)?$", r"\1ence\2"),
+    (r"^([a-z]{3,}og)ue(s)?$", r"\1\2"),
+    (r"^([a-z]{3,}og)(s)?$", r"\1ue\2"),
+    (r"^([a-z]+dg)ement(s)?$", r"\1ment\2"),
+    (r"^([a-z]+dg)ment(s)?$", r"\1ement\2"),
+))
+
+
+def variants(word: str) -> list[str]:
+    """The other regional spellings of a lower-case word (`tokenizer` gives `tokeniser`), by
+    `_REGIONAL`'s rules; none for a word no rule fits."""
+    found = (pattern.sub(other, word) for pattern, other in _REGIONAL if pattern.match(word))
+    return [v for v in dict.fromkeys(found) if v != word]
+
+
 def typed_wrong(query: str, rng: random.Random) -> str:
     """`query` with one typo, as `codesearch bench retrieval --typos` makes them: in one of its
     words of `MIN_LETTERS` letters or more, chosen by `rng`, a letter left out, two swapped, one
@@ -117,9 +152,9 @@ def _dictionary() -> Any:
 
 
 def respell(query: str, word: str, fix: str) -> str:
-    """`query` with `word` (lower case, one typo from `fix`) replaced by `fix` wherever it is a
-    word or a part of an identifier (`parseConifg`'s `Conifg`, not the `ession` of `URLSession`),
-    each letter keeping its case: `parseConfig`."""
+    """`query` with `word` (lower case; one typo from `fix`, or its other regional spelling)
+    replaced by `fix` wherever it is a word or a part of an identifier (`parseConifg`'s `Conifg`,
+    not the `ession` of `URLSession`), each letter keeping its case: `parseConfig`."""
     def replace(run: re.Match[str]) -> str:
         text = run.group(0)
         if text.lower() == word:
@@ -154,7 +189,18 @@ def _cased(fix: str, written: str) -> str:
 
 
 def note(fixes: Sequence[tuple[str, str]]) -> str:
-    """What the user is told: the words no chunk holds and what was searched for instead."""
-    said = ", ".join(f"`{word}` as `{fix}`" for word, fix in fixes)
-    which = "this word" if len(fixes) == 1 else "these words"
-    return f"no chunk holds {which}; searched {said} (quote a word to search it as written)"
+    """What the user is told: the words no chunk holds, the words the code spells another way,
+    and what was searched for instead."""
+    regional = [(word, fix) for word, fix in fixes if fix in variants(word)]
+    typed = [pair for pair in fixes if pair not in regional]
+    said = []
+    if typed:
+        which = "this word" if len(typed) == 1 else "these words"
+        said.append(f"no chunk holds {which}; searched {_pairs(typed)}")
+    if regional:
+        said.append(f"searched {_pairs(regional)}, as the code spells {'it' if len(regional) == 1 else 'them'}")
+    return "; ".join(said) + " (quote a word to search it as written)"
+
+
+def _pairs(fixes: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"`{word}` as `{fix}`" for word, fix in fixes)

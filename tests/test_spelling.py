@@ -106,6 +106,62 @@ def test_a_query_with_a_typo_is_answered_as_the_word_the_code_holds(tmp_path: Pa
     store.close()
 
 
+def test_british_and_american_spellings_are_variants_of_each_other() -> None:
+    pairs = [("tokeniser", "tokenizer"), ("normalisation", "normalization"), ("analyse", "analyze"),
+             ("behaviour", "behavior"), ("colours", "colors"), ("favourite", "favorite"), ("cancelled", "canceled"),
+             ("modelling", "modeling"), ("licence", "license"), ("catalogue", "catalog"), ("judgement", "judgment")]
+    for british, american in pairs:
+        assert spelling.variants(british) == [american] and spelling.variants(american) == [british]
+    # a rule may make a word no one writes (the code is asked before one is searched); short words
+    # and words of no rule have none
+    assert spelling.variants("promise") == ["promize"]
+    for word in ("raise", "size", "called", "filled", "handler", "response", "dense", "colour_"):
+        assert spelling.variants(word) == [], word
+
+
+def _regional_store(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "index", create=True)
+    files = {
+        "tokeniser.py": chunk("tokeniser.py", "TokeniserState",
+                              "class TokeniserState:\n    # the tokeniser's state: a tokeniser reads one character\n"
+                              "    def read(self, tokeniser):\n        return tokeniser.advance()"),
+        "notes.py": chunk("notes.py", "notes", "# unlike a tokenizer, this reads whole lines\ndef notes(text):\n"
+                          "    return text.splitlines()"),
+        "paint.py": chunk("paint.py", "paint", "def paint(color):\n    # color, as given\n    return color.rgb"),
+        "theme.py": chunk("theme.py", "theme", "def theme(color):\n    return {'colour': color, 'color': color}"),
+    }
+    with store.transaction():
+        for number, (path, found) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "python", [found])
+    return store
+
+
+def test_a_word_the_code_spells_the_other_way_is_searched_as_the_code_spells_it(tmp_path: Path) -> None:
+    store = _regional_store(tmp_path)
+    # the code writes `tokeniser` more than `tokenizer` (one comment): the query is answered for it,
+    # and the definition its name spells leads
+    assert respelled(store, "TokenizerState of the tokenizer") == \
+        ("TokeniserState of the tokeniser", (("tokenizer", "tokeniser"),))
+    assert search(store, "tokenizer state", mode="lexical", k=1)[0].chunk.symbol == "TokeniserState"
+    # the code writes `color` more than `colour`: the word is searched as it is, both ways
+    assert respelled(store, "paint a colour") == ("paint a color", (("colour", "color"),))
+    assert respelled(store, "paint a color") == ("paint a color", ())
+    # a spelling no chunk holds is never searched (`promize`), and a quoted word is meant as written
+    assert respelled(store, "keep a promise") == ("keep a promise", ())
+    assert respelled(store, 'the "tokenizer" comment') == ('the "tokenizer" comment', ())
+    store.close()
+
+
+def test_the_note_tells_a_typo_from_the_code_s_own_spelling() -> None:
+    assert spelling.note([("recieve", "receive")]) == \
+        "no chunk holds this word; searched `recieve` as `receive` (quote a word to search it as written)"
+    assert spelling.note([("tokenizer", "tokeniser")]) == \
+        "searched `tokenizer` as `tokeniser`, as the code spells it (quote a word to search it as written)"
+    assert spelling.note([("recieve", "receive"), ("colours", "colors"), ("behaviour", "behavior")]) == (
+        "no chunk holds this word; searched `recieve` as `receive`; searched `colours` as `colors`, "
+        "`behaviour` as `behavior`, as the code spells them (quote a word to search it as written)")
+
+
 def test_the_terminal_says_which_word_it_read_as_another(repo: Path, cli_env: dict[str, str]) -> None:
     answer = run_cli(["query", "retry the uplaods that faild", "--mode", "lexical", "-k", "3"], env=cli_env, cwd=repo)
     assert "retry_failed_uploads" in answer.stdout.splitlines()[0]
