@@ -17,7 +17,8 @@ stderr = Console(stderr=True, highlight=False)
 
 
 def summary_line(summary: SyncSummary) -> str:
-    """One line: files, chunks, new embeddings and speed, skipped files with reasons, seconds."""
+    """One line: files, chunks, new embeddings and speed, skipped files with reasons, files
+    indexed with a warning, seconds."""
     parts = [
         f"{summary.files:,} files ({summary.changed:,} changed, {summary.removed:,} removed)",
         f"{summary.chunks:,} chunks",
@@ -29,6 +30,9 @@ def summary_line(summary: SyncSummary) -> str:
     if summary.skipped:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in summary.skipped.most_common())
         parts.append(f"skipped {sum(summary.skipped.values()):,} ({reasons})")
+    if summary.warned:
+        warnings = ", ".join(f"{warning}: {n}" for warning, n in summary.warned.most_common())
+        parts.append(f"indexed with a warning {sum(summary.warned.values()):,} ({warnings})")
     parts.append(f"{summary.seconds + summary.embed_seconds:.1f} s")
     return "; ".join(parts)
 

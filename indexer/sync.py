@@ -54,6 +54,7 @@ class SyncSummary:
     new_vectors: int = 0
     missing_vectors: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    warned: Counter[str] = field(default_factory=Counter)  # files indexed, with what was wrong
     seconds: float = 0.0
     embed_seconds: float = 0.0
 
@@ -109,7 +110,7 @@ def sync_chunks(
                 if summary.changed > changed_before or summary.removed:
                     store.bump_generation()
     summary.files = len(seen)
-    summary.skipped = report.skipped
+    summary.skipped, summary.warned = report.skipped, report.warned
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -125,7 +126,8 @@ class ParsedFile:
     language: str = ""
     chunks: list[Chunk] = field(default_factory=list)
     texts: list[tuple[str, str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # skip reasons for the walk report
+    notes: list[str] = field(default_factory=list)  # for the walk report: why it was skipped, or
+    # what was wrong with a file indexed all the same (invalid UTF-8)
 
 
 def content_sha(data: bytes) -> str:
@@ -156,10 +158,10 @@ def parse_file(entry: FileEntry, known_sha: str | None, racy_after: int) -> Pars
 
     found = readable(text, entry.rel_path)  # a notebook's cells, not its JSON and outputs
     if found is None:
-        return ParsedFile("skipped", notes=[*notes, "notebook it cannot read"])
+        return ParsedFile("skipped", notes=["notebook it cannot read"])
     language, source = found
     if looks_minified(source):
-        return ParsedFile("skipped", notes=[*notes, "minified"])
+        return ParsedFile("skipped", notes=["minified"])
     chunks = chunk_source(source, entry.rel_path, language)
     texts = index_texts(entry.rel_path, [c.qualified_name for c in chunks], [c.text for c in chunks])
     return ParsedFile("changed", mtime, sha, language, chunks, texts, notes)
@@ -223,7 +225,7 @@ def _apply(store: Store, state: FileState | None, parsed: ParsedFile | None, ent
     if parsed is None:
         return "same"
     for note in parsed.notes:
-        report.skip(note)
+        (report.skip if parsed.outcome == "skipped" else report.warn)(note)
     if parsed.outcome == "same" and state is not None:
         store.touch_file(state.id, entry.size, parsed.mtime_ns)
     elif parsed.outcome == "changed":

@@ -64,12 +64,16 @@ class FileEntry:
 
 @dataclass
 class WalkReport:
-    """What the walk skipped and why, for the summary line."""
+    """What the walk skipped and why, and what it indexed with a warning, for the summary line."""
 
     skipped: Counter[str] = field(default_factory=Counter)
+    warned: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
+
+    def warn(self, warning: str) -> None:
+        self.warned[warning] += 1
 
 
 def _read_rules(path: str | Path) -> list[str]:

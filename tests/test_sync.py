@@ -11,6 +11,7 @@ from codesearch.indexer.sync import embed_missing, sync_chunks
 
 import codesearch.store as store_module
 from codesearch.index import CodeIndex, index_dir_for
+from codesearch.render import summary_line
 from codesearch.search import search
 from codesearch.store import SYNC_CACHE_KIB
 
@@ -75,8 +76,11 @@ def test_binary_and_invalid_utf8_files(repo: Path, fake_encoder) -> None:
     (repo / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
     index = open_index(repo)
     summary, _, _ = run(index, repo, fake_encoder)
-    assert summary.skipped["binary"] == 2
-    assert summary.skipped["invalid UTF-8 (decoded with replacement)"] == 1
+    assert summary.skipped == {"binary": 2}
+    # indexed all the same, and said so apart from the files left out
+    assert summary.warned == {"invalid UTF-8 (decoded with replacement)": 1}
+    line = summary_line(summary)
+    assert "skipped 2 (binary: 2)" in line and "indexed with a warning 1 (invalid UTF-8" in line
     assert any(r.chunk.path == "latin1.py" for r in search(index.store, "return", mode="lexical", k=20))
 
 
