@@ -635,15 +635,16 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
         parts = parts[1:]
         if tokens.issuperset(parts):
             return PARTIAL_DEFINITION_BOOST
-    if parts[0] in _PREDICATES and len(set(parts[1:])) > 1 and tokens.issuperset(parts[1:]):
+    if parts[0] in _LEFT_OUT and len(set(parts[1:])) > 1 and tokens.issuperset(parts[1:]):
         return PARTIAL_DEFINITION_BOOST
     return 1.0
 
 
-# The word a predicate's name starts with, which a question leaves out: "leap year" names
-# `isLeapYear`, "thread safe" `is_thread_safe` (two words or more after it, as after a project's
-# prefix: "empty" names no `isEmpty`, nor "object" json-c's `json_object_object`)
-_PREDICATES = frozenset({"is", "has", "can", "should"})
+# The word a name starts with that a question leaves out: a predicate's, "leap year" names
+# `isLeapYear` and "thread safe" `is_thread_safe`, and an accessor's `get`, "elements by class"
+# names jsoup's `getElementsByClass` (two words or more after it, as after a project's prefix:
+# "empty" names no `isEmpty`, "value" no `getValue`, nor "object" json-c's `json_object_object`)
+_LEFT_OUT = frozenset({"is", "has", "can", "should", "get"})
 
 
 # Words that relate two things ("mapping between Kotlin types and SQL types"): they name no

@@ -311,6 +311,11 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("h.go", "has_type_handler"), "type handler mapping") > 1.0
     assert definition_boost(chunk("s.ts", "isEmpty"), "empty strings") == 1.0
     assert definition_boost(chunk("s.ts", "thisLeapYear"), "leap year") == 1.0
+    # and an accessor without its `get`: jsoup's `getElementsByClass` for "find elements by class
+    # name" (it had been below `Elements`, `Evaluator.Class` and `Element.className`)
+    assert definition_boost(chunk("Element.java", "getElementsByClass"), "find elements by class name") > 1.0
+    assert definition_boost(chunk("Node.java", "getValue"), "the value") == 1.0
+    assert definition_boost(chunk("Node.java", "budgetElementsByClass"), "elements by class") == 1.0
     # a compound name's part written short, as code writes it: neverthrow's `mapErr` for "map the
     # error value"; not the other way, and not a name of one part (its `err()` makes an `Err`)
     assert definition_boost(chunk("result.ts", "mapErr"), "map the error value") > 1.0
