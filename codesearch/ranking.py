@@ -159,9 +159,21 @@ def asks_for_tests(terms: Collection[str], candidates: Iterable[Chunk]) -> bool:
 def brevity_prior(chunk: Chunk) -> float:
     """A definition of a few lines (a one-line helper, an alias) is rarely what a question is
     after, yet BM25's length normalisation favours it: it gives way to code that does the work,
-    unless the query names it (`rank` applies it only where `definition_boost` does not)."""
+    unless the query names it (`rank` applies it only where `definition_boost` does not). So does
+    an extension with nothing in it (`extension FlagInversion: Sendable {}`), which names nothing."""
     lines = chunk.end_line - chunk.start_line + 1
-    return TINY_PENALTY if lines <= TINY_LINES and chunk.kind in ("function", "method") else 1.0
+    if lines > TINY_LINES:
+        return 1.0
+    return TINY_PENALTY if chunk.kind in ("function", "method") or _empty_extension(chunk) else 1.0
+
+
+def _empty_extension(chunk: Chunk) -> bool:
+    """Whether a type's chunk only says that a type conforms to a protocol or trait: Swift's
+    `extension Protected: Sendable {}`, Rust's `impl std::error::Error for PathError {}`."""
+    if chunk.kind != "class" or chunk.language not in _EXTENSION_HEAD or not chunk.text.rstrip().endswith("{}"):
+        return False
+    code = " ".join(line for line in _code_lines(chunk.text, TINY_LINES) if line)
+    return code.endswith("{}") and code.count("{") == 1 and _extends(chunk, code)
 
 
 def delegates(chunks: Mapping[int, Chunk], among: Collection[int] | None = None) -> dict[int, int]:
@@ -618,7 +630,7 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     holds the qualified names the query writes (`app.set`, `Sinatra::Base`), lower-cased with dots:
     one names a definition however short its last part (`set` alone says too little). A name's
     words are named without the project's prefix (`prefixes`) and a predicate's `is` before them."""
-    if not chunk.symbol or chunk.kind in ("module", "block"):
+    if not chunk.symbol or chunk.kind in ("module", "block") or _empty_extension(chunk):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)
     # a constructor bears its class's name, which a sentence names the class by ("profile classes

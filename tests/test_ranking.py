@@ -21,6 +21,7 @@ from codesearch.quoted import places, rendered, verbatim
 from codesearch.ranking import (
     aliased_type,
     asks_for_tests,
+    brevity_prior,
     declaration_prior,
     definition_boost,
     delegates,
@@ -977,6 +978,27 @@ def test_a_few_line_helper_gives_way_to_the_code_that_does_the_work() -> None:
     assert definition_boost(short, "quarantine corrupt upload") > 1.0
     named = rank("quarantine corrupt upload", {1: short, 2: worker}, [(1, 10.0), (2, 9.0)], [], mode="lexical", k=2)
     assert named[0].chunk.symbol == "quarantine_corrupt_upload"
+
+
+def test_an_extension_with_nothing_in_it_names_nothing_and_gives_way() -> None:
+    # swift-argument-parser's `extension FlagInversion: Sendable {}` had led "flag with inversion",
+    # above the type itself: BM25 favours the one line that holds the name
+    marker = chunk("Flag.swift", "FlagInversion", "class", "extension FlagInversion: Sendable {}", "swift", 169)
+    declared = Chunk.build(path="Flag.swift", language="swift", symbol="FlagInversion", qualified_name="FlagInversion",
+                       kind="class", start_line=134, end_line=167,
+                       text="/// The options for converting a Boolean flag into a true/false pair.\n"
+                            "public struct FlagInversion: Hashable {\n" + "  ...\n" * 30 + "}")
+    ranked = rank("flag with inversion", {1: marker, 2: declared}, [(1, 10.0), (2, 7.0)], [], mode="lexical", k=2)
+    assert [r.chunk.start_line for r in ranked] == [134, 169]
+    assert definition_boost(marker, "flag inversion") == 1.0 and brevity_prior(marker) < 1.0
+    for text in ("impl std::error::Error for PathError {}", "unsafe impl<T> Send for Own<T> where T: ?Sized {}",
+                 "#[doc(hidden)]\nimpl Sealed for PathError {}"):
+        assert brevity_prior(chunk("error.rs", "PathError", "class", text, "rust")) < 1.0, text
+    # an extension with members, and a type declared empty, are definitions
+    for text, language in (("extension FlagInversion: Codable {\n  init() {}\n}", "swift"),
+                           ("struct FlagInversion {}", "swift"), ("class Marker {}", "kotlin")):
+        found = chunk("f", "FlagInversion", "class", text, language)
+        assert definition_boost(found, "flag inversion") > 1.0 and brevity_prior(found) == 1.0, text
 
 
 def test_terms_in_more_than_half_the_chunks_are_not_asked_for() -> None:
