@@ -41,6 +41,9 @@ BUILTIN_EXCLUDES = (
     ".ruff_cache/", "dist/", "build/", "target/", "out/", ".gradle/", ".idea/", ".vscode/",
     "*.egg-info/", ".next/", ".nuxt/", "coverage/", "_build/", "deps/", ".stack-work/",
     "zig-cache/", ".zig-cache/", "zig-out/", "Pods/", "DerivedData/",
+    # sites and caches that site generators and front-end tools write (Jekyll's and Eleventy's
+    # `_site/`: immer commits its built readme there, pages of HTML that took places in answers)
+    "_site/", ".docusaurus/", ".svelte-kit/", ".angular/", ".turbo/", ".parcel-cache/", ".dart_tool/",
     *ARTIFACTS,
     ".gitignore", ".codesearchignore", ".gitattributes", ".gitmodules",
     ".codesearch-cookie-*",  # the live index's watcher, making sure it has caught up (indexer.watch)
