@@ -377,11 +377,17 @@ def _looks_like_test(rooted: str) -> bool:
     if not ("est" in rooted or "pec" in rooted or "ixture" in rooted or "mock" in rooted or "fuzz" in rooted
             or "regress" in rooted or "dtslint" in rooted or ".bats" in rooted):
         return False
-    if _TEST_FOLDER.search(rooted):
+    if _TEST_FOLDER.search(_HASKELL_TEST_NAMESPACE.sub("/", rooted) if rooted.endswith((".hs", ".lhs")) else rooted):
         return True
     # a file named as tests are, in a production source set, is production code: kotlinpoet's
     # `src/jvmMain/.../TypeSpec.kt`, JUnit's `src/main/java/org/junit/Test.java`
     return _TEST_FILE.search(rooted) is not None and _MAIN_SOURCE_SET.search(rooted) is None
+
+
+# Haskell's `Test.` module namespace, a folder of that name: where testing libraries keep their
+# code (tasty's `core/Test/Tasty/Run.hs`, QuickCheck's `src/Test/QuickCheck.hs`, HUnit's, hspec's);
+# a project's own tests are in `test/` or `tests/`
+_HASKELL_TEST_NAMESPACE = re.compile(r"/Test/(?=(?:[A-Z]\w*/)*[A-Z][\w']*\.l?hs$)")
 
 
 # Gradle's and Maven's production source sets: `src/main/`, Kotlin Multiplatform's `jvmMain/`

@@ -169,8 +169,14 @@ def brevity_prior(chunk: Chunk) -> float:
 
 def _empty_extension(chunk: Chunk) -> bool:
     """Whether a type's chunk only says that a type conforms to a protocol or trait: Swift's
-    `extension Protected: Sendable {}`, Rust's `impl std::error::Error for PathError {}`."""
-    if chunk.kind != "class" or chunk.language not in _EXTENSION_HEAD or not chunk.text.rstrip().endswith("{}"):
+    `extension Protected: Sendable {}`, Rust's `impl std::error::Error for PathError {}`,
+    Haskell's `instance Exception SignalException` (no `where`)."""
+    if chunk.kind != "class" or chunk.language not in _EXTENSION_HEAD:
+        return False
+    if chunk.language == "haskell":
+        code = " ".join(line for line in _code_lines(chunk.text, TINY_LINES) if line)
+        return _extends(chunk, code) and re.search(r"\bwhere\b", code) is None
+    if not chunk.text.rstrip().endswith("{}"):
         return False
     code = " ".join(line for line in _code_lines(chunk.text, TINY_LINES) if line)
     return code.endswith("{}") and code.count("{") == 1 and _extends(chunk, code)

@@ -399,6 +399,7 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
         "src/parser_fuzzer.cc",
         "regress/pane-ops.sh",  # OpenBSD's and tmux's regression tests
         "tests/regression/issue_12.py",
+        "core-tests/DependentTestGroup.hs", "test/Test/Tasty/Run.hs",  # Haskell's tests, as every language's
     ]
     assert [path for path in tests if not is_test_path(path)] == []
     code = ["Source/Requests/Session.swift", "src/contest_utils/score.py", "lib/latest/version.rb",
@@ -409,7 +410,9 @@ def test_test_folders_and_test_support_are_tests_in_every_language_s_naming() ->
             "setup.py", "src/setup.ts",  # a package's or an app's setup
             # named as tests are, in a production source set: kotlinpoet's specs, JUnit's annotation
             "kotlinpoet/src/jvmMain/kotlin/com/squareup/kotlinpoet/TypeAliasSpec.kt",
-            "src/main/java/com/squareup/javapoet/TypeSpec.java", "src/main/java/org/junit/Test.java"]
+            "src/main/java/com/squareup/javapoet/TypeSpec.java", "src/main/java/org/junit/Test.java",
+            # Haskell's `Test.` namespace, where testing libraries keep their code
+            "core/Test/Tasty/Run.hs", "src/Test/QuickCheck.hs", "src/Test/Hspec/Core/Runner.hs"]
     assert [path for path in code if is_test_path(path)] == []
     # a test folder is a test folder in any source set (a module of test support's own `main`)
     assert is_test_path("exposed-tests/src/main/kotlin/org/jetbrains/exposed/DatabaseTestsBase.kt")
@@ -994,6 +997,10 @@ def test_an_extension_with_nothing_in_it_names_nothing_and_gives_way() -> None:
     for text in ("impl std::error::Error for PathError {}", "unsafe impl<T> Send for Own<T> where T: ?Sized {}",
                  "#[doc(hidden)]\nimpl Sealed for PathError {}"):
         assert brevity_prior(chunk("error.rs", "PathError", "class", text, "rust")) < 1.0, text
+    # Haskell's instance without a `where`: the class's defaults (tasty's `instance Exception ...`)
+    assert brevity_prior(chunk("Utils.hs", "Exception", "class", "instance Exception SignalException", "haskell")) < 1.0
+    assert brevity_prior(chunk("Layout.hs", "LayoutClass", "class",
+                               "instance LayoutClass Full a where\n    pureLayout _ r s = [(focus s, r)]", "haskell")) == 1.0
     # an extension with members, and a type declared empty, are definitions
     for text, language in (("extension FlagInversion: Codable {\n  init() {}\n}", "swift"),
                            ("struct FlagInversion {}", "swift"), ("class Marker {}", "kotlin")):
