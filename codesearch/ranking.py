@@ -659,10 +659,11 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
 
 
 # The word a name starts with that a question leaves out: a predicate's, "leap year" names
-# `isLeapYear` and "thread safe" `is_thread_safe`, and an accessor's `get`, "elements by class"
-# names jsoup's `getElementsByClass` (two words or more after it, as after a project's prefix:
-# "empty" names no `isEmpty`, "value" no `getValue`, nor "object" json-c's `json_object_object`)
-_LEFT_OUT = frozenset({"is", "has", "can", "should", "get"})
+# `isLeapYear` and "thread safe" `is_thread_safe`; an accessor's `get`, "elements by class"
+# names jsoup's `getElementsByClass`; and an interface's `I`, "pipeline behavior" names MediatR's
+# `IPipelineBehavior` (two words or more after it, as after a project's prefix: "empty" names no
+# `isEmpty`, "value" no `getValue`, nor "object" json-c's `json_object_object`)
+_LEFT_OUT = frozenset({"is", "has", "can", "should", "get", "i"})
 
 
 # Words that relate two things ("mapping between Kotlin types and SQL types"): they name no

@@ -317,6 +317,9 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("Element.java", "getElementsByClass"), "find elements by class name") > 1.0
     assert definition_boost(chunk("Node.java", "getValue"), "the value") == 1.0
     assert definition_boost(chunk("Node.java", "budgetElementsByClass"), "elements by class") == 1.0
+    # and an interface without its `I`: MediatR's `IPipelineBehavior`
+    assert definition_boost(chunk("IPipelineBehavior.cs", "IPipelineBehavior"), "pipeline behavior around handlers") > 1.0
+    assert definition_boost(chunk("ISender.cs", "ISender"), "sender") == 1.0
     # a compound name's part written short, as code writes it: neverthrow's `mapErr` for "map the
     # error value"; not the other way, and not a name of one part (its `err()` makes an `Err`)
     assert definition_boost(chunk("result.ts", "mapErr"), "map the error value") > 1.0
