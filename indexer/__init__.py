@@ -91,5 +91,6 @@
 # file is vendored ("Vendored into hiredis under the MIT License"), which tells the file's kind;
 # 61: a Kotlin extension function is a method of its receiver's type (`fun Instant.plus` is
 # `Instant.plus`; one inside a class stays the class's); 62: C# `#if` blocks are read as their first
-# branch (Serilog's `ILogger` had no interface, 246 syntax errors)
-CHUNKER_VERSION = 62
+# branch (Serilog's `ILogger` had no interface, 246 syntax errors); 63: Vue and Svelte components'
+# scripts are chunked as TypeScript, their markup kept in the module's chunks
+CHUNKER_VERSION = 63

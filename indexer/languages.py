@@ -228,6 +228,15 @@ _CSHARP_REWRITES = (
 )
 
 
+# A Vue or Svelte component's file: its `<script>` blocks are JavaScript or TypeScript, the rest
+# (the template, the styles) is markup. The parser is shown the scripts alone, everything else
+# blanked but for its line breaks: the script's functions are chunks, and the markup stays in
+# the module's chunks as written, searched as code is (not as prose, as the whole file was).
+_OUTSIDE_SCRIPTS = (
+    (re.compile(r"(?:\A|</script\s*>)(?:(?!<script\b).)*?(?:<script\b[^>]*>|\Z)", re.S | re.I), _blank_all),
+)
+
+
 def _constructor_up(match: re.Match[str]) -> str:
     """`class Options` NEWLINE `private constructor(` as `class Options  private constructor(`
     NEWLINE NEWLINE: the line break moves to after the `(`, where a break is allowed."""
@@ -306,6 +315,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     _typescript("typescript", "language_typescript", (".ts", ".mts", ".cts"), _TYPESCRIPT_REWRITES),
     _typescript("tsx", "language_tsx", (".tsx",), _TSX_REWRITES),
+    _typescript("vue", "language_typescript", (".vue",), (*_OUTSIDE_SCRIPTS, *_TYPESCRIPT_REWRITES)),
+    _typescript("svelte", "language_typescript", (".svelte",), (*_OUTSIDE_SCRIPTS, *_TYPESCRIPT_REWRITES)),
     LanguageSpec(
         "go", ("tree_sitter_go", "language"), (".go",),
         functions=_any("function_declaration", "method_declaration"), classes=_any("type_declaration"),

@@ -1194,6 +1194,36 @@ def test_a_csharp_delegate_is_a_type_with_its_doc() -> None:
     assert ("class", "RequestHandlerDelegate", 5) in found  # was in the module chunk with the `using` lines
 
 
+def test_a_vue_or_svelte_component_s_scripts_are_code_and_its_markup_stays_searchable() -> None:
+    vue = (
+        "<template>\n  <div class=\"login-form\">\n    <button @click=\"submitLogin\">Sign in</button>\n"
+        "  </div>\n</template>\n\n"
+        "<script setup lang=\"ts\">\nimport { ref } from 'vue'\n\nconst password = ref<string>('')\n\n"
+        "/** Sends the credentials to the server. */\n"
+        "async function submitLogin(): Promise<void> {\n  await fetch('/login', { body: password.value })\n}\n"
+        "</script>\n\n<style scoped>\n.login-form { display: flex; }\n</style>\n"
+    )
+    chunks = chunk_text(vue, "src/LoginForm.vue")
+    assert {c.language for c in chunks} == {"vue"}
+    (submit,) = [c for c in chunks if c.kind == "function"]
+    assert (submit.symbol, submit.start_line, submit.end_line) == ("submitLogin", 12, 15)
+    assert submit.text.startswith("/** Sends the credentials")
+    # the template and the styles are in the module's chunks, as written
+    markup = "\n".join(c.text for c in chunks if c.kind == "module")
+    assert '<button @click="submitLogin">Sign in</button>' in markup and ".login-form { display: flex; }" in markup
+    svelte = (
+        "<script context=\"module\">\n  export const prerender = true\n</script>\n\n"
+        "<script>\n  export let items = []\n"
+        "  function addItem(name) {\n    items = [...items, name]\n  }\n</script>\n\n"
+        "{#each items as item}\n  <li>{item}</li>\n{/each}\n"
+    )
+    chunks = chunk_text(svelte, "src/List.svelte")
+    assert [(c.symbol, c.start_line) for c in chunks if c.kind == "function"] == [("addItem", 7)]
+    assert any("{#each items as item}" in c.text for c in chunks)
+    # a component with no script is its markup alone
+    assert [c.kind for c in chunk_text("<template>\n  <p>Hello</p>\n</template>\n", "Hello.vue")] == ["module"]
+
+
 def test_csharp_written_for_two_builds_is_read_as_its_first_branch() -> None:
     # Serilog's `ILogger`: directives between a method's signature and its body, a body in one
     # branch and `;` in the other. The interface had not parsed: no class, its methods bare

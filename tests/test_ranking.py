@@ -318,7 +318,8 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("Node.java", "getValue"), "the value") == 1.0
     assert definition_boost(chunk("Node.java", "budgetElementsByClass"), "elements by class") == 1.0
     # and an interface without its `I`: MediatR's `IPipelineBehavior`
-    assert definition_boost(chunk("IPipelineBehavior.cs", "IPipelineBehavior"), "pipeline behavior around handlers") > 1.0
+    behavior = chunk("IPipelineBehavior.cs", "IPipelineBehavior")
+    assert definition_boost(behavior, "pipeline behavior around handlers") > 1.0
     assert definition_boost(chunk("ISender.cs", "ISender"), "sender") == 1.0
     # a compound name's part written short, as code writes it: neverthrow's `mapErr` for "map the
     # error value"; not the other way, and not a name of one part (its `err()` makes an `Err`)
@@ -1002,8 +1003,8 @@ def test_an_extension_with_nothing_in_it_names_nothing_and_gives_way() -> None:
         assert brevity_prior(chunk("error.rs", "PathError", "class", text, "rust")) < 1.0, text
     # Haskell's instance without a `where`: the class's defaults (tasty's `instance Exception ...`)
     assert brevity_prior(chunk("Utils.hs", "Exception", "class", "instance Exception SignalException", "haskell")) < 1.0
-    assert brevity_prior(chunk("Layout.hs", "LayoutClass", "class",
-                               "instance LayoutClass Full a where\n    pureLayout _ r s = [(focus s, r)]", "haskell")) == 1.0
+    full = "instance LayoutClass Full a where\n    pureLayout _ r s = [(focus s, r)]"
+    assert brevity_prior(chunk("Layout.hs", "LayoutClass", "class", full, "haskell")) == 1.0
     # an extension with members, and a type declared empty, are definitions
     for text, language in (("extension FlagInversion: Codable {\n  init() {}\n}", "swift"),
                            ("struct FlagInversion {}", "swift"), ("class Marker {}", "kotlin")):
