@@ -188,10 +188,10 @@ def respell(query: str, held: Callable[[], list[str]], frequencies: Callable[[li
     for word, others in spelt.items():
         if not meant(word):
             continue
-        # the spelling the code writes more, each counted where its own stem leads BM25 (jsoup
-        # writes `tokenizer` in a few comments, `tokeniser` in its classes' names)
-        mine = spelled([word]).get(word, 0) if frequency.get(word) else 0
-        counts = {other: spelled([other]).get(other, 0) for other in others}
+        # the spelling the code writes more, in any of its forms, each counted where its own stem
+        # leads BM25 (jsoup writes `tokenizer` in a few comments, `tokeniser` in its classes' names)
+        mine = sum(spelled(spelling.family(word)).values())
+        counts = {other: sum(spelled(spelling.family(other)).values()) for other in others}
         theirs = max(others, key=lambda other: counts[other])
         if counts[theirs] > mine:
             query = spelling.respell(query, word, theirs)

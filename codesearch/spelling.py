@@ -80,32 +80,41 @@ def nearest(candidates: Sequence[str], stems: Sequence[str], documents: Mapping[
 
 # How British and American English spell one word (`tokeniser`, `tokenizer`; `behaviour`,
 # `behavior`; `cancelled`, `canceled`; `licence`, `license`; `catalogue`, `catalog`; `judgement`,
-# `judgment`): a pattern of one spelling and the other's replacement, both ways. The rules make
-# spellings no one writes (`promise` as `promize`); those are in no chunk, and only a spelling the
-# code writes is searched (`search.respell`).
-_REGIONAL = tuple((re.compile(pattern), other) for pattern, other in (
-    (r"^([a-z]{3,})is(e|es|ed|ing|er|ers|ation|ations)$", r"\1iz\2"),
-    (r"^([a-z]{3,})iz(e|es|ed|ing|er|ers|ation|ations)$", r"\1is\2"),
-    (r"^([a-z]{2,})ys(e|es|ed|ing|er|ers)$", r"\1yz\2"),
-    (r"^([a-z]{2,})yz(e|es|ed|ing|er|ers)$", r"\1ys\2"),
-    (r"^([a-z]{3,})our(s|ed|ing|ite|ites|able|al|ful)?$", r"\1or\2"),
-    (r"^([a-z]{3,})or(s|ed|ing|ite|ites|able|al|ful)?$", r"\1our\2"),
-    (r"^([a-z]{3,}[aeo])ll(ed|ing|er|ers)$", r"\1l\2"),
-    (r"^([a-z]{3,}[aeo])l(ed|ing|er|ers)$", r"\1ll\2"),
-    (r"^([a-z]{2,})ence(s)?$", r"\1ense\2"),
-    (r"^([a-z]{2,})ense(s)?$", r"\1ence\2"),
-    (r"^([a-z]{3,}og)ue(s)?$", r"\1\2"),
-    (r"^([a-z]{3,}og)(s)?$", r"\1ue\2"),
-    (r"^([a-z]+dg)ement(s)?$", r"\1ment\2"),
-    (r"^([a-z]+dg)ment(s)?$", r"\1ement\2"),
-))
+# `judgment`): the head a word starts with, the letters each spelling puts after it, and the
+# endings that may follow them. The rules make spellings no one writes (`promise` as `promize`);
+# those are in no chunk, and only a spelling the code writes is searched (`search.respell`).
+_REGIONAL_RULES = (
+    (r"[a-z]{3,}", "is", "iz", ("e", "es", "ed", "ing", "er", "ers", "ation", "ations")),
+    (r"[a-z]{2,}", "ys", "yz", ("e", "es", "ed", "ing", "er", "ers")),
+    (r"[a-z]{3,}", "our", "or", ("", "s", "ed", "ing", "ite", "ites", "able", "al", "ful")),
+    (r"[a-z]{3,}[aeo]", "ll", "l", ("ed", "ing", "er", "ers")),
+    (r"[a-z]{2,}", "enc", "ens", ("e", "es")),
+    (r"[a-z]{3,}og", "ue", "", ("", "s")),
+    (r"[a-z]+dg", "em", "m", ("ent", "ents")),
+)
+# each rule both ways: (pattern, the other spelling's letters, the endings)
+_REGIONAL = tuple((re.compile(rf"^({head}){mine}({'|'.join(endings)})$"), theirs, endings)
+                  for head, british, american, endings in _REGIONAL_RULES
+                  for mine, theirs in ((british, american), (american, british)))
 
 
 def variants(word: str) -> list[str]:
     """The other regional spellings of a lower-case word (`tokenizer` gives `tokeniser`), by
-    `_REGIONAL`'s rules; none for a word no rule fits."""
-    found = (pattern.sub(other, word) for pattern, other in _REGIONAL if pattern.match(word))
+    `_REGIONAL_RULES`; none for a word no rule fits."""
+    found = (f"{m.group(1)}{theirs}{m.group(2)}" for pattern, theirs, _ in _REGIONAL if (m := pattern.match(word)))
     return [v for v in dict.fromkeys(found) if v != word]
+
+
+def family(word: str) -> list[str]:
+    """The word and the others its regional spelling makes with the rule's other endings
+    (`normalize`: `normalizes`, `normalized`, `normalization`, ...): how the code may write it,
+    counted together to tell which spelling it uses. The word alone where no rule fits."""
+    for pattern, _, endings in _REGIONAL:
+        m = pattern.match(word)
+        if m:
+            stem = word[: m.start(2)]
+            return list(dict.fromkeys([word, *(stem + ending for ending in endings)]))
+    return [word]
 
 
 def typed_wrong(query: str, rng: random.Random) -> str:
