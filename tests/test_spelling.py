@@ -129,6 +129,9 @@ def _regional_store(tmp_path: Path) -> Store:
                           "    return text.splitlines()"),
         "paint.py": chunk("paint.py", "paint", "def paint(color):\n    # color, as given\n    return color.rgb"),
         "theme.py": chunk("theme.py", "theme", "def theme(color):\n    return {'colour': color, 'color': color}"),
+        "scores.py": chunk("scores.py", "scaled", "def scaled(scores):\n    # normalised by the best, a normalisation\n"
+                           "    return normalised(scores)"),
+        "text.py": chunk("text.py", "folded", "def folded(text):\n    return unicodedata.normalize('NFC', text)"),
     }
     with store.transaction():
         for number, (path, found) in enumerate(files.items()):
@@ -146,6 +149,9 @@ def test_a_word_the_code_spells_the_other_way_is_searched_as_the_code_spells_it(
     # the code writes `color` more than `colour`: the word is searched as it is, both ways
     assert respelled(store, "paint a colour") == ("paint a color", (("colour", "color"),))
     assert respelled(store, "paint a color") == ("paint a color", ())
+    # each spelling counted in all its forms: the code writes `normalised` and `normalisation`,
+    # and calls a library's `normalize` once
+    assert respelled(store, "normalize scores") == ("normalise scores", (("normalize", "normalise"),))
     # a spelling no chunk holds is never searched (`promize`), and a quoted word is meant as written
     assert respelled(store, "keep a promise") == ("keep a promise", ())
     assert respelled(store, 'the "tokenizer" comment') == ('the "tokenizer" comment', ())
