@@ -59,13 +59,14 @@ _TEST_FILE = re.compile(
 
 
 # Code beside the implementation: examples, docs, compatibility shims, vendored code (`vendor/`,
-# `third_party/`, `deps/`, spdlog's copy of fmt in `fmt/bundled/`, a Java library's copy under a
-# package of its own, os-lib's `shaded_org_apache_tools_zip/`), contributed extras (zlib's
-# `contrib/`) and generated code.
+# `third_party/`, `deps/`, a release unpacked in a folder of its name and version, spdlog's copy
+# of fmt in `fmt/bundled/`, a Java library's copy under a package of its own, os-lib's
+# `shaded_org_apache_tools_zip/`), contributed extras (zlib's `contrib/`) and generated code.
 _ASIDE_PATH = re.compile(
     r"/(?:_?[Ee]xamples?|[Ss]amples?|[Dd]emos?|[Pp]laygrounds?|[Dd]ocs?|docs?_src|[Dd]ocumentation|compat|_compat|"
     r"legacy|deprecated|"
     r"[Vv]endor|vendored|bundled|shaded|shaded_\w+|third[-_]?party|3rdparty|external|deps|contrib|generated|gen|"
+    r"[A-Za-z][\w+]*-\d+\.\d+\.\d+[\w.-]*|"  # a release unpacked whole (yaml-cpp's `test/googletest-1.16.0/`)
     r"[Bb]ench|[Bb]enches|[Bb]enchmarks?|[\w.]+\.Benchmarks?|"  # .NET's `Benchmark/`, `Polly.Benchmarks/`
     r"website|\.github|"  # a project's site (Docusaurus, Jekyll), GitHub's templates and CI
     r"[\w .-]+\.(?:docc|playground|xcodeproj|xcworkspace))(?:/|$)|"  # Xcode's docs, playgrounds and projects

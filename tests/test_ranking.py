@@ -826,6 +826,8 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
                   "third-party/json/json.hpp", "deps/lua/src/lapi.c", "contrib/puff/puff.c",
                   "include/spdlog/fmt/bundled/format.h", "os/zip/src/os/shaded_org_apache_tools_zip/Zip.java",
                   "src/main/java/com/example/shaded/guava/Lists.java",
+                  # a release unpacked whole, in a folder of its name and version (yaml-cpp's googletest)
+                  "test/googletest-1.16.0/googletest/src/gtest.cc", "src/lua-5.4.6/lapi.c",
                   # a project's site (valibot's, retrofit's `website/`)
                   "website/src/routes/api/(methods)/flatten/index.tsx",
                   # code a project keeps for old users (stb's `deprecated/stb_image.c`)
@@ -848,6 +850,9 @@ def test_examples_shims_generated_code_barrels_and_stubs_give_way_to_the_impleme
         assert path_prior(aside, ["parse", "config"]) < implementation, aside
     assert path_prior("src/app/config.py", ["parse", "config"]) == implementation
     assert path_prior("src/router/mod.rs", ["router"]) == implementation  # Rust's mod.rs holds real code
+    # a versioned folder of the project's own is no release of another's
+    for code in ("api-2.0/handlers.go", "src/v1.2.3/parse.go", "migrations/2024-01-15/up.sql"):
+        assert path_prior(code, ["parse", "config"]) == implementation, code
     # a JavaScript project's tool settings, one per package of a monorepo, unless the query asks
     # and what a hidden folder holds, a tool's settings and scripts (a VitePress sidebar names every guide)
     for tooling in ("packages/query-sync-storage-persister/tsdown.config.js", "vite.config.ts", "eslint.config.mjs",
