@@ -237,6 +237,30 @@ _OUTSIDE_SCRIPTS = (
 )
 
 
+def _grammar_code(match: re.Match[str]) -> str:
+    """A Yacc (Bison) or Lex (Flex) file with only its C blanked in: the code between `%{` and
+    `%}`, and the user code after the second `%%`; the declarations and the rules between (their
+    actions are fragments of C, not definitions) are blanked but for their line breaks."""
+    text = match.group(0)
+    kept = [m.span(1) for m in re.finditer(r"^%\{[^\n]*\n(.*?)^%\}", text, re.M | re.S)]
+    marks = [m.end() for m in re.finditer(r"^%%[^\n]*(?:\n|\Z)", text, re.M)]
+    if len(marks) >= 2:
+        kept.append((marks[1], len(text)))
+    out, at = [], 0
+    for start, end in sorted(kept):
+        if start < at:
+            continue
+        out += [re.sub(r"[^\n]", " ", text[at:start]), text[start:end]]
+        at = end
+    return "".join(out) + re.sub(r"[^\n]", " ", text[at:])
+
+
+# A parser's or a scanner's source, Yacc's (`parse.y`: jq's `jq_parse`, Ruby's and PHP's grammars)
+# or Lex's (`lexer.l`): their C is shown to the C parser, the grammar blanked around it; the chunks
+# keep the file as written, the rules in the module's chunks.
+_GRAMMAR_REWRITES = ((re.compile(r"\A.+", re.S), _grammar_code),)
+
+
 def _constructor_up(match: re.Match[str]) -> str:
     """`class Options` NEWLINE `private constructor(` as `class Options  private constructor(`
     NEWLINE NEWLINE: the line break moves to after the `(`, where a break is allowed."""
@@ -365,6 +389,14 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                           "type_definition")},
         outer=frozenset(), name_fields=("declarator", "name"), rewrites=_C_REWRITES,
     ),
+    *(LanguageSpec(
+        name, ("tree_sitter_c", "language"), extensions,
+        functions=_any("function_definition", "preproc_function_def"),
+        classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
+                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
+                          "type_definition")},
+        outer=frozenset(), name_fields=("declarator", "name"), rewrites=(*_GRAMMAR_REWRITES, *_C_REWRITES),
+    ) for name, extensions in (("yacc", (".y",)), ("lex", (".l",)))),
     LanguageSpec(
         "cpp", ("tree_sitter_cpp", "language"),
         # and a template's implementation beside its header (`.inl`, `.tpp`, `.tcc`), a module (`.cppm`, `.ixx`)

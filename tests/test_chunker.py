@@ -1224,6 +1224,30 @@ def test_a_vue_or_svelte_component_s_scripts_are_code_and_its_markup_stays_searc
     assert [c.kind for c in chunk_text("<template>\n  <p>Hello</p>\n</template>\n", "Hello.vue")] == ["module"]
 
 
+def test_a_yacc_or_lex_file_s_c_is_chunked_and_its_grammar_stays_searchable() -> None:
+    # jq's `parser.y`: `jq_parse` after the rules had been in a 50-line window of text
+    yacc = (
+        "%{\n#include <stdio.h>\nstatic int depth = 0;\n"
+        "static int check_key(const char *key) {\n  return key[0] != '$';\n}\n%}\n"
+        "%token IDENT\n%left '|'\n"
+        "%%\n"
+        "Exp: Exp '|' Exp { $$ = gen_pipe($1, $3); }\n"
+        "   | IDENT { $$ = gen_ident($1); }\n"
+        ";\n"
+        "%%\n"
+        "/* Parses a jq program into a block. */\n"
+        "int jq_parse(struct locfile *locations, block *answer) {\n  return yyparse(answer, locations);\n}\n"
+    )
+    chunks = chunk_text(yacc, "src/parser.y")
+    assert {c.language for c in chunks} == {"yacc"}
+    assert [(c.symbol, c.start_line, c.end_line) for c in chunks if c.kind == "function"] == [
+        ("check_key", 4, 6), ("jq_parse", 15, 18)]
+    assert any("Exp: Exp '|' Exp { $$ = gen_pipe($1, $3); }" in c.text for c in chunks if c.kind == "module")
+    lex = "%{\n#include \"parser.h\"\n%}\n%%\n\"|\" { return '|'; }\n%%\nint yywrap(void) {\n  return 1;\n}\n"
+    chunks = chunk_text(lex, "src/lexer.l")
+    assert [(c.language, c.symbol, c.start_line) for c in chunks if c.kind == "function"] == [("lex", "yywrap", 7)]
+
+
 def test_csharp_written_for_two_builds_is_read_as_its_first_branch() -> None:
     # Serilog's `ILogger`: directives between a method's signature and its body, a body in one
     # branch and `;` in the other. The interface had not parsed: no class, its methods bare
