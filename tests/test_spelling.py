@@ -69,9 +69,17 @@ def test_a_respelled_word_keeps_the_case_it_was_typed_in() -> None:
     assert spelling.respell("dynamicParameters", "ynamic", "dynamic") == "dynamicParameters"
 
 
-def _store(tmp_path: Path) -> Store:
+def _store_of(tmp_path: Path, files: dict[str, Chunk]) -> Store:
+    """An index of one chunk a file."""
     store = Store.open(tmp_path / "index", create=True)
-    files = {
+    with store.transaction():
+        for number, (path, found) in enumerate(files.items()):
+            store.replace_file(path, 1, 1, str(number), "python", [found])
+    return store
+
+
+def _store(tmp_path: Path) -> Store:
+    return _store_of(tmp_path, {
         "inbox.py": chunk("inbox.py", "receive_messages",
                           "def receive_messages(queue):\n    # receive the messages waiting in the queue\n"
                           "    return queue.receive()"),
@@ -79,11 +87,7 @@ def _store(tmp_path: Path) -> Store:
         "calls.py": chunk("calls.py", "called", "def called(mock):\n    return mock.called"),
         "send.py": chunk("send.py", "send_messages", "def send_messages(queue, messages):\n    queue.send(messages)"),
         "params.py": chunk("params.py", "dynamicParameters", "def dynamicParameters(names):\n    return names"),
-    }
-    with store.transaction():
-        for number, (path, found) in enumerate(files.items()):
-            store.replace_file(path, 1, 1, str(number), "python", [found])
-    return store
+    })
 
 
 def test_a_query_with_a_typo_is_answered_as_the_word_the_code_holds(tmp_path: Path) -> None:
@@ -120,8 +124,7 @@ def test_british_and_american_spellings_are_variants_of_each_other() -> None:
 
 
 def _regional_store(tmp_path: Path) -> Store:
-    store = Store.open(tmp_path / "index", create=True)
-    files = {
+    return _store_of(tmp_path, {
         "tokeniser.py": chunk("tokeniser.py", "TokeniserState",
                               "class TokeniserState:\n    # the tokeniser's state: a tokeniser reads one character\n"
                               "    def read(self, tokeniser):\n        return tokeniser.advance()"),
@@ -132,11 +135,7 @@ def _regional_store(tmp_path: Path) -> Store:
         "scores.py": chunk("scores.py", "scaled", "def scaled(scores):\n    # normalised by the best, a normalisation\n"
                            "    return normalised(scores)"),
         "text.py": chunk("text.py", "folded", "def folded(text):\n    return unicodedata.normalize('NFC', text)"),
-    }
-    with store.transaction():
-        for number, (path, found) in enumerate(files.items()):
-            store.replace_file(path, 1, 1, str(number), "python", [found])
-    return store
+    })
 
 
 def test_a_word_the_code_spells_the_other_way_is_searched_as_the_code_spells_it(tmp_path: Path) -> None:
