@@ -173,12 +173,14 @@ def _empty_extension(chunk: Chunk) -> bool:
     Haskell's `instance Exception SignalException` (no `where`)."""
     if chunk.kind != "class" or chunk.language not in _EXTENSION_HEAD:
         return False
-    if chunk.language == "haskell":
-        code = " ".join(line for line in _code_lines(chunk.text, TINY_LINES) if line)
-        return _extends(chunk, code) and re.search(r"\bwhere\b", code) is None
-    if not chunk.text.rstrip().endswith("{}"):
+    if chunk.end_line - chunk.start_line >= TINY_LINES:  # nothing in it: a few lines at most
+        return False
+    haskell = chunk.language == "haskell"
+    if not haskell and not chunk.text.rstrip().endswith("{}"):
         return False
     code = " ".join(line for line in _code_lines(chunk.text, TINY_LINES) if line)
+    if haskell:
+        return _extends(chunk, code) and re.search(r"\bwhere\b", code) is None
     return code.endswith("{}") and code.count("{") == 1 and _extends(chunk, code)
 
 
@@ -636,7 +638,8 @@ def _definition_boost(chunk: Chunk, words: frozenset[str], tokens: frozenset[str
     """`definition_boost` with the query's words worked out once, for `rank`'s loop. `dotted`
     holds the qualified names the query writes (`app.set`, `Sinatra::Base`), lower-cased with dots:
     one names a definition however short its last part (`set` alone says too little). A name's
-    words are named without the project's prefix (`prefixes`) and a predicate's `is` before them."""
+    words are named without the project's prefix (`prefixes`) and the word a question leaves out
+    before them (`_LEFT_OUT`: a predicate's `is`, an accessor's `get`, an interface's `I`)."""
     if not chunk.symbol or chunk.kind in ("module", "block") or _empty_extension(chunk):
         return 1.0
     symbol, telling, parts = _symbol_words(chunk.symbol)

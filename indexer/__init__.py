@@ -92,6 +92,6 @@
 # 61: a Kotlin extension function is a method of its receiver's type (`fun Instant.plus` is
 # `Instant.plus`; one inside a class stays the class's); 62: C# `#if` blocks are read as their first
 # branch (Serilog's `ILogger` had no interface, 246 syntax errors); 63: Vue and Svelte components'
-# scripts are chunked as TypeScript, their markup kept in the module's chunks; 64: Yacc's and Lex's
-# files their C (`%{ ... %}` and after the rules) chunked as C, their grammar kept in the module's
+# scripts are chunked as TypeScript, their markup kept in the module's chunks; 64: a Yacc or Lex
+# file's C (`%{ ... %}` and what follows the rules) is chunked as C, its grammar kept in the module's
 CHUNKER_VERSION = 64

@@ -125,6 +125,19 @@ def _typescript(name: str, function: str, extensions: tuple[str, ...],
     )
 
 
+def _c(name: str, extensions: tuple[str, ...],
+       rewrites: tuple[tuple[re.Pattern[str], Replacement], ...]) -> LanguageSpec:
+    """C, and the grammar files whose code is C (Yacc's, Lex's), share one grammar and one set of rules."""
+    return LanguageSpec(
+        name, ("tree_sitter_c", "language"), extensions,
+        functions=_any("function_definition", "preproc_function_def"),
+        classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
+                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
+                          "type_definition")},
+        outer=frozenset(), name_fields=("declarator", "name"), rewrites=rewrites,
+    )
+
+
 def _blank(match: re.Match[str]) -> str:
     """The match with its `macro` group blanked (the patterns match ASCII: bytes and columns stay put)."""
     keep = match.start("macro") - match.start()
@@ -238,9 +251,9 @@ _OUTSIDE_SCRIPTS = (
 
 
 def _grammar_code(match: re.Match[str]) -> str:
-    """A Yacc (Bison) or Lex (Flex) file with only its C blanked in: the code between `%{` and
-    `%}`, and the user code after the second `%%`; the declarations and the rules between (their
-    actions are fragments of C, not definitions) are blanked but for their line breaks."""
+    """A Yacc (Bison) or Lex (Flex) file as the C parser is shown it: the code between `%{` and
+    `%}` and the user code after the second `%%` as they are, the declarations and the rules
+    (whose actions are fragments of C, not definitions) blanked but for their line breaks."""
     text = match.group(0)
     kept = [m.span(1) for m in re.finditer(r"^%\{[^\n]*\n(.*?)^%\}", text, re.M | re.S)]
     marks = [m.end() for m in re.finditer(r"^%%[^\n]*(?:\n|\Z)", text, re.M)]
@@ -381,22 +394,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                    **_needs(frozenset({"computed_property"}), "property_declaration")},
         classes=_any("class_declaration", "protocol_declaration"),
     ),
-    LanguageSpec(
-        "c", ("tree_sitter_c", "language"), (".c", ".h"),
-        functions=_any("function_definition", "preproc_function_def"),
-        classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
-                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
-                          "type_definition")},
-        outer=frozenset(), name_fields=("declarator", "name"), rewrites=_C_REWRITES,
-    ),
-    *(LanguageSpec(
-        name, ("tree_sitter_c", "language"), extensions,
-        functions=_any("function_definition", "preproc_function_def"),
-        classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
-                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
-                          "type_definition")},
-        outer=frozenset(), name_fields=("declarator", "name"), rewrites=(*_GRAMMAR_REWRITES, *_C_REWRITES),
-    ) for name, extensions in (("yacc", (".y",)), ("lex", (".l",)))),
+    _c("c", (".c", ".h"), _C_REWRITES),
+    _c("yacc", (".y",), (*_GRAMMAR_REWRITES, *_C_REWRITES)),
+    _c("lex", (".l",), (*_GRAMMAR_REWRITES, *_C_REWRITES)),
     LanguageSpec(
         "cpp", ("tree_sitter_cpp", "language"),
         # and a template's implementation beside its header (`.inl`, `.tpp`, `.tcc`), a module (`.cppm`, `.ixx`)
