@@ -93,5 +93,6 @@
 # `Instant.plus`; one inside a class stays the class's); 62: C# `#if` blocks are read as their first
 # branch (Serilog's `ILogger` had no interface, 246 syntax errors); 63: Vue and Svelte components'
 # scripts are chunked as TypeScript, their markup kept in the module's chunks; 64: a Yacc or Lex
-# file's C (`%{ ... %}` and what follows the rules) is chunked as C, its grammar kept in the module's
-CHUNKER_VERSION = 64
+# file's C (`%{ ... %}` and what follows the rules) is chunked as C, its grammar kept in the module's;
+# 65: CUDA's and HIP's files (`.cu`, `.cuh`, `.hip`) are C++
+CHUNKER_VERSION = 65

@@ -399,8 +399,12 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     _c("lex", (".l",), (*_GRAMMAR_REWRITES, *_C_REWRITES)),
     LanguageSpec(
         "cpp", ("tree_sitter_cpp", "language"),
-        # and a template's implementation beside its header (`.inl`, `.tpp`, `.tcc`), a module (`.cppm`, `.ixx`)
-        (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".inl", ".tpp", ".tcc", ".cppm", ".ixx"),
+        # and a template's implementation beside its header (`.inl`, `.tpp`, `.tcc`), a module (`.cppm`, `.ixx`),
+        # and GPU kernels in C++'s CUDA and HIP dialects (`__global__ void add(...)`: the grammar reads
+        # the qualifiers as a type and a `<<<grid, block>>>` launch with a local error, and the
+        # definitions are found as in C++)
+        (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".inl", ".tpp", ".tcc", ".cppm", ".ixx",
+         ".cu", ".cuh", ".hip"),
         functions=_any("function_definition", "preproc_function_def"),
         classes=_needs(_C_BODIES, "class_specifier", "struct_specifier", "union_specifier", "enum_specifier"),
         scopes=frozenset({"namespace_definition"}), outer=frozenset({"template_declaration"}),

@@ -1248,6 +1248,25 @@ def test_a_yacc_or_lex_file_s_c_is_chunked_and_its_grammar_stays_searchable() ->
     assert [(c.language, c.symbol, c.start_line) for c in chunks if c.kind == "function"] == [("lex", "yywrap", 7)]
 
 
+def test_cuda_kernels_are_cpp_definitions() -> None:
+    cuda = (
+        "#include <cuda_runtime.h>\n\n"
+        "// Adds two vectors element by element.\n"
+        "__global__ void vector_add(const float* a, const float* b, float* out, int n) {\n"
+        "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) out[i] = a[i] + b[i];\n}\n\n"
+        "void launch(const float* a, const float* b, float* out, int n) {\n"
+        "  vector_add<<<(n + 255) / 256, 256>>>(a, b, out, n);\n}\n\n"
+        "class Runner {\n public:\n  __host__ __device__ int size() const { return n_; }\n private:\n  int n_;\n};\n"
+    )
+    for path in ("src/add.cu", "include/add.cuh", "src/add.hip"):
+        assert language_for(path) == "cpp"
+        chunks = chunk_text(cuda, path)
+        assert [(c.kind, c.qualified_name, c.start_line) for c in chunks if c.kind != "module"] == [
+            ("function", "vector_add", 3), ("function", "launch", 9), ("class", "Runner", 13),
+            ("method", "Runner.size", 15)]
+        assert next(c for c in chunks if c.symbol == "vector_add").text.startswith("// Adds two vectors")
+
+
 def test_csharp_written_for_two_builds_is_read_as_its_first_branch() -> None:
     # Serilog's `ILogger`: directives between a method's signature and its body, a body in one
     # branch and `;` in the other. The interface had not parsed: no class, its methods bare
