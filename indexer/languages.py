@@ -381,7 +381,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         anonymous=frozenset({"companion_object"}), rewrites=_KOTLIN_REWRITES, receiver_before_name=True,
     ),
     LanguageSpec(
-        "scala", ("tree_sitter_scala", "language"), (".scala", ".sc"),
+        "scala", ("tree_sitter_scala", "language"), (".scala", ".sc", ".sbt"),
         functions=_any("function_definition"),
         classes=_any("class_definition", "object_definition", "trait_definition", "enum_definition",
                      "package_object"),
@@ -431,7 +431,10 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "ruby", ("tree_sitter_ruby", "language"), (".rb", ".rake", ".gemspec", ".ru"),
         functions=_any("method", "singleton_method"), classes=_any("class", "module", "singleton_class"),
-        filenames=("Rakefile", "Gemfile"), anonymous=frozenset({"singleton_class"}), rewrites=_RUBY_REWRITES,
+        # and the Ruby files tools read by name (CocoaPods', Vagrant's, fastlane's, Bundler's, Thor's)
+        filenames=("Rakefile", "Gemfile", "Podfile", "Vagrantfile", "Fastfile", "Appfile", "Brewfile", "Guardfile",
+                   "Capfile", "Dangerfile", "Berksfile", "Thorfile"),
+        anonymous=frozenset({"singleton_class"}), rewrites=_RUBY_REWRITES,
     ),
     LanguageSpec(
         "elixir", ("tree_sitter_elixir", "language"), (".ex", ".exs"),
@@ -467,7 +470,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     ),
     LanguageSpec(
         "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),
-        functions=_any("function_definition"), filenames=(".bashrc", ".zshrc", ".profile"),
+        functions=_any("function_definition"),
+        filenames=(".bashrc", ".bash_profile", ".bash_aliases", ".zshrc", ".zshenv", ".zprofile", ".profile", ".envrc",
+                   "PKGBUILD"),
         rewrites=_BATS_REWRITES,
     ),
 )

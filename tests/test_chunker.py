@@ -159,6 +159,12 @@ def test_header_guess_tells_cpp_headers_from_c_and_reads_shebangs() -> None:
     for name in ("vector.inl", "list.tpp", "stl_algo.tcc", "math.cppm", "core.ixx", "x.c++"):
         assert language_for(name, "template <typename T> void f(T) {}") == "cpp", name
     assert language_for("config.ru", "run App") == "ruby"
+    # files tools read by their names: CocoaPods', Vagrant's, fastlane's, Thor's (Ruby), direnv's and
+    # Arch's (Bash); sbt's builds are Scala
+    for name, language in (("ios/Podfile", "ruby"), ("Vagrantfile", "ruby"), ("fastlane/Fastfile", "ruby"),
+                           ("Thorfile", "ruby"), (".envrc", "bash"), ("PKGBUILD", "bash"), ("build.sbt", "scala"),
+                           ("project/plugins.sbt", "scala")):
+        assert language_for(name) == language, name
     # an included `.inc` fragment is C or C++ by what it holds (abseil's), else text (PHP's, Pascal's)
     assert language_for("absl/time/internal/zone_info.inc", "namespace absl {\nint x;\n}") == "cpp"
     assert language_for("src/tables.inc", "#if defined(X)\nstatic const int t[] = {1};\n#endif") == "c"
