@@ -94,5 +94,6 @@
 # branch (Serilog's `ILogger` had no interface, 246 syntax errors); 63: Vue and Svelte components'
 # scripts are chunked as TypeScript, their markup kept in the module's chunks; 64: a Yacc or Lex
 # file's C (`%{ ... %}` and what follows the rules) is chunked as C, its grammar kept in the module's;
-# 65: CUDA's and HIP's files (`.cu`, `.cuh`, `.hip`) are C++
-CHUNKER_VERSION = 65
+# 65: CUDA's and HIP's files (`.cu`, `.cuh`, `.hip`) are C++; 66: files tools read by name
+# (`Podfile`, `Vagrantfile`, `PKGBUILD`, `.envrc`) are Ruby or Bash, sbt's `.sbt` Scala
+CHUNKER_VERSION = 66
