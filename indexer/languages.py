@@ -226,7 +226,12 @@ _C_REWRITES = tuple((pattern, _blank) for pattern in (_C_MACRO_LINE, _C_MACRO_AF
 
 def _blank_all(match: re.Match[str]) -> str:
     """The match blanked but for its line breaks (whole lines: every other line's columns stay)."""
-    return re.sub(r"[^\n]", " ", match.group(0))
+    return _blanked(match.group(0))
+
+
+def _blanked(text: str) -> str:
+    """`text` as spaces but for its line breaks."""
+    return re.sub(r"[^\n]", " ", text)
 
 
 # C# written for several builds in one file (`#if FEATURE_DEFAULT_INTERFACE ... #else ; #endif`
@@ -263,9 +268,9 @@ def _grammar_code(match: re.Match[str]) -> str:
     for start, end in sorted(kept):
         if start < at:
             continue
-        out += [re.sub(r"[^\n]", " ", text[at:start]), text[start:end]]
+        out += [_blanked(text[at:start]), text[start:end]]
         at = end
-    return "".join(out) + re.sub(r"[^\n]", " ", text[at:])
+    return "".join(out) + _blanked(text[at:])
 
 
 # A parser's or a scanner's source, Yacc's (`parse.y`: jq's `jq_parse`, Ruby's and PHP's grammars)
