@@ -27,7 +27,7 @@
 - Files where several chunks match gain (the answer is often "this file"), and each further
   chunk of one file counts half as much as the one before, so ten results cover more files.
 
-Each signal's worth on the development benchmark (NDCG@10 with and without it) is in the README.
+Each signal's worth on the development benchmark (NDCG@10 with and without it) is in docs/retrieval-log.md.
 """
 
 from __future__ import annotations
