@@ -730,6 +730,26 @@ def _with_abbreviations(tokens: frozenset[str]) -> frozenset[str]:
     return tokens.union(*(_ABBREVIATIONS[token] for token in tokens if token in _ABBREVIATIONS))
 
 
+def agent_nouns(verb: str) -> tuple[str, ...]:
+    """The names code makes of a verb for what does it: `parse` -> `parser`, `format` ->
+    `formatter`, `log` -> `logger`, `validate` -> `validator`, `select` -> `selector`. A question
+    says what is done ("format SQL expressions"), the code names the doer (`SqlFormatter`), and
+    Porter's stemmer keeps the two apart (`format`, `formatt`; `pars`, `parser`). Where English
+    could double the last letter or not, both are made (a wrong spelling names nothing); `-or`
+    only after the endings that take it (`-ate`, `-ute`, `-ct`, `-it`, `-ss`), so a short form
+    makes none of its long word (`err`, `error`)."""
+    if len(verb) < 3 or not verb.isalpha():
+        return ()
+    if verb.endswith("e"):
+        return (verb + "r", verb[:-1] + "or") if verb.endswith(("ate", "ute")) else (verb + "r",)
+    forms = [verb + "er"]
+    if verb.endswith(("ct", "it", "ss")):
+        forms.append(verb + "or")  # selector, visitor, processor
+    if verb[-1] not in "aeiouwxy" and verb[-2] in "aeiou" and verb[-3] not in "aeiou":
+        forms.append(verb + verb[-1] + "er")  # logger, formatter, emitter
+    return tuple(forms)
+
+
 _QUALIFIED_IN_QUERY = re.compile(rf"{_IDENTIFIER}(?:(?:\.|::|#|\\){_IDENTIFIER})+")
 
 
@@ -741,7 +761,8 @@ def _query_words(query: str) -> tuple[frozenset[str], frozenset[str], tuple[str,
     # each word without the `_` around it, and a protocol hook as written (`__call__`)
     words = frozenset(w.lower().strip("_") for w in written) | {w.lower() for w in written if w[:2] == "__" == w[-2:]}
     dotted = tuple(_dotted(name).lower() for name in _QUALIFIED_IN_QUERY.findall(query))
-    return words, _with_abbreviations(frozenset(code_tokens(query))), dotted
+    tokens = frozenset(code_tokens(query))
+    return words, _with_abbreviations(tokens.union(*map(agent_nouns, tokens))), dotted
 
 
 def _uncommented(chunk: Chunk) -> str:

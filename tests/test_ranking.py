@@ -327,6 +327,13 @@ def test_a_definition_outranks_a_use_and_tests_rank_below_code() -> None:
     assert definition_boost(chunk("flag.go", "parseBoolArg"), "parse a boolean argument") > 1.0
     assert definition_boost(chunk("result.ts", "err"), "map the error value") == 1.0
     assert definition_boost(chunk("errors.py", "error_handler"), "err handler") == 1.0
+    # a verb names the doer code makes of it: ktorm's `SqlFormatter` for "format SQL expressions"
+    # (Porter keeps `format` and `formatter` apart, so BM25 had put it 81st); one spelling or another
+    assert definition_boost(chunk("SqlFormatter.kt", "SqlFormatter"), "format SQL expressions") > 1.0
+    assert definition_boost(chunk("BlockParser.go", "BlockParser"), "parse a block") > 1.0
+    assert definition_boost(chunk("Log.kt", "KspMavenLogger"), "log ksp maven messages") > 1.0
+    assert definition_boost(chunk("V.java", "SchemaValidator"), "validate the schema") > 1.0
+    assert definition_boost(chunk("SqlFormatter.kt", "SqlFormatter"), "SQL expressions") == 1.0
     # a constructor bears its class's name: a sentence that says it names the class
     profile = Chunk.build(path="Profile.cs", language="csharp", symbol="Profile", qualified_name="Profile",
                           kind="class", start_line=10, end_line=200, text="public class Profile {\n}")
