@@ -138,7 +138,8 @@ def barrel_prior(chunk: Chunk, terms: Collection[str]) -> float:
 
 def inline_test_prior(chunk: Chunk, terms: Collection[str]) -> float:
     """A test written beside the code it tests ranks as a test file's would, unless the query
-    asks for tests: Rust's `mod tests { ... }` (`tests.it_parses`), Zig's `test "parses" { ... }`
+    asks for tests: Rust's `mod tests { ... }` (`tests.it_parses`; also a module named
+    `test_special_string` or `simd_test`, as pulldown-cmark names them), Zig's `test "parses" { ... }`
     (named by its string) and Haskell's QuickCheck properties (`prop_checkReturn1 = verify ...`,
     ShellCheck keeps 1,700 beside its checks) live in the implementation's own file, where the
     path says nothing."""
@@ -154,7 +155,7 @@ def inline_test_factor(path: str, qualified_name: str, asked: tuple[str, ...], l
     return TEST_PENALTY if inline and not is_test_path(path) else 1.0  # a test file's prior counted it
 
 
-_TEST_SCOPE = re.compile(r"(?:^|\.)tests?\.")
+_TEST_SCOPE = re.compile(r"(?:^|\.)(?:tests?|test_\w+|\w+_tests?)\.")
 PROPERTY = "prop_"  # QuickCheck's convention for a property's name
 
 

@@ -855,7 +855,7 @@ def rank(
         name = chunk.qualified_name
         # a test beside the code it tests: cheap checks first, at no call's cost for the many names
         # that cannot be one
-        if "tests." in name or "test." in name or name[:1] == '"' or name.startswith(PROPERTY):
+        if "test." in name or "tests." in name or "test_" in name or name[:1] == '"' or name.startswith(PROPERTY):
             score *= inline_test_factor(path, name, asked, chunk.language)
         scored.append((item, file, score))
         by_file[file].append(score)

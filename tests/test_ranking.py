@@ -439,16 +439,22 @@ def test_a_test_written_beside_the_code_it_tests_ranks_below_that_code() -> None
     rust_test = named("src/cors.rs", "tests.allows_any_origin", "rust")
     zig_test = named("src/httpz.zig", '"httpz: CORS wildcard origin"', "zig")
     code = named("src/cors.rs", "Cors.check", "rust")
-    for test in (rust_test, zig_test):
+    # a test module named for what it tests, as pulldown-cmark names them (`mod test_special_string`,
+    # `mod simd_test`): its `cowstr_size` had been fourth for "escape HTML special characters"
+    named_module = named("src/cors.rs", "test_origin_header.allows_any_origin", "rust")
+    nested = named("src/cors.rs", "simd.cors_tests.allows_any_origin", "rust")
+    for test in (rust_test, zig_test, named_module, nested):
         assert inline_test_prior(test, ["cors", "origin"]) < inline_test_prior(code, ["cors", "origin"]) == 1.0
         assert inline_test_prior(test, ["cors", "origin", "tests"]) == 1.0  # asked for
-    chunks = {1: zig_test, 2: code, 3: rust_test}
-    ranked = rank("which origin does cors allow", chunks, [(1, 9.0), (3, 8.5), (2, 7.0)], [], mode="lexical", k=3)
+    chunks = {1: zig_test, 2: code, 3: rust_test, 4: named_module}
+    ranked = rank("which origin does cors allow", chunks, [(1, 9.0), (4, 8.8), (3, 8.5), (2, 7.0)], [],
+                  mode="lexical", k=4)
     assert ranked[0].chunk.qualified_name == "Cors.check"
     # a test in a test file is counted once, by its path
     in_test_file = named("tests/cors.rs", "tests.allows_any_origin", "rust")
     assert inline_test_prior(in_test_file, ["cors"]) == 1.0 and path_prior("tests/cors.rs", ["cors"]) < 1.0
     assert inline_test_prior(named("src/latest.rs", "latest.contest", "rust"), ["contest"]) == 1.0
+    assert inline_test_prior(named("src/fetch.rs", "Request.test_connection", "rust"), ["connection"]) == 1.0
     # Haskell's QuickCheck properties beside the checks they test; a Python `prop_` is a name like another
     prop = named("src/ShellCheck/Analytics.hs", "prop_checkShebang1", "haskell")
     check = named("src/ShellCheck/Analytics.hs", "checkShebang", "haskell")
