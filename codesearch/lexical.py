@@ -157,10 +157,30 @@ def _unicode_tokens(runs: list[str]) -> list[tuple[str, ...]]:
 
 
 def query_terms(query: str) -> list[str]:
-    """The distinct search terms of a query, stopwords dropped (unless nothing else is left)."""
+    """The distinct search terms of a query, stopwords dropped (unless nothing else is left, or
+    the query writes one as a name: `written_names`)."""
     tokens = list(dict.fromkeys(code_tokens(query)))
-    kept = [t for t in tokens if t not in STOPWORDS and len(t) > 1]
+    names = written_names(query)
+    kept = [t for t in tokens if (t not in STOPWORDS or t in names) and len(t) > 1]
     return kept or tokens
+
+
+_BACKTICKED = re.compile(r"`([^`\n]+)`")
+
+
+def written_names(query: str) -> frozenset[str]:
+    """The stopwords a query writes as names, which are then searched for: capitalised inside a
+    sentence of lower-case words (FluentValidation's `When` and `Unless` in "conditional
+    validation with When and Unless", Go's `Handle`, chi's `Use`), or in backticks (`` `use` ``).
+    The first word is a question's (`When does ...`), and a title in capitals says nothing."""
+    if not any(c.isupper() for c in query) and "`" not in query:
+        return frozenset()
+    words = re.findall(r"[^\W\d]\w*", query)
+    names: set[str] = set()
+    if sum(1 for word in words if word[0].islower()) * 2 >= len(words):
+        names.update(word.lower() for word in words[1:] if word[0].isupper() and word.lower() in STOPWORDS)
+    names.update(token for quoted in _BACKTICKED.findall(query) for token in code_tokens(quoted) if token in STOPWORDS)
+    return frozenset(names)
 
 
 def fts_match_expression(terms: list[str]) -> str:

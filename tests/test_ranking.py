@@ -94,6 +94,15 @@ def test_query_terms_drop_stopwords_and_quote_for_fts() -> None:
     # Vue's `defineComponent`, Ruby's `define_method`, C's `#define`)
     assert query_terms("where is the store defined") == ["store"]
     assert query_terms("define a store with getters") == ["define", "store", "getters"]
+    # a stopword written as a name is searched for: capitalised in a sentence of lower-case words
+    # (FluentValidation's `When` and `Unless`, SQL's `WHERE`), or in backticks; not a question's
+    # first word, nor the words of a title written in capitals
+    assert query_terms("conditional validation with When and Unless") == ["conditional", "validation", "when", "unless"]
+    assert query_terms("Op and SqlExpressionBuilder for composing WHERE conditions") == [
+        "op", "sqlexpressionbuilder", "sql", "expression", "builder", "composing", "where", "conditions"]
+    assert query_terms("where is `use` registered") == ["use", "registered"]
+    assert query_terms("When does the cache expire") == ["cache", "expire"]
+    assert query_terms("How Does The Router Work") == ["router"]
     assert fts_match_expression(['a"b', "c"]) == '"a""b" OR "c"'
 
 
