@@ -95,5 +95,6 @@
 # scripts are chunked as TypeScript, their markup kept in the module's chunks; 64: a Yacc or Lex
 # file's C (`%{ ... %}` and what follows the rules) is chunked as C, its grammar kept in the module's;
 # 65: CUDA's and HIP's files (`.cu`, `.cuh`, `.hip`) are C++; 66: files tools read by name
-# (`Podfile`, `Vagrantfile`, `PKGBUILD`, `.envrc`) are Ruby or Bash, sbt's `.sbt` Scala
-CHUNKER_VERSION = 66
+# (`Podfile`, `Vagrantfile`, `PKGBUILD`, `.envrc`) are Ruby or Bash, sbt's `.sbt` Scala; 67:
+# Objective-C (`.m`, `.mm`, its headers) is code
+CHUNKER_VERSION = 67

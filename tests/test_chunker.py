@@ -47,6 +47,10 @@ EXPECTED = {
     "sample.lua": ("lua", {("method", "sample.read_file"), ("function", "trim"), ("method", "sample.reload")}),
     "sample.zig": ("zig", {("class", "Parser"), ("method", "Parser.next"), ("function", "main")}),
     "sample.sh": ("bash", {("function", "log_error"), ("function", "install_deps")}),
+    # a category's methods are its class's; a header is Objective-C by its head, `NS_ENUM` a C enum
+    "sample.m": ("objc", {("function", "CacheFileName"), ("class", "ImageCache"), ("method", "ImageCache.sharedCache"),
+                          ("method", "ImageCache.storeData"), ("method", "ImageCache.evictKey")}),
+    "ImageCache.h": ("objc", {("class", "ImageCacheType"), ("class", "ImageCacheDelegate"), ("class", "ImageCache")}),
 }
 
 
@@ -1492,3 +1496,101 @@ def test_the_license_at_a_file_s_head_is_in_no_chunk_and_what_the_file_does_stay
     described = ("// Package pflag parses command-line flags.\n// It is a drop-in for Go's flag package.\n"
                  "package pflag\n")
     assert chunk_source(described, "flag.go", "go")[0].text == described.rstrip("\n")
+
+def test_objective_c_written_for_several_platforms_keeps_its_methods() -> None:
+    # AFNetworking's availability macros after a declaration (`AF_API_UNAVAILABLE(macos);`, and
+    # before a method's body), and SDWebImage's directives inside an `@implementation`, one method
+    # with a header for each platform: the parser had lost every method after them
+    afnetworking = (
+        "@interface AFURLSessionManagerTaskDelegate : NSObject\n"
+        "@property (nonatomic, strong) NSProgress *uploadProgress;\n"
+        "@end\n\n"
+        "@implementation AFURLSessionManagerTaskDelegate\n\n"
+        "- (instancetype)initWithTask:(NSURLSessionTask *)task {\n"
+        "    __weak __typeof__(task) weakTask = task;\n"
+        "    for (NSProgress *progress in @[ _uploadProgress, _downloadProgress ])\n"
+        "    {\n"
+        "        progress.cancellationHandler = ^{\n"
+        "            [weakTask cancel];\n"
+        "        };\n"
+        "#if AF_CAN_USE_AT_AVAILABLE\n"
+        "        if (@available(macOS 10.11, *))\n"
+        "#else\n"
+        "        if ([progress respondsToSelector:@selector(setResumingHandler:)])\n"
+        "#endif\n"
+        "        {\n"
+        "            progress.resumingHandler = ^{\n"
+        "                [weakTask resume];\n"
+        "            };\n"
+        "        }\n"
+        "    }\n"
+        "    return self;\n"
+        "}\n\n"
+        "- (void)URLSession:(NSURLSession *)session task:(NSURLSessionTask *)task\n"
+        "didFinishCollectingMetrics:(NSURLSessionTaskMetrics *)metrics AF_API_AVAILABLE(ios(10), macosx(10.12)) {\n"
+        "    self.sessionTaskMetrics = metrics;\n"
+        "}\n\n"
+        "@end\n\n"
+        "@interface AFURLSessionManager ()\n"
+        "@property (readwrite, nonatomic, strong) NSURLSession *session;\n"
+        "@property (readwrite, nonatomic, copy) AFDidFinishEventsBlock didFinishEvents AF_API_UNAVAILABLE(macos);\n"
+        "@end\n\n"
+        "@implementation AFURLSessionManager\n\n"
+        "- (instancetype)init {\n"
+        "    return [self initWithSessionConfiguration:nil];\n"
+        "}\n\n"
+        "@end\n"
+    )
+    sdwebimage = (
+        "#import \"SDAnimatedImageView.h\"\n\n"
+        "#if SD_UIKIT || SD_MAC\n\n"
+        "@implementation SDAnimatedImageView\n"
+        "#if SD_UIKIT\n"
+        "@dynamic animationRepeatCount;\n"
+        "#endif\n\n"
+        "#if SD_MAC\n"
+        "+ (instancetype)imageViewWithImage:(NSImage *)image\n"
+        "{\n"
+        "    return [[SDAnimatedImageView alloc] initWithFrame:NSZeroRect];\n"
+        "}\n"
+        "#else\n"
+        "- (instancetype)initWithImage:(UIImage *)image\n"
+        "{\n"
+        "    self = [super initWithImage:image];\n"
+        "    return self;\n"
+        "}\n"
+        "#endif\n\n"
+        "#if SD_MAC\n"
+        "- (void)viewDidMoveToWindow\n"
+        "#else\n"
+        "- (void)didMoveToWindow\n"
+        "#endif\n"
+        "{\n"
+        "#if SD_MAC\n"
+        "    [super viewDidMoveToWindow];\n"
+        "#else\n"
+        "    [super didMoveToWindow];\n"
+        "#endif\n"
+        "    [self checkPlay];\n"
+        "}\n\n"
+        "- (void)commonInit\n"
+        "{\n"
+        "    self.autoPlayAnimatedImage = YES;\n"
+        "}\n\n"
+        "@end\n\n"
+        "#endif\n"
+    )
+    chunks = chunk_source(afnetworking, "AFNetworking/AFURLSessionManager.m", "objc") + chunk_source(
+        sdwebimage, "SDWebImage/Core/SDAnimatedImageView.m", "objc")
+    named = {(c.kind, c.qualified_name) for c in chunks}
+    assert {("method", "AFURLSessionManagerTaskDelegate.initWithTask"),
+            ("method", "AFURLSessionManagerTaskDelegate.URLSession"),
+            ("class", "AFURLSessionManager"), ("method", "AFURLSessionManager.init")} <= named
+    # every platform's code is kept: the macOS constructor and the iOS one
+    assert {("method", "SDAnimatedImageView.imageViewWithImage"), ("method", "SDAnimatedImageView.initWithImage"),
+            ("method", "SDAnimatedImageView.commonInit")} <= named
+    init = next(c for c in chunks if c.symbol == "initWithTask")
+    assert "#if AF_CAN_USE_AT_AVAILABLE" in init.text  # as written
+    # a C or C++ header stays what it was
+    assert language_for("uv.h", "#include <stdio.h>\nint uv_run(uv_loop_t *loop);\n") == "c"
+    assert language_for("SDWebImageError.h", '#import "SDWebImageCompat.h"\nFOUNDATION_EXPORT double V;\n') == "objc"
