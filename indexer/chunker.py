@@ -481,8 +481,12 @@ def _is_doc_block(node: Node) -> bool:
     return "comment" in node.type and text.startswith(b"/**") and not text.startswith(b"/**/")
 
 
+# Comments that grammars name otherwise: Haskell's `-- |` doc comments, SQL's `/* ... */`
+_OTHER_COMMENTS = frozenset({"haddock", "marginalia"})
+
+
 def _is_leading(node: Node, spec: LanguageSpec) -> bool:
-    if "comment" in node.type or node.type == "haddock":  # Haskell's `-- |` doc comments
+    if "comment" in node.type or node.type in _OTHER_COMMENTS:
         return True
     # Rust's `#[derive(...)]` always; Elixir's unary operators only as `@doc`, `@spec`
     return node.type in spec.leading and (node.text or b"").startswith((b"@", b"#["))
@@ -567,6 +571,9 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
     for child in node.named_children:
         if child.type in _NAME_TYPES:
             return _text(child)
+        if child.type == "object_reference":  # SQL's `CREATE FUNCTION app.touch()`: the object's own
+            named = child.child_by_field_name("name")  # name, as written but for quotes (`"users"`)
+            return _text(named if named is not None else child).strip('"`[]')
     if node.type in spec.anonymous:
         return ""  # its members are qualified by the enclosing class
     if kind == "function":  # named by its keyword: Kotlin's `constructor(...)`

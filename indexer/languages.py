@@ -512,6 +512,16 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         wrappers=frozenset({"block", "expression_statement", "return_expression"}),
     ),
     LanguageSpec(
+        # SQL's schema and routines (migrations, a database's functions): what `CREATE` makes is
+        # named for its object, `CREATE TABLE users` is `users`; a query is module code
+        "sql", ("tree_sitter_sql", "language"), (".sql",),
+        functions=_any("create_function", "create_procedure", "create_trigger"),
+        classes=_any("create_table", "create_view", "create_materialized_view", "create_type"),
+        outer=frozenset({"statement"}),
+        # SQL Server's batch separator, `GO` on its own line, which is no SQL: the next statement was lost
+        rewrites=((re.compile(r"^[ \t]*GO[ \t]*;?[ \t]*$", re.M | re.I), _blank_all),),
+    ),
+    LanguageSpec(
         "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),
         functions=_any("function_definition"),
         filenames=(".bashrc", ".bash_profile", ".bash_aliases", ".zshrc", ".zshenv", ".zprofile", ".profile", ".envrc",

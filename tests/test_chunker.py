@@ -50,6 +50,9 @@ EXPECTED = {
     # a category's methods are its class's; a header is Objective-C by its head, `NS_ENUM` a C enum
     "sample.m": ("objc", {("function", "CacheFileName"), ("class", "ImageCache"), ("method", "ImageCache.sharedCache"),
                           ("method", "ImageCache.storeData"), ("method", "ImageCache.evictKey")}),
+    # what `CREATE` makes, named for its object, with the comment above it; SQL Server's `GO` read past
+    "sample.sql": ("sql", {("class", "users"), ("class", "active_users"), ("function", "touch_updated_at"),
+                           ("function", "users_touch"), ("class", "mood"), ("class", "refunds")}),
     "ImageCache.h": ("objc", {("class", "ImageCacheType"), ("class", "ImageCacheDelegate"), ("class", "ImageCache")}),
 }
 
@@ -1594,3 +1597,14 @@ def test_objective_c_written_for_several_platforms_keeps_its_methods() -> None:
     # a C or C++ header stays what it was
     assert language_for("uv.h", "#include <stdio.h>\nint uv_run(uv_loop_t *loop);\n") == "c"
     assert language_for("SDWebImageError.h", '#import "SDWebImageCompat.h"\nFOUNDATION_EXPORT double V;\n') == "objc"
+
+
+def test_sql_definitions_are_named_for_their_object_with_the_comment_above() -> None:
+    source = ("/* Keeps updated_at current on every update. */\n"
+              "CREATE OR REPLACE FUNCTION app.touch_updated_at() RETURNS trigger AS $$\n"
+              "BEGIN\n  NEW.updated_at = now();\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n\n"
+              'CREATE TABLE app."users" (id SERIAL PRIMARY KEY);\n')
+    chunks = {c.qualified_name: c for c in chunk_source(source, "db/001_init.sql", "sql") if c.symbol}
+    assert set(chunks) == {"touch_updated_at", "users"}  # the schema qualifies nothing
+    assert chunks["touch_updated_at"].start_line == 1 and chunks["touch_updated_at"].kind == "function"
+    assert language_for("db/001_init.sql") == "sql"
