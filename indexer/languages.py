@@ -131,10 +131,7 @@ def _c(name: str, extensions: tuple[str, ...],
     return LanguageSpec(
         name, ("tree_sitter_c", "language"), extensions,
         functions=_any("function_definition", "preproc_function_def"),
-        classes={**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
-                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
-                          "type_definition")},
-        outer=frozenset(), name_fields=("declarator", "name"), rewrites=rewrites,
+        classes=_C_TYPES, outer=frozenset(), name_fields=("declarator", "name"), rewrites=rewrites,
     )
 
 
@@ -189,6 +186,9 @@ _HSC_REWRITES = ((re.compile(r"\([ \t]*#(?=[ \t]*(?:peek|poke|ptr|offset|size|al
                              r"|#(?=\{[ \t]*(?:const|size|alignment|offset|peek|poke|ptr|type|enum)\b)"),
                   lambda match: match.group(0)[:-1] + " "),)
 _C_BODIES = frozenset({"field_declaration_list", "enumerator_list"})
+# C's types: a struct, union or enum with a body, or a `typedef` of one
+_C_TYPES: Rules = {**_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
+                   **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}), "type_definition")}
 # A C or C++ macro the parser cannot expand: upper case with an underscore (`QT_BEGIN_NAMESPACE`,
 # `__BEGIN_DECLS`, `FMT_EXPORT`, `SPDLOG_NOEXCEPT`), no arguments
 _MACRO_NAME = r"_{0,2}[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+_?"
@@ -435,9 +435,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         functions=_any("function_definition", "method_definition"),
         # `@interface` (a category's too: `@interface UIImageView (AFNetworking)`), `@implementation`
         # and `@protocol`, named by their first identifier; C's structs as in C
-        classes={**_any("class_interface", "class_implementation", "protocol_declaration"),
-                 **_needs(_C_BODIES, "struct_specifier", "union_specifier", "enum_specifier"),
-                 **_needs(frozenset({"struct_specifier", "union_specifier", "enum_specifier"}), "type_definition")},
+        classes={**_any("class_interface", "class_implementation", "protocol_declaration"), **_C_TYPES},
         name_fields=("declarator", "name"), rewrites=_OBJC_REWRITES,
     ),
     LanguageSpec(
