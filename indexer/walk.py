@@ -155,20 +155,34 @@ def walk_files(
     yield from entries
 
 
+def built_in_rules(extra_excludes: tuple[str, ...] = ()) -> _RuleSet:
+    """The rules that leave paths out before any ignore file is read (the built-in ones and
+    `extra_excludes`), compiled: the watcher's first, cheap test of a changed path
+    (`.decides(path)` is True where they leave it out)."""
+    return _compiled(tuple(r for r in (*BUILTIN_EXCLUDES, *extra_excludes) if r not in IGNORE_FILES))
+
+
 def ignored(root: Path, rel_path: str, extra_excludes: tuple[str, ...] = ()) -> bool:
     """Whether `walk_files` leaves out the file at `rel_path`: one of its folders is ignored, or
     it is, by the rules from the root down to its folder (read now: the live index asks this of
-    the few changed paths the built-in rules alone would leave out, `!build/` may bring back)."""
+    the changed paths the built-in rules alone would leave out, `!build/` may bring back)."""
+    return ignored_by(root, rel_path, extra_excludes) is not None
+
+
+def ignored_by(root: Path, rel_path: str, extra_excludes: tuple[str, ...] = ()) -> str | None:
+    """What leaves out the file at `rel_path` (`ignored`): the first of its folders that is
+    ignored (`node_modules`), or the path itself; None where `walk_files` keeps it. Everything
+    under such a folder is left out too, until an ignore file changes."""
     rules = _root_rules(root, extra_excludes)
     folders = rel_path.split("/")[:-1]
     for depth in range(len(folders) + 1):
         rel_dir = "/".join(folders[:depth])
         if rel_dir and _is_ignored(rules, rel_dir, is_dir=True):
-            return True
+            return rel_dir
         directory = os.path.join(root, rel_dir)
         present = {name for name in IGNORE_FILES if os.path.isfile(os.path.join(directory, name))}
         rules = _with_local_rules(directory, rel_dir, rules, present)
-    return _is_ignored(rules, rel_path, is_dir=False)
+    return rel_path if _is_ignored(rules, rel_path, is_dir=False) else None
 
 
 def _root_rules(root: Path, extra_excludes: tuple[str, ...]) -> list[tuple[str, _RuleSet]]:

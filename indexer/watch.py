@@ -23,8 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pathspec
-from codesearch.indexer.walk import BUILTIN_EXCLUDES, IGNORE_FILES, ignored
+from codesearch.indexer.walk import IGNORE_FILES, built_in_rules, ignored_by
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -70,12 +69,14 @@ class ChangeWatcher:
         self._index_dir = str(index_dir) if index_dir else None
         # Only rules that never change while running: paths under ignored folders such as
         # node_modules/ make no sync at all, unless an ignore file brings them back (`!build/`;
-        # `walk.ignored` reads the rules down to those paths only). Everything else makes one;
+        # `walk.ignored_by` reads the rules down to those paths only). Everything else makes one;
         # the sync applies the rest.
         self._extra_excludes = tuple(extra_excludes)
-        self._ignored = pathspec.GitIgnoreSpec.from_lines(
-            [r for r in (*BUILTIN_EXCLUDES, *extra_excludes) if r not in IGNORE_FILES]
-        )
+        self._built_in = built_in_rules(self._extra_excludes)
+        # folders the rules were read down to and found ignored: the thousands of paths an
+        # `npm install` writes under `node_modules/` are each one set lookup per folder, not a
+        # read of the rules (until an ignore file changes)
+        self._ignored_folders: set[str] = set()
         self._quiet = quiet
         self._max_delay = max_delay
         self._pending: set[str] = set()
@@ -147,12 +148,23 @@ class ChangeWatcher:
         if rel in (".", ""):
             return None
         if rel == ".git" or rel.startswith(".git/"):
+            if rel == ".git/info/exclude":
+                self._ignored_folders.clear()
             return rel if rel in _GIT_FILES_THAT_MATTER else None
         name = rel.rsplit("/", 1)[-1]
         if name in IGNORE_FILES:
+            self._ignored_folders.clear()
             return rel
-        if self._ignored.match_file(rel) and ignored(self.root, rel, self._extra_excludes):
-            return None  # (the built-in rules alone would leave out a folder `!build/` brings back)
+        folders = rel.split("/")[:-1]
+        if self._ignored_folders and any("/".join(folders[:depth]) in self._ignored_folders
+                                         for depth in range(1, len(folders) + 1)):
+            return None
+        if self._built_in.decides(rel):  # (the built-in rules alone would leave out a folder `!build/` brings back)
+            by = ignored_by(self.root, rel, self._extra_excludes)
+            if by is not None:
+                if by != rel:
+                    self._ignored_folders.add(by)
+                return None
         return rel
 
     def _record(self, abs_paths: list[str]) -> None:

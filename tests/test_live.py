@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from codesearch.indexer import watch
 from codesearch.indexer.sync import sync_chunks
 from conftest import FakeEncoder
 
@@ -182,8 +183,30 @@ def test_ignored_and_index_paths_trigger_nothing(live: tuple[LiveIndex, Recorder
     # as the walk indexes it
     assert watcher.relevant(f"{root}/build/tool.py") is None
     (index.root / ".codesearchignore").write_text("!build/\n")
+    # the ignore file's own event comes first, as the OS delivers them: the folders found ignored
+    # until then are read again
+    assert watcher.relevant(f"{root}/.codesearchignore") == ".codesearchignore"
     assert watcher.relevant(f"{root}/build/tool.py") == "build/tool.py"
     assert watcher.relevant(f"{root}/node_modules/pkg/index.js") is None
+
+
+def test_paths_under_an_ignored_folder_read_the_rules_once(live: tuple[LiveIndex, Recorder, FakeEncoder],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # an `npm install` writes thousands of files under `node_modules/`: the rules are read down to
+    # the folder once, not once for each file (76 µs a path)
+    index, _, _ = live
+    watcher = index._watcher
+    assert watcher is not None
+    root = str(index.root)
+    reads: list[str] = []
+    real = watch.ignored_by
+    monkeypatch.setattr(watch, "ignored_by", lambda *args: reads.append(args[1]) or real(*args))
+    for n in range(50):
+        assert watcher.relevant(f"{root}/node_modules/pkg{n % 5}/lib/file{n}.js") is None
+    assert reads == ["node_modules/pkg0/lib/file0.js"]
+    assert watcher.relevant(f"{root}/.gitignore") == ".gitignore"  # rules may have changed: read again
+    assert watcher.relevant(f"{root}/node_modules/pkg0/lib/other.js") is None
+    assert len(reads) == 2
 
 
 def test_unsaved_buffer_is_searched_instead_of_the_file(live: tuple[LiveIndex, Recorder, FakeEncoder],
