@@ -28,6 +28,21 @@ def flag_value(text: str) -> bool | None:
     return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
 
 
+# What people call the languages the index names otherwise (`--lang ts`, `--lang c++`)
+_LANGUAGE_NAMES = {
+    "objective-c": "objc", "objectivec": "objc", "obj-c": "objc", "c++": "cpp", "cxx": "cpp", "c#": "csharp",
+    "cs": "csharp", "ts": "typescript", "js": "javascript", "py": "python", "rb": "ruby", "rs": "rust",
+    "kt": "kotlin", "golang": "go", "sh": "bash", "shell": "bash", "zsh": "bash", "hs": "haskell", "ex": "elixir",
+}
+
+
+def canonical_language(language: str) -> str:
+    """The index's name for a language as a user writes it: `TypeScript`, `ts` -> `typescript`,
+    `C++` -> `cpp`, `Objective-C` -> `objc`."""
+    name = language.strip().lower()
+    return _LANGUAGE_NAMES.get(name, name)
+
+
 def check_request(query: str, mode: str, k: int, language: str | None = None) -> None:
     """QueryError for an empty query, an unknown mode, a k below 1 or a language codesearch does
     not know (every door checks these): `--lang klingon` would otherwise answer "no results"."""
@@ -40,7 +55,7 @@ def check_request(query: str, mode: str, k: int, language: str | None = None) ->
     if language:
         from codesearch.indexer.languages import BY_NAME, TEXT  # only when asked: it imports tree-sitter
 
-        if str(language).lower() not in (*BY_NAME, TEXT):
+        if canonical_language(str(language)) not in (*BY_NAME, TEXT):
             raise QueryError(f"unknown language {language!r}; use one of {', '.join(sorted((*BY_NAME, TEXT)))}")
 
 

@@ -15,7 +15,7 @@ from codesearch.partitions import STEMMER
 from codesearch.quoted import first_candidates, places, quoted_texts, verbatim
 from codesearch.ranking import aliased_type, lookup_name, rank
 from codesearch.records import Chunk, SearchResult
-from codesearch.requests import check_request
+from codesearch.requests import canonical_language, check_request
 from codesearch.store import Store
 
 if TYPE_CHECKING:
@@ -382,6 +382,6 @@ def related(
 
 def keep_chunk(chunk: Chunk, language: str | None, glob: str | None) -> bool:
     """Whether a chunk passes the `--lang` and `--glob` filters."""
-    if language and chunk.language != language.lower():
+    if language and chunk.language != canonical_language(language):
         return False
     return not glob or fnmatch.fnmatch(chunk.path, glob) or fnmatch.fnmatch(chunk.path.rsplit("/", 1)[-1], glob)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from codesearch.errors import QueryError
 from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
 from codesearch.placeholders import bare_outline, import_block
 from codesearch.priors import (
@@ -33,7 +36,8 @@ from codesearch.ranking import (
     reciprocal_rank_fusion,
 )
 from codesearch.records import Chunk
-from codesearch.search import search_lexical, term_coverage
+from codesearch.requests import check_request
+from codesearch.search import keep_chunk, search_lexical, term_coverage
 from codesearch.store import Store
 
 
@@ -104,6 +108,19 @@ def test_query_terms_drop_stopwords_and_quote_for_fts() -> None:
     assert query_terms("When does the cache expire") == ["cache", "expire"]
     assert query_terms("How Does The Router Work") == ["router"]
     assert fts_match_expression(['a"b', "c"]) == '"a""b" OR "c"'
+
+
+def test_a_language_is_named_as_people_name_it() -> None:
+    swift = chunk("Sources/Cache.swift", "Cache", language="swift")
+    objc = chunk("AFNetworking/AFSecurityPolicy.m", "AFSecurityPolicy", language="objc")
+    for written in ("objc", "Objective-C", "obj-c"):
+        check_request("pinned certificates", "lexical", 5, written)
+        assert keep_chunk(objc, written, None) and not keep_chunk(swift, written, None)
+    assert keep_chunk(swift, "Swift", None)
+    assert keep_chunk(chunk("a.ts", "f", language="typescript"), "ts", None)
+    assert keep_chunk(chunk("a.cc", "f", language="cpp"), "C++", None)
+    with pytest.raises(QueryError, match="unknown language 'klingon'"):
+        check_request("pinned certificates", "lexical", 5, "klingon")
 
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
