@@ -27,12 +27,10 @@ def summary_line(summary: SyncSummary) -> str:
     parts.append(f"{summary.new_vectors:,} new embeddings{rate}")
     if summary.missing_vectors:
         parts.append(f"{summary.missing_vectors:,} chunks without vectors")
-    if summary.skipped:
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in summary.skipped.most_common())
-        parts.append(f"skipped {sum(summary.skipped.values()):,} ({reasons})")
-    if summary.warned:
-        warnings = ", ".join(f"{warning}: {n}" for warning, n in summary.warned.most_common())
-        parts.append(f"indexed with a warning {sum(summary.warned.values()):,} ({warnings})")
+    for what, counts in (("skipped", summary.skipped), ("indexed with a warning", summary.warned)):
+        if counts:
+            reasons = ", ".join(f"{reason}: {n}" for reason, n in counts.most_common())
+            parts.append(f"{what} {sum(counts.values()):,} ({reasons})")
     parts.append(f"{summary.seconds + summary.embed_seconds:.1f} s")
     return "; ".join(parts)
 

@@ -162,17 +162,12 @@ def built_in_rules(extra_excludes: tuple[str, ...] = ()) -> _RuleSet:
     return _compiled(tuple(r for r in (*BUILTIN_EXCLUDES, *extra_excludes) if r not in IGNORE_FILES))
 
 
-def ignored(root: Path, rel_path: str, extra_excludes: tuple[str, ...] = ()) -> bool:
-    """Whether `walk_files` leaves out the file at `rel_path`: one of its folders is ignored, or
-    it is, by the rules from the root down to its folder (read now: the live index asks this of
-    the changed paths the built-in rules alone would leave out, `!build/` may bring back)."""
-    return ignored_by(root, rel_path, extra_excludes) is not None
-
-
 def ignored_by(root: Path, rel_path: str, extra_excludes: tuple[str, ...] = ()) -> str | None:
-    """What leaves out the file at `rel_path` (`ignored`): the first of its folders that is
-    ignored (`node_modules`), or the path itself; None where `walk_files` keeps it. Everything
-    under such a folder is left out too, until an ignore file changes."""
+    """What makes `walk_files` leave out the file at `rel_path`, by the rules from the root down
+    to its folder: the first of its folders that is ignored (`node_modules`), or the path itself;
+    None where the walk keeps it. Read now: the watcher asks it of the changed paths the built-in
+    rules alone would leave out, which `!build/` may bring back; everything under such a folder
+    is left out too, until an ignore file changes."""
     rules = _root_rules(root, extra_excludes)
     folders = rel_path.split("/")[:-1]
     for depth in range(len(folders) + 1):
