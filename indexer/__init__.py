@@ -96,5 +96,7 @@
 # file's C (`%{ ... %}` and what follows the rules) is chunked as C, its grammar kept in the module's;
 # 65: CUDA's and HIP's files (`.cu`, `.cuh`, `.hip`) are C++; 66: files tools read by name
 # (`Podfile`, `Vagrantfile`, `PKGBUILD`, `.envrc`) are Ruby or Bash, sbt's `.sbt` Scala; 67:
-# Objective-C (`.m`, `.mm`, its headers) is code; 68: SQL's `CREATE`s are definitions
-CHUNKER_VERSION = 68
+# Objective-C (`.m`, `.mm`, its headers) is code; 68: SQL's `CREATE`s are definitions; 69: Dart is
+# code (a signature and the body beside it are one definition), and C#'s and Dart's operators are
+# named `operator+`, not for the type they return
+CHUNKER_VERSION = 69

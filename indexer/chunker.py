@@ -66,7 +66,7 @@ class _Definition:
     start: int  # 0-based rows, inclusive; `start` includes leading comments and decorators
     end: int
     head: int  # the row where the definition itself starts (its signature)
-    body: Node
+    body: Node  # its node, or the body beside it where a grammar parts the two (Dart's `function_body`)
     members: list[_Definition] = field(default_factory=list)
 
 
@@ -269,7 +269,7 @@ def _collect(
                 # a function too long for one chunk is cut at the functions it defines, as a class
                 # is at its methods: a factory's closures are its API (react-hook-form's 2,000-line
                 # `createFormControl` defines `register`, `reset`, `setError`)
-                members = _collect(child, spec, lines, qualified, in_class=False, depth=depth + 1)
+                members = _collect(definition.body, spec, lines, qualified, in_class=False, depth=depth + 1)
                 definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)
                                       and not _local_type(m)]
             found.append(definition)
@@ -280,7 +280,9 @@ def _collect(
             if not members and name and _documented_value(child, spec):
                 members = [_definition(child, spec, lines, "function", name, inner)]
             found.extend(members)
-        elif child.named_child_count:  # most nodes are leaves: names, literals, operators
+        elif child.named_child_count and child.type not in spec.bodies:
+            # (most nodes are leaves: names, literals, operators; a body beside its signature is
+            # the definition's, its local functions found as members only where it is cut)
             found.extend(_collect(child, spec, lines, scope, in_class=in_class, depth=depth + 1))
     return _merge_clauses(found) if spec.merge_adjacent else found
 
@@ -392,16 +394,33 @@ def _definition(
     carried = _swallowed_comments(sibling, start) if sibling is not None else []
     if carried and not lines[carried[0].start_point.row][: carried[0].start_point.column].strip():
         start = carried[0].start_point.row  # this definition's doc comment, inside the one before
-    end = node.end_point.row
-    if node.end_point.column == 0 and end > node.start_point.row:
+    last = _last_part(node, spec)
+    end = last.end_point.row
+    if last.end_point.column == 0 and end > last.start_point.row:
         end -= 1  # the node ends with a newline
-    following = outer.next_named_sibling
-    swallowed = _swallowed_comments(node, following.start_point.row) if following is not None else []
+    following = (last if last is not node else outer).next_named_sibling
+    swallowed = _swallowed_comments(last, following.start_point.row) if following is not None else []
     if swallowed and swallowed[0].prev_sibling is not None:
         end = max(swallowed[0].prev_sibling.end_point.row, node.start_point.row)
     symbol = _name_parts(name)[-1] if name else ""
     qualified_name = ".".join(p for part in qualified for p in _name_parts(part))
-    return _Definition(kind, symbol, qualified_name, start, end, _signature_row(node), node)
+    return _Definition(kind, symbol, qualified_name, start, end, _signature_row(node), last)
+
+
+def _last_part(node: Node, spec: LanguageSpec) -> Node:
+    """Where a definition ends: its own node, or the last of `spec.bodies` that follow it or the
+    `spec.outer` nodes around it (Dart's `method_signature` is followed by its `function_body`,
+    a constructor's signature by its `initializers`)."""
+    last = node
+    current = node
+    while True:
+        following = current.next_named_sibling
+        while following is not None and following.type in spec.bodies:
+            last = following
+            following = following.next_named_sibling
+        if current.parent is None or current.parent.type not in spec.outer:
+            return last
+        current = current.parent
 
 
 # What a definition's node may hold before its signature: Java's and Kotlin's annotations, C#'s
@@ -568,6 +587,12 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
             written = _REFERENCE.sub("", _text(child))  # Rust's `impl Display for &'static str` is `str`'s
             if written and "\n" not in written:  # an operator (`==`, Ruby's `[]`) or C++'s `operator bool()`
                 return written.split("(", 1)[0].strip() or written
+    keyword = next((child for child in node.children if child.type == "operator"), None)
+    if keyword is not None and keyword.next_sibling is not None:
+        # C#'s `public static Money operator +(...)`, Dart's `bool operator ==(...)`: named as C++'s
+        # `operator+` is, not for the type they return; a conversion's `operator decimal` keeps its space
+        written = _text(keyword.next_sibling)
+        return f"operator {written}" if written[:1].isalpha() else f"operator{written}"
     for child in node.named_children:
         if child.type in _NAME_TYPES:
             return _text(child)

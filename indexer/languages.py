@@ -36,6 +36,9 @@ class LanguageSpec:
     outer: frozenset[str] = frozenset()
     # Sibling node types before a definition that belong to it (besides comments).
     leading: frozenset[str] = frozenset()
+    # Sibling node types right after a definition that are its body: Dart writes a function as
+    # its signature and its body side by side, with no node around the two.
+    bodies: frozenset[str] = frozenset()
     name_fields: tuple[str, ...] = ("name",)
     # Go's `func (s *Server) Serve()`: the field whose type names the method's class.
     receiver_field: str | None = None
@@ -85,6 +88,10 @@ def _needs(inner: frozenset[str], *types: str) -> Rules:
     return dict.fromkeys(types, inner)
 
 
+# What Dart declares a function with: the signature its body follows
+_DART_SIGNATURES = ("function_signature", "getter_signature", "setter_signature", "operator_signature",
+                    "constructor_signature", "constant_constructor_signature", "factory_constructor_signature",
+                    "redirecting_factory_constructor_signature")
 _ZIG_CONTAINERS = frozenset({"struct_declaration", "enum_declaration", "union_declaration", "opaque_declaration"})
 _JS_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _JS_WRAPPERS = frozenset({"call_expression", "arguments", "parenthesized_expression", "as_expression",
@@ -454,7 +461,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec(
         "csharp", ("tree_sitter_c_sharp", "language"), (".cs",),
         functions={**_any("method_declaration", "constructor_declaration", "destructor_declaration",
-                          "operator_declaration", "local_function_statement"),
+                          "operator_declaration", "conversion_operator_declaration", "local_function_statement"),
                    # a property whose accessors have bodies (`get { ... }`) is code as a method is,
                    # as Swift's computed properties are; `{ get; set; }` is a field
                    **_needs(frozenset({"block"}), "property_declaration")},
@@ -518,6 +525,18 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         outer=frozenset({"statement"}),
         # SQL Server's batch separator, `GO` on its own line, which is no SQL: the next statement was lost
         rewrites=((re.compile(r"^[ \t]*GO[ \t]*;?[ \t]*$", re.M | re.I), _blank_all),),
+    ),
+    LanguageSpec(
+        "dart", ("tree_sitter_dart", "language"), (".dart",),
+        # a function is its signature (`method_signature`'s, or a body-less `declaration`'s: a
+        # constructor with initialisers, an abstract or `external` method) and the `function_body`
+        # beside it; getters, setters, operators and constructors are methods as functions are
+        functions=_any(*_DART_SIGNATURES),
+        # and a `typedef`, which names a function's type as Go's `type HandlerFunc func(...)` does
+        classes=_any("class_definition", "enum_declaration", "mixin_declaration", "extension_declaration",
+                     "extension_type_declaration", "type_alias"),
+        outer=frozenset({"method_signature", "declaration"}), leading=frozenset({"annotation"}),
+        bodies=frozenset({"function_body", "initializers"}),
     ),
     LanguageSpec(
         "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),

@@ -36,6 +36,10 @@ EXPECTED = {
     "sample.c": ("c", {("class", "buffer"), ("function", "buffer_grow"), ("function", "main")}),
     "sample.cpp": ("cpp", {("class", "text.Tokenizer"), ("method", "text.Tokenizer.split"),
                            ("function", "text.count_words")}),
+    "sample.dart": ("dart", {("class", "Point"), ("method", "Point.midpoint"), ("method", "Point.length"),
+                             ("method", "Point.operator=="), ("class", "Scalable"), ("method", "Scalable.scale"),
+                             ("class", "Describe"), ("method", "Describe.describe"), ("class", "Quadrant"),
+                             ("class", "PointFilter"), ("function", "origin")}),
     "sample.cs": ("csharp", {("class", "Shop.Cart"), ("method", "Shop.Cart.Add"), ("method", "Shop.Cart.Checkout")}),
     "sample.php": ("php", {("class", "Mailer"), ("method", "Mailer.send"), ("function", "render_template")}),
     "sample.rb": ("ruby", {("class", "Billing"), ("class", "Billing.Subscription"),
@@ -1608,3 +1612,51 @@ def test_sql_definitions_are_named_for_their_object_with_the_comment_above() -> 
     assert set(chunks) == {"touch_updated_at", "users"}  # the schema qualifies nothing
     assert chunks["touch_updated_at"].start_line == 1 and chunks["touch_updated_at"].kind == "function"
     assert language_for("db/001_init.sql") == "sql"
+
+
+def test_a_dart_signature_and_the_body_beside_it_are_one_definition() -> None:
+    # Dart's grammar gives a method as a `method_signature` and a `function_body` side by side:
+    # the chunk holds both, with its doc comment and annotation, and a constructor its initialisers
+    source = ("class Cascade {\n"
+              "  /// Creates a cascade.\n"
+              "  Cascade({Iterable<int>? statusCodes})\n"
+              "      : _statusCodes = statusCodes,\n"
+              "        _parent = null;\n\n"
+              "  /// Adds [handler] to the end.\n"
+              "  @useResult\n"
+              "  Cascade add(Handler handler) {\n"
+              "    Response first(Request request) => _handler(request);\n"
+              "    return Cascade._(this, handler);\n"
+              "  }\n\n"
+              "  bool get isEmpty => _parent == null;\n"
+              "}\n")
+    chunks = {c.qualified_name: c for c in chunk_source(source, "lib/src/cascade.dart", "dart") if c.symbol}
+    assert set(chunks) == {"Cascade", "Cascade.Cascade", "Cascade.add", "Cascade.isEmpty"}
+    assert (chunks["Cascade.Cascade"].start_line, chunks["Cascade.Cascade"].end_line) == (2, 5)
+    add = chunks["Cascade.add"]
+    assert (add.start_line, add.end_line, add.kind) == (7, 12, "method")
+    assert add.text.startswith("  /// Adds [handler]") and add.text.endswith("  }")
+    # the local function stays inside its method's chunk, not a definition of the class's
+    assert "Response first" in add.text
+
+
+def test_a_long_dart_function_is_cut_where_its_statements_start() -> None:
+    body = "".join(f"  final value{n} = compute({n});\n" for n in range(MAX_CHUNK_LINES + 20))
+    source = f"void main() {{\n{body}}}\n"
+    pieces = [c for c in chunk_source(source, "bin/main.dart", "dart") if c.symbol == "main"]
+    assert len(pieces) == 2
+    assert pieces[0].start_line == 1 and pieces[-1].end_line == MAX_CHUNK_LINES + 22
+    assert all(c.text.splitlines()[0].lstrip().startswith(("void main", "final value")) for c in pieces)
+
+
+def test_operators_are_named_as_operators_not_for_the_type_they_return() -> None:
+    csharp = ("class Money {\n"
+              "    public static Money operator +(Money a, Money b) { return a; }\n"
+              "    public static bool operator ==(Money a, Money b) { return true; }\n"
+              "    public static implicit operator decimal(Money m) { return 0; }\n"
+              "}\n")
+    names = {c.qualified_name for c in chunk_source(csharp, "Money.cs", "csharp") if c.kind == "method"}
+    assert names == {"Money.operator+", "Money.operator==", "Money.operator decimal"}
+    dart = "class A {\n  bool operator ==(Object other) => true;\n  A operator [](int i) => this;\n}\n"
+    names = {c.qualified_name for c in chunk_source(dart, "a.dart", "dart") if c.kind == "method"}
+    assert names == {"A.operator==", "A.operator[]"}
