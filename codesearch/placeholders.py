@@ -38,13 +38,15 @@ def bare_outline(chunk: Chunk) -> bool:
 # `import`, `from x import`, `using`, `package`, `namespace`, Rust's `use` and `mod x;`,
 # `#include`, Ruby's `require`, PHP's `<?php declare(strict_types=1);`, Kotlin's `@file:`,
 # Haskell's `module X (..) where`, Lua's `local x = require "x"`, JavaScript's `require(...)`,
-# Zig's `@import(...)`, a barrel's `export * from`, Bash's `source`
+# Zig's `@import(...)`, a barrel's `export * from`, Bash's `source`, Dart's `export 'src/x.dart'`,
+# `part` and `library`
 _IMPORT = re.compile(
     r"\s*(?:@testable\s+)?(?:import\b|from\s+[\w.]+\s+import\b|using\b|package\b|namespace\b|"
     r"(?:pub(?:\([\w:]+\))?\s+)?(?:use\b|mod\s+\w+\s*;)|extern\s+crate\b|#\s*(?:include|import)\b|"
     r"require(?:_relative|_once)?\b|include(?:_once)?\b|@file:|module\s+[\w.]+(?:\s*\(|\s+where\b|\s*$)|"
     r"(?:local\s+)?[\w.]+\s*=\s*require\b|(?:const|let|var)\s+[\w{}, $:]+\s*=\s*(?:require\(|@import\()|"
-    r"export\s+(?:\*|\{|type\s+\{).*\bfrom\b|<\?php\b|declare\s*\(\s*strict_types|source\b)"
+    r"export\s+(?:\*|\{|type\s+\{).*\bfrom\b|<\?php\b|declare\s*\(\s*strict_types|source\b|"
+    r"export\s+['\"]|part\s+(?:of\b|['\"])|library\b[\w.\s]*;)"
 )
 # What heads a file, or stands between its imports, without saying what it does: a `#!` line,
 # Rust's attributes (`#[doc(no_inline)]`), an include guard (`#ifndef X_H`, `#define X_H`,

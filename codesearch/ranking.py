@@ -241,8 +241,8 @@ def _bare(symbol: str) -> str:
 
 
 # Languages whose bodies are written in braces, where a function that ends in `;` has none.
-_BRACED = frozenset({"c", "cpp", "csharp", "go", "java", "javascript", "php", "rust", "tsx", "typescript", "vue",
-                     "svelte", "yacc", "lex"})
+_BRACED = frozenset({"c", "cpp", "csharp", "dart", "go", "java", "javascript", "php", "rust", "tsx", "typescript",
+                     "vue", "svelte", "yacc", "lex"})
 # Languages where a function without a body is its signature alone, with no `;`: a Kotlin
 # interface's or `expect` class's `fun clear()`, a Swift protocol's `func next() -> Element?`, a
 # Scala trait's `def size: Int`

@@ -715,6 +715,12 @@ def test_a_method_declared_without_a_body_gives_way_to_its_implementation() -> N
     arrow = chunk("src/math.ts", "double", language="typescript", text="export const double = (x: number) =>\n  x * 2;")
     python = chunk("app/base.py", "run", kind="method", text='def run(self):\n    raise NotImplementedError;')
     assert declaration_prior(arrow) == declaration_prior(python) == 1.0  # a body without braces
+    # Dart: an abstract method ends with `;`, as a getter written with `=>` does
+    abstract = chunk("lib/src/storage.dart", "write", kind="method", language="dart",
+                     text="  /// Persists the value.\n  Future<void> write(String key, dynamic value);")
+    getter = chunk("lib/src/body.dart", "isEmpty", kind="method", language="dart",
+                   text="  bool get isEmpty => _body.contentLength == 0;")
+    assert declaration_prior(abstract) < declaration_prior(getter) == 1.0
 
 
 def test_a_signature_without_a_body_in_kotlin_swift_or_scala_gives_way_to_its_implementation() -> None:
@@ -1478,6 +1484,7 @@ def test_a_file_s_imports_give_their_place_to_its_code() -> None:
         "haskell": "module Text.Parsec.Char (char) where\nimport Data.Char",
         "lua": 'local Job = require "plenary.job"\nlocal M = require("plenary.path")',
         "zig": 'const std = @import("std");',
+        "dart": "library shelf;\nimport 'dart:io';\nexport 'src/cascade.dart' show Cascade;\npart 'src/body.dart';",
         # mostly imports: a type alias and a cache declared under them are not what the file does
         "tsx": "import type { Router } from '../../router'\nimport {\n  METHOD_NAME_ALL,\n  UnsupportedPathError,\n"
                "} from '../../router'\nimport { checkOptionalParameter } from '../../utils/url'\n"
