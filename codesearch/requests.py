@@ -33,6 +33,7 @@ _LANGUAGE_NAMES = {
     "objective-c": "objc", "objectivec": "objc", "obj-c": "objc", "c++": "cpp", "cxx": "cpp", "c#": "csharp",
     "cs": "csharp", "ts": "typescript", "js": "javascript", "py": "python", "rb": "ruby", "rs": "rust",
     "kt": "kotlin", "golang": "go", "sh": "bash", "shell": "bash", "zsh": "bash", "hs": "haskell", "ex": "elixir",
+    "terraform": "hcl", "tf": "hcl", "bazel": "starlark", "bzl": "starlark", "flutter": "dart",
 }
 
 

@@ -98,5 +98,6 @@
 # (`Podfile`, `Vagrantfile`, `PKGBUILD`, `.envrc`) are Ruby or Bash, sbt's `.sbt` Scala; 67:
 # Objective-C (`.m`, `.mm`, its headers) is code; 68: SQL's `CREATE`s are definitions; 69: Dart is
 # code (a signature and the body beside it are one definition), and C#'s and Dart's operators are
-# named `operator+`, not for the type they return
-CHUNKER_VERSION = 69
+# named `operator+`, not for the type they return; 70: Terraform's and other HCL's labelled blocks are
+# definitions (`aws_s3_bucket.logs`), Bazel's Starlark (`.bzl`, `BUILD`) is chunked as Python is
+CHUNKER_VERSION = 70

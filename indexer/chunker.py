@@ -576,6 +576,9 @@ def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
         return DEFAULT_EXPORT  # `export default () => ...`: named for its file once the file is read
     if _destructures(node, spec):
         return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
+    labels = [_text(child).strip('"') for child in node.named_children if child.type in spec.labels]
+    if labels:
+        return ".".join(labels)
     for field_name in spec.name_fields:
         child = node.child_by_field_name(field_name)
         if child is not None and child.type == "user_type" and (nested := _nested_type(child)):

@@ -67,6 +67,9 @@ class LanguageSpec:
     # (Redux Toolkit), `export const setAutoFreeze = immer.setAutoFreeze.bind(immer)` (immer), a
     # library's API made by a call, its doc comment saying what it is.
     documented_values: frozenset[str] = frozenset()
+    # Child node types whose texts, joined with `.`, name a definition: HCL's block labels
+    # (`resource "aws_s3_bucket" "logs"` is `aws_s3_bucket.logs`, as Terraform addresses it).
+    labels: frozenset[str] = frozenset()
     # Classes without a name of their own whose members are the enclosing class's: Ruby's
     # `class << self` (its methods are `Base.reset!`, not methods of the first constant inside)
     # and Kotlin's unnamed `companion object`. Their own chunk gets no symbol.
@@ -537,6 +540,20 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
                      "extension_type_declaration", "type_alias"),
         outer=frozenset({"method_signature", "declaration"}), leading=frozenset({"annotation"}),
         bodies=frozenset({"function_body", "initializers"}),
+    ),
+    LanguageSpec(
+        # Terraform's, Packer's and Nomad's configuration: a block with labels is a definition
+        # (`resource`, `module`, `variable`, `output`, `data`, `provider`), named for them; a block
+        # without (`locals`, `terraform`, a resource's `lifecycle`) is its file's or its block's code
+        "hcl", ("tree_sitter_hcl", "language"), (".tf", ".tfvars", ".hcl", ".nomad"),
+        classes=_needs(frozenset({"string_lit"}), "block"), labels=frozenset({"string_lit"}),
+    ),
+    LanguageSpec(
+        # Bazel's and Buck's Starlark, a dialect of Python: rules and macros (`.bzl`) and the BUILD
+        # files that call them
+        "starlark", ("tree_sitter_python", "language"), (".bzl", ".star", ".bazel"),
+        functions=_any("function_definition"),
+        filenames=("BUILD", "WORKSPACE", "BUCK", "Tiltfile"),
     ),
     LanguageSpec(
         "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),

@@ -40,6 +40,8 @@ EXPECTED = {
                              ("method", "Point.operator=="), ("class", "Scalable"), ("method", "Scalable.scale"),
                              ("class", "Describe"), ("method", "Describe.describe"), ("class", "Quadrant"),
                              ("class", "PointFilter"), ("function", "origin")}),
+    "sample.tf": ("hcl", {("class", "aws_s3_bucket.logs"), ("class", "prefix"), ("class", "logs_bucket_arn")}),
+    "sample.bzl": ("starlark", {("function", "service_binary")}),
     "sample.cs": ("csharp", {("class", "Shop.Cart"), ("method", "Shop.Cart.Add"), ("method", "Shop.Cart.Checkout")}),
     "sample.php": ("php", {("class", "Mailer"), ("method", "Mailer.send"), ("function", "render_template")}),
     "sample.rb": ("ruby", {("class", "Billing"), ("class", "Billing.Subscription"),
@@ -1660,3 +1662,23 @@ def test_operators_are_named_as_operators_not_for_the_type_they_return() -> None
     dart = "class A {\n  bool operator ==(Object other) => true;\n  A operator [](int i) => this;\n}\n"
     names = {c.qualified_name for c in chunk_source(dart, "a.dart", "dart") if c.kind == "method"}
     assert names == {"A.operator==", "A.operator[]"}
+
+
+def test_terraform_blocks_are_named_for_their_labels_and_bazel_files_are_starlark() -> None:
+    source = ('resource "aws_security_group" "web" {\n'
+              '  name = "web"\n'
+              '  ingress {\n    from_port = 443\n  }\n'
+              '  dynamic "egress" {\n    for_each = var.egress\n    content {\n      to_port = 0\n    }\n  }\n'
+              '}\n\n'
+              'module "vpc" {\n  source = "terraform-aws-modules/vpc/aws"\n}\n\n'
+              'terraform {\n  required_version = ">= 1.5"\n}\n')
+    chunks = chunk_source(source, "infra/main.tf", "hcl")
+    named = {c.qualified_name: c for c in chunks if c.symbol}
+    # addressed as Terraform addresses them (`aws_security_group.web`); a labelled block inside is
+    # its member, an unlabelled one (`ingress`, `lifecycle`) its code, and `terraform {}` the file's
+    assert set(named) == {"aws_security_group.web", "aws_security_group.web.egress", "vpc"}
+    assert named["aws_security_group.web"].symbol == "web"
+    assert "from_port = 443" in named["aws_security_group.web"].text
+    assert any(c.kind == "module" and "required_version" in c.text for c in chunks)
+    assert [language_for(p) for p in ("infra/prod.tfvars", "packer/build.pkr.hcl", "BUILD", "pkg/BUILD.bazel",
+                                      "MODULE.bazel", "tools/defs.bzl")] == ["hcl"] * 2 + ["starlark"] * 4

@@ -119,6 +119,8 @@ def test_a_language_is_named_as_people_name_it() -> None:
     assert keep_chunk(swift, "Swift", None)
     assert keep_chunk(chunk("a.ts", "f", language="typescript"), "ts", None)
     assert keep_chunk(chunk("a.cc", "f", language="cpp"), "C++", None)
+    assert keep_chunk(chunk("infra/main.tf", "logs", language="hcl"), "Terraform", None)
+    assert keep_chunk(chunk("tools/defs.bzl", "f", language="starlark"), "bazel", None)
     with pytest.raises(QueryError, match="unknown language 'klingon'"):
         check_request("pinned certificates", "lexical", 5, "klingon")
 
