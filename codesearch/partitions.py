@@ -371,7 +371,7 @@ class Partitions:
         recently go first)."""
         import numpy as np
 
-        from codesearch.ranking import bm25_idf, bm25_share
+        from codesearch.fusion import bm25_idf, bm25_share
 
         wanted = [s for s in dict.fromkeys(stems) if s not in self._held]
         keys = stem_hashes(wanted)

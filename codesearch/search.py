@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 from codesearch import spelling
 from codesearch.encoding import Encoder
 from codesearch.lexical import STOPWORDS, code_tokens, common_terms, query_terms, weighty_terms
+from codesearch.lookups import aliased_type, lookup_name
 from codesearch.overlay import EMPTY, Overlay
 from codesearch.partitions import STEMMER
 from codesearch.quoted import first_candidates, places, quoted_texts, verbatim
-from codesearch.ranking import aliased_type, lookup_name, rank
+from codesearch.ranking import rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import canonical_language, check_request
 from codesearch.store import Store

@@ -573,7 +573,7 @@ class Store:
         lengths = dict(db.execute("SELECT doc, COUNT(*) FROM temp.scratch_vocab WHERE doc > 0 GROUP BY doc"))
         rows, average = self._bm25_corpus()
         hits = self.stem_documents(stems)
-        from codesearch.ranking import bm25_idf, bm25_share  # here: only unsaved buffers need it
+        from codesearch.fusion import bm25_idf, bm25_share  # here: only unsaved buffers need it
 
         idf = {term: bm25_idf(rows, hits.get(term, 0)) for term in stems}
         scores: dict[int, float] = {}

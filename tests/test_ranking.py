@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from codesearch.code_priors import brevity_prior, declaration_prior, delegates, deprecated_prior
 from codesearch.errors import QueryError
+from codesearch.fusion import reciprocal_rank_fusion
 from codesearch.lexical import FOLDER, code_tokens, fts_match_expression, query_terms, split_identifier, weighty_terms
+from codesearch.lookups import aliased_type, lookup_name, names_definition
+from codesearch.naming import definition_boost, name_prefixes
 from codesearch.placeholders import bare_outline, import_block
 from codesearch.priors import (
     aside_head,
@@ -21,20 +25,7 @@ from codesearch.priors import (
     variant_priors,
 )
 from codesearch.quoted import places, rendered, verbatim
-from codesearch.ranking import (
-    aliased_type,
-    asks_for_tests,
-    brevity_prior,
-    declaration_prior,
-    definition_boost,
-    delegates,
-    deprecated_prior,
-    lookup_name,
-    name_prefixes,
-    names_definition,
-    rank,
-    reciprocal_rank_fusion,
-)
+from codesearch.ranking import asks_for_tests, rank
 from codesearch.records import Chunk
 from codesearch.requests import check_request
 from codesearch.search import keep_chunk, search_lexical, term_coverage
@@ -848,7 +839,7 @@ def test_coverage_counts_stemmed_terms_in_a_chunks_code_not_its_path(tmp_path: P
 
 
 def test_reweight_idf_scores_an_index_on_the_collections_statistics() -> None:
-    from codesearch.ranking import bm25_idf, reweight_idf
+    from codesearch.fusion import bm25_idf, reweight_idf
 
     # A term in 1 of 2 chunks of a small index, but in 1 of 1,000 chunks of the whole collection.
     local, overall = bm25_idf(2, 1), bm25_idf(1000, 1)

@@ -1,7 +1,7 @@
 """One BM25 index over every shard of a catalog, for lexical search over many repositories.
 
 Searching a few shards, each answers from its own FTS5 table and the scores are put on common
-statistics (`ranking.reweight_idf`): a handful of small queries per shard. With hundreds of
+statistics (`fusion.reweight_idf`): a handful of small queries per shard. With hundreds of
 shards those queries add up, so past `MERGED_SHARDS` shards the job also writes every shard's
 BM25 rows into one FTS5 table (the same definition as a shard's), where one query scores the
 whole collection on its own statistics. Row ids are (shard number << 32 | chunk id), the shard

@@ -24,10 +24,12 @@ from codesearch.catalog.dense import MERGED_THRESHOLD, MergedIndex
 from codesearch.catalog.lexical import MERGED_SHARDS, MergedLexical
 from codesearch.encoding import Encoder, EncoderSettings, load_encoder
 from codesearch.errors import IndexMissing, ModelUnavailable, QueryError
+from codesearch.fusion import bm25_idf, reweight_idf
 from codesearch.index import INDEX_DIR_NAME
 from codesearch.lexical import code_tokens, common_terms, fts_match_expression, query_terms
+from codesearch.lookups import lookup_name
 from codesearch.quoted import MAX_PLACES, quoted_texts
-from codesearch.ranking import bm25_idf, lookup_name, rank, reweight_idf
+from codesearch.ranking import rank
 from codesearch.records import Chunk, SearchResult
 from codesearch.requests import check_request
 from codesearch.search import (
@@ -248,7 +250,7 @@ class CatalogSearcher:
     def _lexical(self, shards: list[_Shard], query: str, *, fill: bool = False) -> list[tuple[int, float]]:
         """BM25 candidates of the shards. One shard answers as its own index would (`fill` as
         `search.search_lexical` takes it, in lexical mode). Several are
-        scored on the statistics of all of them together (`ranking.reweight_idf`), so that scores
+        scored on the statistics of all of them together (`fusion.reweight_idf`), so that scores
         compare across shards: each term's best chunks in each shard, a chunk's score summed over
         the terms whose lists it is in. Past `MERGED_SHARDS` shards, the merged index answers."""
         merged = self._merged_lexical(shards)
