@@ -21,7 +21,7 @@ _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 # Line comments, by language: the markers their lines start with (C's `//`, `/*` and `*` elsewhere)
 _LINE_COMMENTS = {
     "python": ("#",), "ruby": ("#",), "bash": ("#",), "elixir": ("#",), "lua": ("--",), "haskell": ("--",),
-    "zig": ("//",), "php": ("//", "#", "/*", "*"), "sql": ("--", "/*"), "starlark": ("#",),
+    "zig": ("//",), "php": ("//", "#", "/*", "*"), "sql": ("--", "/*"), "starlark": ("#",), "make": ("#",),
     "hcl": ("#", "//", "/*", "*"),
 }
 _C_LIKE_COMMENTS = ("//", "/*", "*")

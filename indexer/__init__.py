@@ -99,5 +99,6 @@
 # Objective-C (`.m`, `.mm`, its headers) is code; 68: SQL's `CREATE`s are definitions; 69: Dart is
 # code (a signature and the body beside it are one definition), and C#'s and Dart's operators are
 # named `operator+`, not for the type they return; 70: Terraform's and other HCL's labelled blocks are
-# definitions (`aws_s3_bucket.logs`), Bazel's Starlark (`.bzl`, `BUILD`) is chunked as Python is
-CHUNKER_VERSION = 70
+# definitions (`aws_s3_bucket.logs`), Bazel's Starlark (`.bzl`, `BUILD`) is chunked as Python is; 71:
+# a Makefile's rules with a recipe are definitions named for their targets
+CHUNKER_VERSION = 71

@@ -402,8 +402,9 @@ def _definition(
     swallowed = _swallowed_comments(last, following.start_point.row) if following is not None else []
     if swallowed and swallowed[0].prev_sibling is not None:
         end = max(swallowed[0].prev_sibling.end_point.row, node.start_point.row)
-    symbol = _name_parts(name)[-1] if name else ""
-    qualified_name = ".".join(p for part in qualified for p in _name_parts(part))
+    parts = _name_parts if spec.qualified_names else lambda whole: [whole]
+    symbol = parts(name)[-1] if name else ""
+    qualified_name = ".".join(p for part in qualified for p in parts(part))
     return _Definition(kind, symbol, qualified_name, start, end, _signature_row(node), last)
 
 

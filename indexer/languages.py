@@ -70,6 +70,8 @@ class LanguageSpec:
     # Child node types whose texts, joined with `.`, name a definition: HCL's block labels
     # (`resource "aws_s3_bucket" "logs"` is `aws_s3_bucket.logs`, as Terraform addresses it).
     labels: frozenset[str] = frozenset()
+    # Whether a name's `.`, `:` and `::` qualify it; Make's targets are files (`libfoo.so`, `%.o`).
+    qualified_names: bool = True
     # Classes without a name of their own whose members are the enclosing class's: Ruby's
     # `class << self` (its methods are `Base.reset!`, not methods of the first constant inside)
     # and Kotlin's unnamed `companion object`. Their own chunk gets no symbol.
@@ -554,6 +556,13 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "starlark", ("tree_sitter_python", "language"), (".bzl", ".star", ".bazel"),
         functions=_any("function_definition"),
         filenames=("BUILD", "WORKSPACE", "BUCK", "Tiltfile"),
+    ),
+    LanguageSpec(
+        # Make's rules with a recipe are what a Makefile defines, named for their targets (`build`,
+        # `%.o`), and a `define` block; its variables and dependency lines are its module's code
+        "make", ("tree_sitter_make", "language"), (".mk", ".mak"),
+        functions={**_needs(frozenset({"recipe"}), "rule"), **_any("define_directive")},
+        labels=frozenset({"targets"}), qualified_names=False, filenames=("Makefile", "makefile", "GNUmakefile"),
     ),
     LanguageSpec(
         "bash", ("tree_sitter_bash", "language"), (".sh", ".bash", ".zsh", ".ksh", ".bats"),

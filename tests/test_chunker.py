@@ -42,6 +42,7 @@ EXPECTED = {
                              ("class", "PointFilter"), ("function", "origin")}),
     "sample.tf": ("hcl", {("class", "aws_s3_bucket.logs"), ("class", "prefix"), ("class", "logs_bucket_arn")}),
     "sample.bzl": ("starlark", {("function", "service_binary")}),
+    "Makefile": ("make", {("function", "build"), ("function", "%.o"), ("function", "clean")}),
     "sample.cs": ("csharp", {("class", "Shop.Cart"), ("method", "Shop.Cart.Add"), ("method", "Shop.Cart.Checkout")}),
     "sample.php": ("php", {("class", "Mailer"), ("method", "Mailer.send"), ("function", "render_template")}),
     "sample.rb": ("ruby", {("class", "Billing"), ("class", "Billing.Subscription"),
@@ -1664,7 +1665,7 @@ def test_operators_are_named_as_operators_not_for_the_type_they_return() -> None
     assert names == {"A.operator==", "A.operator[]"}
 
 
-def test_terraform_blocks_are_named_for_their_labels_and_bazel_files_are_starlark() -> None:
+def test_terraform_bazel_and_make_files_are_code_named_as_their_tools_name_them() -> None:
     source = ('resource "aws_security_group" "web" {\n'
               '  name = "web"\n'
               '  ingress {\n    from_port = 443\n  }\n'
@@ -1680,5 +1681,9 @@ def test_terraform_blocks_are_named_for_their_labels_and_bazel_files_are_starlar
     assert named["aws_security_group.web"].symbol == "web"
     assert "from_port = 443" in named["aws_security_group.web"].text
     assert any(c.kind == "module" and "required_version" in c.text for c in chunks)
+    # a Makefile's rule with a recipe is named for its target, a file's name kept whole
+    make = {c.symbol: c for c in chunk_source("# Link it.\nlibfoo.so: foo.o\n\tcc -shared -o $@ $^\n\n"
+                                              ".PHONY: all\nall: libfoo.so\n", "Makefile", "make")}
+    assert set(make) == {"libfoo.so", ""} and make["libfoo.so"].start_line == 1
     assert [language_for(p) for p in ("infra/prod.tfvars", "packer/build.pkr.hcl", "BUILD", "pkg/BUILD.bazel",
                                       "MODULE.bazel", "tools/defs.bzl")] == ["hcl"] * 2 + ["starlark"] * 4
