@@ -23,6 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from codesearch.indexer.languages import BY_NAME, TEXT, LanguageSpec, language_for, parser_for
+from codesearch.indexer.names import (
+    DEFAULT_EXPORT,
+    definition_name,
+    destructures,
+    name_parts,
+    receiver_type,
+)
 from codesearch.indexer.notebooks import is_notebook, notebook_source
 from tree_sitter import Node
 
@@ -35,27 +42,6 @@ MODULE_CHUNK_LINES = 60
 WINDOW_LINES = 50
 _MAX_DEPTH = 48  # definitions nested deeper than this stay inside their parent's chunk
 _MAX_WRAPPING = 6  # `_holds` looks no deeper than this through calls and their arguments
-_NAME_TYPES = frozenset({
-    "identifier", "type_identifier", "simple_identifier", "constant", "name", "word",
-    "property_identifier", "field_identifier", "alias", "variable", "namespace_identifier",
-    "qualified_identifier", "scoped_identifier", "scoped_type_identifier", "dot_index_expression",
-    "method_index_expression", "operator_name", "destructor_name", "string", "string_content", "member_expression",
-    "operator_identifier", "scope_resolution", "nested_namespace_specifier", "qualified_name",
-})
-
-
-# A C or C++ name holding a type: a space, `*` or `&` before the name
-_TYPE_IN_NAME = re.compile(r"[\s*&]\s*~?[A-Za-z_][\w:]*\s*(?:\(|$)")
-_C_WORDS = re.compile(r"[\s*&]+")
-
-# A macro's name, all capitals: `STB_SPRINTF_DECORATE`
-_ALL_CAPS = re.compile(r"_{0,2}[A-Z][A-Z0-9_]*")
-
-# A Rust reference's `&`, lifetime and `mut` before the type it refers to
-_REFERENCE = re.compile(r"^&\s*(?:'\w+\s+)?(?:mut\s+)?")
-
-# Destructuring on the left of a declaration (JavaScript's `const { a, b } = ...`, `const [a, b]`)
-_PATTERNS = frozenset({"object_pattern", "array_pattern"})
 
 
 @dataclass
@@ -196,11 +182,6 @@ def _license_rows(lines: list[str], language: str) -> set[int]:
 _SECTION_START = re.compile(r"^[^\s#][^\n]*\n(?:[ \t\r]*\n)+(?=[A-Za-z_@$/])", re.M)
 
 
-# What JavaScript calls the function a module exports without a name (`export default (field)
-# => ...`); `chunk_source` names it for its file, as an import of it names it
-DEFAULT_EXPORT = "default"
-
-
 # The table a Lua module returns at its end under a name that says nothing (`M`, `H`): its
 # functions are named for the module (`lua/trouble/view/window.lua`'s `M.open` is `window.open`)
 _RETURNED_TABLE = re.compile(r"^return[ \t]+([A-Za-z_]\w?)[ \t]*\n?\s*\Z", re.M)
@@ -251,17 +232,17 @@ def _collect(
     for child in node.named_children:
         kind = _definition_kind(child, spec) if child.type in spec.defining_types else None
         if kind == "class":
-            name = _name(child, spec, "class")
+            name = definition_name(child, spec, "class")
             inner = [*scope, name] if name else scope
             definition = _definition(child, spec, lines, "class", name, inner)
             members = _collect(child, spec, lines, inner, in_class=True, depth=depth + 1)
             definition.members = [m for m in members if (m.start, m.end) != (definition.start, definition.end)]
             found.append(definition)
         elif kind == "function":
-            name = _name(child, spec, "function")
+            name = definition_name(child, spec, "function")
             # (an extension function inside a class, Exposed's `fun Column<T>.withDefinition` in
             # `Table`, is called in that class's code only: it stays the class's)
-            owner = "" if in_class and spec.receiver_before_name else _receiver(child, spec)
+            owner = "" if in_class and spec.receiver_before_name else receiver_type(child, spec)
             qualified = [owner, name] if owner else [*scope, name]
             method = in_class or bool(owner) or (spec.name == "lua" and bool(re.search(r"[.:]", name)))
             definition = _definition(child, spec, lines, "method" if method else "function", name, qualified)
@@ -274,7 +255,7 @@ def _collect(
                                       and not _local_type(m)]
             found.append(definition)
         elif child.type in spec.scopes:
-            name = _name(child, spec, "scope")
+            name = definition_name(child, spec, "scope")
             inner = [*scope, name] if name else scope
             members = _collect(child, spec, lines, inner, in_class=False, depth=depth + 1)
             if not members and name and _documented_value(child, spec):
@@ -298,18 +279,12 @@ def _local_type(definition: _Definition) -> bool:
     return definition.body.type in _TYPE_SPECIFIERS and definition.body.child_by_field_name("name") is None
 
 
-def _destructures(node: Node, spec: LanguageSpec) -> bool:
-    """Whether a declaration's name is a destructuring pattern (`const { a, b } = ...`)."""
-    return any(named is not None and named.type in _PATTERNS
-               for named in map(node.child_by_field_name, spec.name_fields))
-
-
 def _definition_kind(node: Node, spec: LanguageSpec) -> str | None:
     if spec.call_kinds and node.type == "call":
         target = node.child_by_field_name("target")
         word = target.text.decode("utf-8", "replace") if target is not None and target.text else ""
         return spec.call_kinds.get(word)
-    if _destructures(node, spec):
+    if destructures(node, spec):
         return None  # `const { setState } = create(() => 0)` takes values apart; it defines no one thing
     # a class rule before a function rule: Zig's `fn Router(comptime H: type) type { return
     # struct { ... }; }` is a function by its node and a generic type by what it returns
@@ -331,7 +306,7 @@ def _documented_value(node: Node, spec: LanguageSpec) -> bool:
     block stands above its statement."""
     value = node.child_by_field_name("value")
     name = node.child_by_field_name("name")
-    if (value is None or value.type not in spec.documented_values or name is None or _destructures(node, spec)
+    if (value is None or value.type not in spec.documented_values or name is None or destructures(node, spec)
             or _makes_value(value) or _CONSTANT_NAME.fullmatch((name.text or b"").decode("utf-8", "replace"))):
         return False
     statement = node.parent
@@ -402,7 +377,7 @@ def _definition(
     swallowed = _swallowed_comments(last, following.start_point.row) if following is not None else []
     if swallowed and swallowed[0].prev_sibling is not None:
         end = max(swallowed[0].prev_sibling.end_point.row, node.start_point.row)
-    parts = _name_parts if spec.qualified_names else lambda whole: [whole]
+    parts = name_parts if spec.qualified_names else lambda whole: [whole]
     symbol = parts(name)[-1] if name else ""
     qualified_name = ".".join(p for part in qualified for p in parts(part))
     return _Definition(kind, symbol, qualified_name, start, end, _signature_row(node), last)
@@ -439,35 +414,6 @@ def _signature_row(node: Node) -> int:
             if part.type not in _ANNOTATIONS and "comment" not in part.type:
                 return part.start_point.row
     return node.start_point.row
-
-
-def _name_parts(name: str) -> list[str]:
-    """A name cut where it qualifies (`Base::Helpers` and Lua's `M:read` as `Base`, `Helpers`),
-    but never a string or an operator: Zig's `test "url: parse a.b"` is named by the whole string,
-    Scala's `def :+` and `def ::` by the operator."""
-    if name[:1] in ("'", '"') or not re.search(r"\w", name):
-        return [name]
-    return [part for part in re.split(r"::|:|\.", _without_type_arguments(name)) if part]
-
-
-def _without_type_arguments(name: str) -> str:
-    """A name without the type arguments it is written with: C++'s member defined outside its
-    class template, `basic_memory_buffer<T, SIZE, Allocator>::grow`, is `basic_memory_buffer::grow`
-    (`formatter<std::chrono::duration<Rep>>::format` holds `::` of its own). An operator's
-    `<` is its name (`operator<<`)."""
-    head, operator, tail = name.partition("operator")
-    if "<" not in head:
-        return name
-    kept: list[str] = []
-    depth = 0
-    for char in head:
-        if char == "<":
-            depth += 1
-        elif char == ">" and depth:
-            depth -= 1
-        elif not depth:
-            kept.append(char)
-    return "".join(kept) + operator + tail
 
 
 def _swallowed_comments(node: Node, next_row: int) -> list[Node]:
@@ -510,172 +456,6 @@ def _is_leading(node: Node, spec: LanguageSpec) -> bool:
         return True
     # Rust's `#[derive(...)]` always; Elixir's unary operators only as `@doc`, `@spec`
     return node.type in spec.leading and (node.text or b"").startswith((b"@", b"#["))
-
-
-def _name(node: Node, spec: LanguageSpec, kind: str) -> str:
-    """A definition's name as it is called: without the backticks that quote Kotlin's, Scala's
-    and Swift's names (`` `-JsonUtf8Reader` `` is `-JsonUtf8Reader`, a test's
-    `` `parses an empty body` `` is `parses an empty body`) or the parentheses around an operator."""
-    name = _written_name(node, spec, kind)
-    if node.type == "impl_item" and name in _type_parameters(node):
-        # Rust's blanket `impl<F, Fut> Handler for F` implements the trait for any type: it is
-        # the trait's (`Handler.call`), not a type named `F`'s
-        trait = node.child_by_field_name("trait")
-        found = _first_name(trait, depth=0) if trait is not None else None
-        if found is not None:
-            return _text(found)
-    if name == "void":
-        # C's `int CJSON_CDECL main(void)` parses as `int CJSON_CDECL;` and a function of type
-        # `main` whose declarator is `(void)`: there the type is the name
-        written = node.child_by_field_name("type")
-        if written is not None and written.type in _NAME_TYPES:
-            return _text(written)
-    if len(name) > 2 and (name[0] == name[-1] == "`" or (name[0], name[-1]) == ("(", ")")):
-        return name[1:-1]  # Haskell's operator in prefix form, `(-->)`, is the operator `-->`
-    if "declarator" in spec.name_fields and _ALL_CAPS.fullmatch(name):
-        # C's name made by a macro, `int STB_SPRINTF_DECORATE(vsprintfcb)(char *buf, ...)`: the
-        # function is the macro's argument
-        decorated = _decorated(node.child_by_field_name("declarator"))
-        if decorated:
-            return decorated
-    if "declarator" in spec.name_fields and _TYPE_IN_NAME.search(name) and not name.startswith("operator"):
-        # C++'s `SPDLOG_INLINE std::shared_ptr<logger> get(...)`: the parser takes the macro for
-        # the type and the type for part of the name, `shared_ptr<logger> get`; the name is the last word
-        # (`SPDLOG_INLINE thread_pool::process_next_msg_` is `thread_pool::process_next_msg_`)
-        words = _C_WORDS.split(name.split("(", 1)[0].strip())
-        return words[-1] or name
-    return name
-
-
-def _type_parameters(node: Node) -> set[str]:
-    """The names of a Rust `impl`'s type parameters (`<T: Clone, F>`: `T`, `F`)."""
-    parameters = node.child_by_field_name("type_parameters")
-    return {_text(p.named_children[0] if p.named_children else p)
-            for p in (parameters.named_children if parameters is not None else [])}
-
-
-def _decorated(declarator: Node | None) -> str:
-    """The argument of the macro call a C function declarator names its function with
-    (`MACRO(name)(params)`), or "" where it names it otherwise."""
-    while declarator is not None and declarator.type in ("pointer_declarator", "parenthesized_declarator"):
-        declarator = declarator.child_by_field_name("declarator")
-    inner = declarator.child_by_field_name("declarator") if declarator is not None else None
-    if declarator is None or declarator.type != "function_declarator" or inner is None \
-            or inner.type != "function_declarator":
-        return ""
-    parameters = inner.child_by_field_name("parameters")
-    arguments = parameters.named_children if parameters is not None else []
-    if len(arguments) == 1 and len(arguments[0].named_children) == 1:
-        return _text(arguments[0].named_children[0])
-    return ""
-
-
-def _written_name(node: Node, spec: LanguageSpec, kind: str) -> str:
-    if spec.call_kinds:
-        return _call_name(node)
-    if node.type == "export_statement":
-        return DEFAULT_EXPORT  # `export default () => ...`: named for its file once the file is read
-    if _destructures(node, spec):
-        return ""  # no one name: the members of `const { a } = f({ b() {} })` are not `{ a }.b`
-    labels = [_text(child).strip('"') for child in node.named_children if child.type in spec.labels]
-    if labels:
-        return ".".join(labels)
-    for field_name in spec.name_fields:
-        child = node.child_by_field_name(field_name)
-        if child is not None and child.type == "user_type" and (nested := _nested_type(child)):
-            return nested
-        if child is not None:
-            found = _first_name(child, depth=0) if child.type not in _NAME_TYPES else child
-            if found is not None:
-                return _text(found)
-            written = _REFERENCE.sub("", _text(child))  # Rust's `impl Display for &'static str` is `str`'s
-            if written and "\n" not in written:  # an operator (`==`, Ruby's `[]`) or C++'s `operator bool()`
-                return written.split("(", 1)[0].strip() or written
-    keyword = next((child for child in node.children if child.type == "operator"), None)
-    if keyword is not None and keyword.next_sibling is not None:
-        # C#'s `public static Money operator +(...)`, Dart's `bool operator ==(...)`: named as C++'s
-        # `operator+` is, not for the type they return; a conversion's `operator decimal` keeps its space
-        written = _text(keyword.next_sibling)
-        return f"operator {written}" if written[:1].isalpha() else f"operator{written}"
-    for child in node.named_children:
-        if child.type in _NAME_TYPES:
-            return _text(child)
-        if child.type == "object_reference":  # SQL's `CREATE FUNCTION app.touch()`: the object's own
-            named = child.child_by_field_name("name")  # name, as written but for quotes (`"users"`)
-            return _text(named if named is not None else child).strip('"`[]')
-    if node.type in spec.anonymous:
-        return ""  # its members are qualified by the enclosing class
-    if kind == "function":  # named by its keyword: Kotlin's `constructor(...)`
-        keyword = next((child for child in node.children if not child.is_named), None)
-        if keyword is not None and _text(keyword).isalpha():
-            return _text(keyword)
-    if kind == "class":  # Go's `type_declaration > type_spec > name`, Zig's `const X = struct`
-        for child in node.named_children:
-            found = _first_name(child, depth=1)
-            if found is not None:
-                return _text(found)
-    if kind == "scope":
-        return ""  # C++'s anonymous `namespace { ... }` qualifies nothing
-    return node.type.replace("_declaration", "").replace("_definition", "")
-
-
-def _nested_type(node: Node) -> str:
-    """A Swift type's path where it names a nested type (`extension HTTPClient.Configuration`:
-    `HTTPClient.Configuration`, whose members are not `HTTPClient`'s own), else ""."""
-    parts = [_text(child) for child in node.named_children if child.type == "type_identifier"]
-    return ".".join(parts) if len(parts) > 1 else ""
-
-
-def _first_name(node: Node, depth: int) -> Node | None:
-    if node.type in _NAME_TYPES:
-        return node
-    if depth >= 4:
-        return None
-    for child in node.named_children:
-        # nor what the parser could not place: `void * CJSON_CDECL internal_malloc(...)` holds
-        # the macro it cannot expand as an error before the name; nor a Rust lifetime, whose
-        # `'a` named `impl Serializer for &'a mut Serializer<W>`
-        if child.type in ("parameter_list", "parameters", "formal_parameters", "ERROR", "lifetime"):
-            continue
-        found = _first_name(child, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
-def _call_name(node: Node) -> str:
-    arguments = next((c for c in node.named_children if c.type == "arguments"), None)
-    first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
-    while first is not None and first.type in ("call", "binary_operator"):
-        first = first.child_by_field_name("target") or first.child_by_field_name("left")
-    return _text(first) if first is not None else ""
-
-
-def _receiver(node: Node, spec: LanguageSpec) -> str:
-    """The type a function is a method of though no class holds it: Go's receiver, the type of a
-    Kotlin extension function. Its last name, without a generic type's parameters or a `?`."""
-    if spec.receiver_before_name:
-        children = node.children
-        receiver = next((child for child, after in zip(children, children[1:], strict=False)
-                         if after.type == "." and child.type in _RECEIVER_TYPES), None)
-    elif spec.receiver_field is not None:
-        receiver = node.child_by_field_name(spec.receiver_field)
-    else:
-        return ""
-    if receiver is None:
-        return ""
-    # `(s *Server)`: `Server`; `(f *FlagBase[T, V])`: `FlagBase`; `List<T>.second`: `List`;
-    # `kotlin.time.Instant.plus`: `Instant`
-    names = re.findall(r"[A-Za-z_]\w*", re.split(r"[\[<]", _text(receiver), maxsplit=1)[0])
-    return names[-1] if names else ""
-
-
-# The types a Kotlin extension function's receiver is written as (`Instant`, `String?`)
-_RECEIVER_TYPES = frozenset({"user_type", "nullable_type"})
-
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace").strip()
 
 
 def _merge_clauses(found: list[_Definition]) -> list[_Definition]:
