@@ -174,18 +174,27 @@ def _prototypes(text: str) -> bool:
     return prototypes >= 3 and 2 * prototypes >= len(statements)
 
 
+# Python's signatures without a body: a typing overload (`@overload`, `@t.overload`: click's
+# four `command` variants above the one that does the work), and a body of `...` alone (a
+# Protocol's method, an abstract one), after the signature's colon or on a line of its own
+_OVERLOAD = re.compile(r"^[ \t]*@(?:[\w.]+\.)?overload\b", re.MULTILINE)
+_ELLIPSIS_BODY = re.compile(r"(?::|\n)[ \t]*\.\.\.[ \t]*(?:#[^\n]*)?\s*\Z")
+
+
 @lru_cache(maxsize=1 << 12)
 def _declares(text: str, language: str) -> bool:
     """Whether a function's text is a signature with no body: ended with `;` (`... ): string;`;
     an expression body, `=> x;`, is a body), or, in Kotlin, Swift and Scala, a signature with no
     `{`, `}` or `=` after its doc comment that starts `fun`, `def`, `func`, `init` or `subscript`
-    (not a piece of a long body)."""
+    (not a piece of a long body); in Python, a typing overload or a body of `...` alone."""
     if language in _SIGNATURE_ONLY:
         doc = text.rfind("*/")
         start = doc + 2 if doc >= 0 else 0  # after the doc comment; no copy of a long body made
         if text.find("{", start) >= 0 or text.find("=", start) >= 0 or text.find("}", start) >= 0:
             return False
         return _SIGNATURE.search(text, start) is not None
+    if language == "python":
+        return _OVERLOAD.search(text) is not None or _ELLIPSIS_BODY.search(text[-300:]) is not None
     if language not in _BRACED:
         return False
     end = text[-300:].rstrip()  # the last lines: not a copy of a long body

@@ -714,6 +714,16 @@ def test_a_method_declared_without_a_body_gives_way_to_its_implementation() -> N
     getter = chunk("lib/src/body.dart", "isEmpty", kind="method", language="dart",
                    text="  bool get isEmpty => _body.contentLength == 0;")
     assert declaration_prior(abstract) < declaration_prior(getter) == 1.0
+    # Python: a typing overload, and a Protocol's method whose body is `...`, give way to the code
+    overload = chunk("src/click/decorators.py", "command", language="python",
+                     text="@t.overload\ndef command(\n    name: str | None,\n) -> t.Callable[[F], Command]: ...")
+    protocol = chunk("src/io.py", "read", kind="method", language="python",
+                     text='    def read(self, n: int) -> bytes:\n        """Read n bytes."""\n        ...')
+    implemented = chunk("src/click/decorators.py", "command", language="python",
+                        text="def command(name=None, cls=None, **attrs):\n    return decorator(name)")
+    ellipsis_inside = chunk("src/a.py", "first", language="python", text="def first(x):\n    return x[...]")
+    assert declaration_prior(overload) == declaration_prior(protocol) < 1.0
+    assert declaration_prior(implemented) == declaration_prior(ellipsis_inside) == 1.0
 
 
 def test_a_signature_without_a_body_in_kotlin_swift_or_scala_gives_way_to_its_implementation() -> None:
