@@ -104,6 +104,11 @@ _SIGNATURE_ONLY = frozenset({"kotlin", "scala", "swift"})
 _SIGNATURE = re.compile(r"(?m)^\s*(?:(?:@[\w.]+(?:\([^)]*\))?|[a-z]+)\s+)*(?:fun|def|func|init|subscript)\b")
 
 
+def declares(chunk: Chunk) -> bool:
+    """Whether a function's or method's chunk is a signature with no body (`_declares`)."""
+    return chunk.kind in ("function", "method") and _declares(chunk.text, chunk.language)
+
+
 def declaration_prior(chunk: Chunk) -> float:
     """A method declared without a body (in an interface, an abstract class, a Rust trait) gives
     way to the code that implements it, even where the query names it: `urlFor` in

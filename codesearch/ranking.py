@@ -37,12 +37,19 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from codesearch.code_priors import brevity_prior, declaration_prior, delegates, deprecated_prior, marked_deprecated
+from codesearch.code_priors import (
+    brevity_prior,
+    declaration_prior,
+    declares,
+    delegates,
+    deprecated_prior,
+    marked_deprecated,
+)
 from codesearch.fusion import fuse, normalise
 from codesearch.lexical import is_comment, query_terms
 from codesearch.lookups import from_the_top, lookup_name, lookups_lead, named_by_lookup
 from codesearch.naming import PREFIX_CANDIDATES, definition_weight, name_prefixes, naming_words, query_words
-from codesearch.placeholders import give_way
+from codesearch.placeholders import declarations_give_way, give_way
 from codesearch.priors import (
     ASKS_FOR,
     PROPERTY,
@@ -207,6 +214,8 @@ def rank(
     # its place to its file's best code (not where the query names it: a lookup of
     # `Grape::Middleware` wants it)
     final = give_way(final, chunks, {item: file for item, file, _ in scored}, 2 * k, lookups | pinned)
+    # a C or C++ header's declarations give their place to the source file of its name that defines them
+    final = declarations_give_way(final, chunks, 2 * k, lookups | pinned, declares)
     if pinned:  # the code a message was written in, or at the place named: it leads, in its own order
         lead = -min(negated for negated, _ in final) or 1.0
         final = [(negated - 2 * lead if item in pinned else negated, item) for negated, item in final]

@@ -1027,7 +1027,7 @@ def test_a_few_line_helper_gives_way_to_the_code_that_does_the_work() -> None:
                          text="def _any(*types: str) -> Rules:\n    return dict.fromkeys(types)")
     worker = Chunk.build(path="indexer/walk.py", language="python", symbol="_is_ignored", qualified_name="_is_ignored",
                          kind="function", start_line=61, end_line=71,
-                         text="def _is_ignored(rules, rel_path):\n" + "    ...\n" * 10)
+                         text="def _is_ignored(rules, rel_path):\n" + "    matched = rules.match(rel_path)\n" * 10)
     chunks = {1: helper, 2: worker}
     # BM25 favours the short chunk that mentions `Rules`; the prior lets the real work lead
     ranked = rank("where are gitignore rules applied", chunks, [(1, 10.0), (2, 8.0)], [], mode="lexical", k=2)
@@ -1611,3 +1611,23 @@ def test_a_file_whose_head_says_a_tool_wrote_it_ranks_as_generated_code(tmp_path
                                   text="enum yytokentype {\n  TRY = 290,\n  CATCH = 291,\n  TRY_CATCH = 292\n};")])
     assert first("try catch")[0] == "yytokentype"
     store.close()
+
+
+def test_a_c_header_s_declarations_follow_the_source_file_that_defines_them() -> None:
+    # C documents a function where it declares it: json-c's `json_visit.h` holds the long comment
+    # on `json_c_visit`, whose words find it, and `json_visit.c` the code
+    doc = "/**\n * Visit each object in the JSON tree, calling userfunc for each one.\n */\n"
+    header = Chunk.build(path="json_visit.h", language="c", symbol="", qualified_name="", kind="module",
+                         start_line=1, end_line=8, text=doc + "int json_c_visit(json_object *jso, void *userarg);")
+    source = chunk("json_visit.c", "json_c_visit", language="c",
+                   text="int json_c_visit(json_object *jso, void *userarg)\n{\n\treturn _json_c_visit(jso);\n}")
+    other = chunk("json_object.c", "json_object_put", language="c", text="int json_object_put(json_object *jso) {}")
+    struct = Chunk.build(path="linkhash.h", language="c", symbol="lh_table", qualified_name="lh_table", kind="class",
+                         start_line=1, end_line=4, text="struct lh_table\n{\n\tint size;\n};")
+    chunks = {1: header, 2: other, 3: source, 4: struct}
+    ranked = order("visit each object in the tree", chunks, [(1, 9.0), (2, 7.0), (3, 5.0), (4, 4.0)])
+    assert ranked[:3] == ["json_visit.c:1", "json_visit.h:1", "json_object.c:1"]
+    # a header's struct is its definition, and a header with no source of its name keeps its place
+    assert order("lh_table size", {4: struct, 2: other}, [(4, 9.0), (2, 5.0)])[0] == "linkhash.h:1"
+    alone = {1: header, 2: other}
+    assert order("visit each object in the tree", alone, [(1, 9.0), (2, 7.0)])[0] == "json_visit.h:1"
