@@ -44,6 +44,8 @@ BUILTIN_EXCLUDES = (
     # sites and caches that site generators and front-end tools write (Jekyll's and Eleventy's
     # `_site/`: immer commits its built readme there, pages of HTML that took places in answers)
     "_site/", ".docusaurus/", ".svelte-kit/", ".angular/", ".turbo/", ".parcel-cache/", ".dart_tool/",
+    # the providers and modules `terraform init` downloads
+    ".terraform/",
     *ARTIFACTS,
     ".gitignore", ".codesearchignore", ".gitattributes", ".gitmodules",
     ".codesearch-cookie-*",  # the live index's watcher, making sure it has caught up (indexer.watch)

@@ -42,7 +42,7 @@ def test_nested_gitignores_with_negation_and_codesearchignore(tmp_path: Path) ->
 def test_builtin_excludes_and_an_override(tmp_path: Path) -> None:
     for rel in ("node_modules/lib/index.js", ".git/config", ".venv/lib/site.py", "dist/app.js",
                 "target/debug/main.rs", "src/main.rs", "build/tool.py", "_site/readme/index.html",
-                "web/.svelte-kit/output/server.js"):
+                "web/.svelte-kit/output/server.js", "infra/.terraform/modules/vpc/main.tf"):
         write(tmp_path, rel)
     assert paths(tmp_path) == ["src/main.rs"]
     write(tmp_path, ".codesearchignore", "!build/\n")
