@@ -115,11 +115,9 @@ def declaration_prior(chunk: Chunk) -> float:
     `RouteParserInterface`, with its long doc comment, had led `RouteParser.urlFor`. So does a C
     or C++ header's run of prototypes (`cJSON.h`'s 40 `CJSON_PUBLIC(...)` lines, one chunk of
     top-level code whose words are every function's): the definitions are in the `.c` files."""
-    if chunk.kind in ("function", "method"):
-        declares = _declares(chunk.text, chunk.language)
-    else:
-        declares = chunk.kind == "module" and chunk.path.endswith(_HEADERS) and _prototypes(chunk.text)
-    return DECLARATION_PENALTY if declares else 1.0
+    declared = declares(chunk) or (chunk.kind == "module" and chunk.path.endswith(HEADERS)
+                                   and _prototypes(chunk.text))
+    return DECLARATION_PENALTY if declared else 1.0
 
 
 # How code says it is deprecated, in the doc comment or the annotations above its signature:
@@ -163,7 +161,8 @@ def _above_signature(text: str) -> str:
     return text[:end] if end >= 0 else text
 
 
-_HEADERS = (".h", ".hh", ".hpp", ".hxx")
+# A C or C++ header's extensions
+HEADERS = (".h", ".hh", ".hpp", ".hxx")
 _COMMENTS_AND_DIRECTIVES = re.compile(r"/\*.*?\*/|//[^\n]*|^[ \t]*#[^\n]*(?:\\\n[^\n]*)*", re.S | re.M)
 _PROTOTYPE = re.compile(r"[\w)]\s*\([^{}=]*\)[\w\s()]*$")
 

@@ -17,8 +17,9 @@ Pure functions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 
+from codesearch.code_priors import HEADERS, declares
 from codesearch.lexical import is_comment
 from codesearch.records import Chunk
 
@@ -130,17 +131,16 @@ def _within(inner: Chunk, outer: Chunk) -> bool:
             and (inner.start_line, inner.end_line) != (outer.start_line, outer.end_line))
 
 
-# A C or C++ header, and the source files that define what one declares (`json_visit.h` and
-# `json_visit.c`, `format.h` and `format.cc`; Objective-C's `.m` too)
-_HEADER = re.compile(r"\.(?:h|hh|hpp|hxx)$")
+# The source files that define what a C or C++ header declares (`json_visit.h` and `json_visit.c`,
+# `format.h` and `format.cc`; Objective-C's `.m` too)
 _SOURCE = re.compile(r"\.(?:c|cc|cpp|cxx|c\+\+|m|mm)$")
 
 
 def declarations_give_way(final: list[tuple[float, int]], chunks: Mapping[int, Chunk], shown: int,
-                          keep: Collection[int], declares: Callable[[Chunk], bool]) -> list[tuple[float, int]]:
+                          keep: Collection[int]) -> list[tuple[float, int]]:
     """`final` (negated scores, items, best first) with each header chunk among the first `shown`
     that declares rather than defines (its top-level code: prototypes with their doc comments,
-    macros, typedefs; a function's prototype, as `declares` finds it), not one in `keep`, placed
+    macros, typedefs; a function's prototype, `code_priors.declares`), not one in `keep`, placed
     after the best-placed candidate below it that a source file of the same name defines, which
     takes its place: C documents a function where it declares it (`json_visit.h`'s long comment
     on `json_c_visit`), so its words find the header, and the code is in `json_visit.c`. The
@@ -149,7 +149,7 @@ def declarations_give_way(final: list[tuple[float, int]], chunks: Mapping[int, C
     moved: set[int] = set()  # headers placed after their code, once each
     for n in range(min(shown, len(items))):
         header = chunks[items[n]]
-        if items[n] in keep or items[n] in moved or not _HEADER.search(header.path) or not (
+        if items[n] in keep or items[n] in moved or not header.path.endswith(HEADERS) or not (
                 header.kind == "module" or header.kind in ("function", "method") and declares(header)):
             continue
         stem = _stem(header.path)

@@ -40,7 +40,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from codesearch.code_priors import (
     brevity_prior,
     declaration_prior,
-    declares,
     delegates,
     deprecated_prior,
     marked_deprecated,
@@ -215,7 +214,7 @@ def rank(
     # `Grape::Middleware` wants it)
     final = give_way(final, chunks, {item: file for item, file, _ in scored}, 2 * k, lookups | pinned)
     # a C or C++ header's declarations give their place to the source file of its name that defines them
-    final = declarations_give_way(final, chunks, 2 * k, lookups | pinned, declares)
+    final = declarations_give_way(final, chunks, 2 * k, lookups | pinned)
     if pinned:  # the code a message was written in, or at the place named: it leads, in its own order
         lead = -min(negated for negated, _ in final) or 1.0
         final = [(negated - 2 * lead if item in pinned else negated, item) for negated, item in final]
